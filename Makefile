@@ -1,0 +1,78 @@
+# zxvmo front door: a thin layer over CMake/ctest.
+#   make          build the library (static and shared), examples and benchmarks
+#   make run      build, then run the main job (examples/tour)
+#   make test     build and run every test: plain (with the invariant checker),
+#                 ASan+UBSan, and TSan for the threaded tests
+#   make bench    build and run the benchmarks
+#   make fuzz     libFuzzer differential fuzzer for FUZZ_SECONDS seconds (clang)
+#   make install PREFIX=/dir
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX    ?= /usr/local
+FUZZ_SECONDS ?= 60
+CMAKE     ?= cmake
+CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
+
+B_REL   := build/release
+B_DBG   := build/debug
+B_ASAN  := build/asan
+B_TSAN  := build/tsan
+B_FUZZ  := build/fuzz
+
+.PHONY: all run test test-debug test-asan test-tsan bench fuzz install clean deps deps-test
+
+all: deps
+	@$(CMAKE) -S . -B $(B_REL) -DCMAKE_BUILD_TYPE=Release -DZXVMO_TESTS=OFF >/dev/null
+	@$(CMAKE) --build $(B_REL) -j$(JOBS)
+
+run: all
+	./$(B_REL)/tour
+
+deps:
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
+
+test: deps-test test-debug test-asan test-tsan
+	@echo "make test: all suites passed"
+
+# Plain build with gcc and the invariant checker run after every operation.
+test-debug:
+	@$(CMAKE) -S . -B $(B_DBG) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
+	    -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF >/dev/null
+	@$(CMAKE) --build $(B_DBG) -j$(JOBS)
+	cd $(B_DBG) && ctest $(CTEST_FLAGS)
+
+# clang with AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite.
+test-asan:
+	@$(CMAKE) -S . -B $(B_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	    -DZXVMO_SANITIZE=address -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF >/dev/null
+	@$(CMAKE) --build $(B_ASAN) -j$(JOBS)
+	cd $(B_ASAN) && ctest $(CTEST_FLAGS)
+
+# clang with ThreadSanitizer: the tests labelled "threads".
+test-tsan:
+	@$(CMAKE) -S . -B $(B_TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+	    -DZXVMO_SANITIZE=thread -DZXVMO_BENCH=OFF >/dev/null
+	@$(CMAKE) --build $(B_TSAN) -j$(JOBS)
+	cd $(B_TSAN) && ctest $(CTEST_FLAGS) -L threads
+
+bench: all
+	@for b in $(B_REL)/bench_*; do echo "== $$b"; ./$$b || exit 1; done
+
+fuzz: deps
+	@$(CMAKE) -S . -B $(B_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	    -DZXVMO_SANITIZE=address -DZXVMO_CHECKS=ON -DZXVMO_FUZZ=ON -DZXVMO_TESTS=OFF \
+	    -DZXVMO_BENCH=OFF >/dev/null
+	@$(CMAKE) --build $(B_FUZZ) -j$(JOBS) --target fuzz_vmo
+	mkdir -p $(B_FUZZ)/corpus
+	./$(B_FUZZ)/fuzz/fuzz_vmo -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(B_FUZZ)/corpus fuzz/corpus
+
+install: all
+	@$(CMAKE) -S . -B $(B_REL) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@$(CMAKE) --build $(B_REL) -j$(JOBS)
+	@$(CMAKE) --install $(B_REL)
+
+clean:
+	rm -rf build

@@ -1,0 +1,61 @@
+/* zxvmo: the Zircon system calls zxvmo implements, with Zircon's signatures. */
+#ifndef SYSROOT_ZIRCON_SYSCALLS_H_
+#define SYSROOT_ZIRCON_SYSCALLS_H_
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zircon/compiler.h>
+#include <zircon/rights.h>
+#include <zircon/syscalls/object.h>
+#include <zircon/time.h>
+#include <zircon/types.h>
+
+__BEGIN_CDECLS
+
+/* Handles */
+zx_status_t zx_handle_close(zx_handle_t handle);
+zx_status_t zx_handle_close_many(const zx_handle_t* handles, size_t num_handles);
+zx_status_t zx_handle_duplicate(zx_handle_t handle, zx_rights_t rights, zx_handle_t* out);
+zx_status_t zx_handle_replace(zx_handle_t handle, zx_rights_t rights, zx_handle_t* out);
+
+/* Objects */
+zx_status_t zx_object_get_info(zx_handle_t handle, uint32_t topic, void* buffer,
+                               size_t buffer_size, size_t* actual, size_t* avail);
+zx_status_t zx_object_get_property(zx_handle_t handle, uint32_t property, void* value,
+                                   size_t value_size);
+zx_status_t zx_object_set_property(zx_handle_t handle, uint32_t property, const void* value,
+                                   size_t value_size);
+zx_status_t zx_object_wait_one(zx_handle_t handle, zx_signals_t signals, zx_time_t deadline,
+                               zx_signals_t* observed);
+zx_status_t zx_object_wait_many(zx_wait_item_t* items, size_t num_items, zx_time_t deadline);
+zx_status_t zx_object_signal(zx_handle_t handle, uint32_t clear_mask, uint32_t set_mask);
+
+/* Events */
+zx_status_t zx_event_create(uint32_t options, zx_handle_t* out);
+
+/* Time */
+zx_time_t zx_clock_get_monotonic(void);
+zx_time_t zx_deadline_after(zx_duration_t nanoseconds);
+zx_status_t zx_nanosleep(zx_time_t deadline);
+
+/* System */
+uint32_t zx_system_get_page_size(void);
+
+/* VMOs */
+zx_status_t zx_vmo_create(uint64_t size, uint32_t options, zx_handle_t* out);
+zx_status_t zx_vmo_read(zx_handle_t handle, void* buffer, uint64_t offset, size_t buffer_size);
+zx_status_t zx_vmo_write(zx_handle_t handle, const void* buffer, uint64_t offset,
+                         size_t buffer_size);
+zx_status_t zx_vmo_get_size(zx_handle_t handle, uint64_t* size);
+zx_status_t zx_vmo_set_size(zx_handle_t handle, uint64_t size);
+zx_status_t zx_vmo_op_range(zx_handle_t handle, uint32_t op, uint64_t offset, uint64_t size,
+                            void* buffer, size_t buffer_size);
+zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uint64_t offset,
+                                uint64_t size, zx_handle_t* out);
+/* Legacy clone call (options: ZX_VMO_CLONE_*). */
+zx_status_t zx_vmo_clone(zx_handle_t handle, uint32_t options, uint64_t offset, uint64_t size,
+                         zx_handle_t* out);
+
+__END_CDECLS
+
+#endif /* SYSROOT_ZIRCON_SYSCALLS_H_ */

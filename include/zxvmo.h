@@ -1,0 +1,53 @@
+/* zxvmo: library-specific extras (statistics, page budget, debugging). */
+#ifndef ZXVMO_ZXVMO_H_
+#define ZXVMO_ZXVMO_H_
+
+#include <stdint.h>
+#include <stdio.h>
+#include <zircon/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct zxvmo_stats {
+  uint64_t pages_in_use;      /* data pages currently held for VMO contents (not metadata, not pooled free pages) */
+  uint64_t pages_pooled;      /* free pages kept by the pool for reuse */
+  uint64_t page_budget;       /* current budget in pages (0 = unlimited) */
+  uint64_t pages_peak;        /* high-water mark of pages_in_use */
+  uint64_t cow_page_copies;   /* pages copied because a shared page was written */
+  uint64_t zero_fills;        /* fresh zero pages committed */
+  uint64_t tree_nodes;        /* page-map nodes alive (metadata) */
+  uint64_t tree_node_copies;  /* page-map nodes copied by path copying */
+  uint64_t vmos_alive;        /* VMO objects alive */
+  uint64_t handles_alive;     /* handle table entries in use */
+} zxvmo_stats_t;
+
+/* Fills *out with a snapshot of the library's counters. */
+zx_status_t zxvmo_get_stats(zxvmo_stats_t* out);
+
+/*
+ * Page budget: the most data pages the library may hold; 0 = unlimited.
+ * Also read once, at first use, from the environment variable
+ * ZXVMO_PAGE_BUDGET (a page count). Setting it below pages_in_use is allowed:
+ * later allocations fail with ZX_ERR_NO_MEMORY until usage drops.
+ */
+zx_status_t zxvmo_set_page_budget(uint64_t pages);
+
+/*
+ * Debug: walks every live VMO family and verifies all invariants. Returns
+ * ZX_OK, or ZX_ERR_INTERNAL after printing the first violation to stderr.
+ */
+zx_status_t zxvmo_check_invariants(void);
+
+/*
+ * Debug: prints a readable dump of the VMO tree containing `vmo` (all related
+ * VMOs, their windows and page-map statistics) to `out`.
+ */
+zx_status_t zxvmo_dump(zx_handle_t vmo, FILE* out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ZXVMO_ZXVMO_H_ */

@@ -1,0 +1,283 @@
+// Kernel objects: koids, reference counts, signals, names, and waiting on signals.
+//
+// Waiting. One call to object_wait_many() owns one wait_block_t on its stack: a mutex,
+// a condition variable on CLOCK_MONOTONIC, and the outcome flags. For every object it
+// waits on it links one waiter_t into that object's `waiters` list. Whoever changes an
+// object's signals walks the list under the object lock and wakes exactly the blocks
+// whose condition has just become true; closing a handle wakes the blocks waiting
+// through that handle value. A waiting thread otherwise sleeps until its deadline:
+// nothing polls and nothing wakes periodically.
+//
+//   object A: waiters -> [waiter 0] <-> [waiter 3 of another wait] ...
+//   object B: waiters -> [waiter 1]            |
+//                            \                 v
+//                             `-> wait_block (mutex, condvar, satisfied, canceled)
+//
+// Lock order: object lock -> wait block lock. The wait block lock is private to this
+// file, innermost, and held only to flip a flag and signal. Waking under the object
+// lock is what keeps a block alive while it is woken: a wait unlinks each of its
+// waiters under the matching object lock before its block leaves the stack.
+//
+// Closing a handle races with a wait that has looked the handle up but not yet linked
+// its waiter. object_wait_many() therefore re-checks each handle after linking: a
+// close either sees the linked waiter (and cancels it) or has already invalidated the
+// handle (and the re-check cancels it).
+//
+// Legend for the structs below: (c) constant while linked, (l) guarded by the lock of
+// the object the waiter is linked on, (b) guarded by the wait block's lock.
+#include "object.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "handle.h"
+
+typedef struct wait_block {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;  // uses CLOCK_MONOTONIC, like deadlines
+  bool satisfied;       // (b) some object asserted a signal it was waited for
+  bool canceled;        // (b) some handle waited through was closed
+} wait_block_t;
+
+struct waiter {
+  waiter_t* next;          // (l)
+  waiter_t* prev;          // (l)
+  wait_block_t* block;     // (c)
+  zx_handle_t handle;      // (c) the handle the wait came through
+  zx_signals_t waitfor;    // (c)
+  bool canceled;           // (l) that handle was closed during the wait
+};
+
+// Koids 0 (invalid) and 1 (kernel) and the rest below ZX_KOID_FIRST are reserved.
+static _Atomic uint64_t next_koid = ZX_KOID_FIRST;
+
+void zxvmo_assert_fail(const char* file, int line, const char* expr) {
+  fprintf(stderr, "zxvmo: assertion failed: %s:%d: %s\n", file, line, expr);
+  fflush(stderr);
+  abort();
+}
+
+zx_time_t clock_monotonic_ns(void) {
+  struct timespec ts;
+  int rc = clock_gettime(CLOCK_MONOTONIC, &ts);
+  ZX_ASSERT(rc == 0);
+  return (zx_time_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void object_init(zx_object_t* obj, const object_ops_t* ops, zx_signals_t initial) {
+  ZX_ASSERT(ops != NULL && ops->destroy != NULL);
+  obj->ops = ops;
+  obj->koid = atomic_fetch_add_explicit(&next_koid, 1, memory_order_relaxed);
+  atomic_init(&obj->refs, 1);
+  atomic_init(&obj->handles, 0);
+  int rc = pthread_mutex_init(&obj->lock, NULL);
+  ZX_ASSERT(rc == 0);
+  obj->signals = initial;
+  obj->waiters = NULL;
+  memset(obj->name, 0, sizeof(obj->name));
+}
+
+void object_ref(zx_object_t* obj) {
+  uint64_t old = atomic_fetch_add_explicit(&obj->refs, 1, memory_order_relaxed);
+  // Taking a reference needs an existing one; from zero the object may already be gone.
+  ZX_ASSERT(old > 0);
+}
+
+// The last reference hands the object to ops->destroy, which tears down the header
+// (obj->lock included) along with the rest.
+void object_unref(zx_object_t* obj) {
+  uint64_t old = atomic_fetch_sub_explicit(&obj->refs, 1, memory_order_acq_rel);
+  ZX_ASSERT(old > 0);
+  if (old != 1) return;
+  // No wait can be linked: every wait holds a reference for its whole duration.
+  ZX_ASSERT(obj->waiters == NULL);
+  ZX_ASSERT(atomic_load_explicit(&obj->handles, memory_order_relaxed) == 0);
+  obj->ops->destroy(obj);
+}
+
+static void block_init(wait_block_t* b) {
+  pthread_condattr_t attr;
+  int rc = pthread_condattr_init(&attr);
+  ZX_ASSERT(rc == 0);
+  rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  ZX_ASSERT(rc == 0);
+  rc = pthread_cond_init(&b->cond, &attr);
+  ZX_ASSERT(rc == 0);
+  pthread_condattr_destroy(&attr);
+  rc = pthread_mutex_init(&b->lock, NULL);
+  ZX_ASSERT(rc == 0);
+  b->satisfied = false;
+  b->canceled = false;
+}
+
+static void block_destroy(wait_block_t* b) {
+  pthread_cond_destroy(&b->cond);
+  pthread_mutex_destroy(&b->lock);
+}
+
+// Records the outcome and wakes the block's thread. Exactly one thread sleeps on a
+// block, so one signal suffices.
+static void block_wake(wait_block_t* b, bool cancel) {
+  pthread_mutex_lock(&b->lock);
+  if (cancel) {
+    b->canceled = true;
+  } else {
+    b->satisfied = true;
+  }
+  pthread_cond_signal(&b->cond);
+  pthread_mutex_unlock(&b->lock);
+}
+
+static void waiter_link_locked(zx_object_t* obj, waiter_t* w) {
+  w->prev = NULL;
+  w->next = obj->waiters;
+  if (obj->waiters != NULL) obj->waiters->prev = w;
+  obj->waiters = w;
+}
+
+static void waiter_unlink_locked(zx_object_t* obj, waiter_t* w) {
+  if (w->prev != NULL) {
+    w->prev->next = w->next;
+  } else {
+    ZX_ASSERT(obj->waiters == w);
+    obj->waiters = w->next;
+  }
+  if (w->next != NULL) w->next->prev = w->prev;
+  w->next = w->prev = NULL;
+}
+
+static void waiter_cancel_locked(waiter_t* w) {
+  if (w->canceled) return;
+  w->canceled = true;
+  block_wake(w->block, true);
+}
+
+void object_update_signals(zx_object_t* obj, zx_signals_t clear, zx_signals_t set) {
+  pthread_mutex_lock(&obj->lock);
+  zx_signals_t old = obj->signals;
+  zx_signals_t now = (old & ~clear) | set;
+  obj->signals = now;
+  // A waiter whose condition already held was woken when it linked or when that
+  // signal rose, so only newly raised bits can satisfy anyone.
+  zx_signals_t raised = now & ~old;
+  if (raised != 0) {
+    for (waiter_t* w = obj->waiters; w != NULL; w = w->next) {
+      if ((w->waitfor & raised) != 0) block_wake(w->block, false);
+    }
+  }
+  pthread_mutex_unlock(&obj->lock);
+}
+
+zx_signals_t object_get_signals(zx_object_t* obj) {
+  pthread_mutex_lock(&obj->lock);
+  zx_signals_t s = obj->signals;
+  pthread_mutex_unlock(&obj->lock);
+  return s;
+}
+
+void object_get_name(zx_object_t* obj, char out[ZX_MAX_NAME_LEN]) {
+  pthread_mutex_lock(&obj->lock);
+  memcpy(out, obj->name, ZX_MAX_NAME_LEN);
+  pthread_mutex_unlock(&obj->lock);
+}
+
+void object_set_name(zx_object_t* obj, const char* name, size_t len) {
+  char tmp[ZX_MAX_NAME_LEN];
+  memset(tmp, 0, sizeof(tmp));
+  size_t n = 0;
+  while (n < len && n < ZX_MAX_NAME_LEN - 1 && name[n] != '\0') {
+    tmp[n] = name[n];
+    n++;
+  }
+  pthread_mutex_lock(&obj->lock);
+  memcpy(obj->name, tmp, ZX_MAX_NAME_LEN);
+  pthread_mutex_unlock(&obj->lock);
+}
+
+void object_cancel_waits(zx_object_t* obj, zx_handle_t handle) {
+  pthread_mutex_lock(&obj->lock);
+  for (waiter_t* w = obj->waiters; w != NULL; w = w->next) {
+    if (w->handle == handle) waiter_cancel_locked(w);
+  }
+  pthread_mutex_unlock(&obj->lock);
+}
+
+static struct timespec timespec_from_ns(zx_time_t t) {
+  ZX_ASSERT(t >= 0);
+  struct timespec ts;
+  ts.tv_sec = (time_t)(t / 1000000000);
+  ts.tv_nsec = (long)(t % 1000000000);
+  return ts;
+}
+
+// Sleeps on `b` until it is woken or `deadline` passes. Called with b->lock held.
+static void block_sleep_locked(wait_block_t* b, zx_time_t deadline) {
+  if (deadline == ZX_TIME_INFINITE) {
+    while (!b->satisfied && !b->canceled) pthread_cond_wait(&b->cond, &b->lock);
+    return;
+  }
+  // A deadline already past checks once, without sleeping.
+  if (deadline <= clock_monotonic_ns()) return;
+  struct timespec ts = timespec_from_ns(deadline);
+  while (!b->satisfied && !b->canceled) {
+    int rc = pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+    if (rc == ETIMEDOUT) return;
+    ZX_ASSERT(rc == 0);
+  }
+}
+
+zx_status_t object_wait_many(zx_object_t* const* objs, const zx_handle_t* handles,
+                             const zx_signals_t* waitfor, zx_signals_t* pending,
+                             size_t count, zx_time_t deadline) {
+  ZX_ASSERT(count <= ZX_WAIT_MANY_MAX_ITEMS);
+  wait_block_t block;
+  block_init(&block);
+  waiter_t ws[ZX_WAIT_MANY_MAX_ITEMS];
+
+  for (size_t i = 0; i < count; i++) {
+    waiter_t* w = &ws[i];
+    w->block = &block;
+    w->handle = handles[i];
+    w->waitfor = waitfor[i];
+    w->canceled = false;
+    pthread_mutex_lock(&objs[i]->lock);
+    waiter_link_locked(objs[i], w);
+    if ((objs[i]->signals & w->waitfor) != 0) block_wake(&block, false);
+    pthread_mutex_unlock(&objs[i]->lock);
+  }
+  // See the file comment: a close that ran before the links cannot have seen them.
+  for (size_t i = 0; i < count; i++) {
+    if (!handle_refers_to(handles[i], objs[i])) {
+      pthread_mutex_lock(&objs[i]->lock);
+      waiter_cancel_locked(&ws[i]);
+      pthread_mutex_unlock(&objs[i]->lock);
+    }
+  }
+
+  pthread_mutex_lock(&block.lock);
+  block_sleep_locked(&block, deadline);
+  pthread_mutex_unlock(&block.lock);
+
+  bool any_canceled = false;
+  for (size_t i = 0; i < count; i++) {
+    pthread_mutex_lock(&objs[i]->lock);
+    waiter_unlink_locked(objs[i], &ws[i]);
+    pending[i] = objs[i]->signals;
+    if (ws[i].canceled) {
+      pending[i] |= ZX_SIGNAL_HANDLE_CLOSED;
+      any_canceled = true;
+    }
+    pthread_mutex_unlock(&objs[i]->lock);
+  }
+
+  // Every waiter is unlinked, so the flags are final; a wake that landed after the
+  // sleep ended still counts, as the signal was asserted before the wait returned.
+  pthread_mutex_lock(&block.lock);
+  bool satisfied = block.satisfied;
+  pthread_mutex_unlock(&block.lock);
+  block_destroy(&block);
+
+  if (any_canceled) return ZX_ERR_CANCELED;
+  return satisfied ? ZX_OK : ZX_ERR_TIMED_OUT;
+}

@@ -1,0 +1,59 @@
+// OS memory primitives; see os.h for the contract.
+#include "os.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static pthread_mutex_t g_os_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_memfd = -1;           // (g_os_lock) the pool file, created on first use
+static uint64_t g_file_size;       // (g_os_lock) bytes of the file mapped so far
+static _Atomic unsigned g_fail_chunks;
+
+size_t os_page_size(void) {
+  long ps = sysconf(_SC_PAGESIZE);
+  ZX_ASSERT(ps == (long)PAGE_SIZE);
+  return (size_t)ps;
+}
+
+void os_fail_next_chunks(unsigned n) { atomic_store(&g_fail_chunks, n); }
+
+bool os_chunk_map(os_chunk_t* out) {
+  unsigned f = atomic_load(&g_fail_chunks);
+  while (f > 0) {
+    if (atomic_compare_exchange_weak(&g_fail_chunks, &f, f - 1)) return false;
+  }
+  bool ok = false;
+  pthread_mutex_lock(&g_os_lock);
+  if (g_memfd < 0) {
+    (void)os_page_size();
+    g_memfd = memfd_create("zxvmo-pool", MFD_CLOEXEC);
+    if (g_memfd < 0) goto out;
+  }
+  uint64_t off = g_file_size;
+  if (ftruncate(g_memfd, (off_t)(off + OS_CHUNK_SIZE)) != 0) goto out;
+  void* p = mmap(NULL, OS_CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g_memfd, (off_t)off);
+  if (p == MAP_FAILED) {
+    // Leave the file as it was so that offsets stay dense.
+    (void)ftruncate(g_memfd, (off_t)off);
+    goto out;
+  }
+  g_file_size = off + OS_CHUNK_SIZE;
+  out->base = p;
+  out->offset = off;
+  ok = true;
+out:
+  pthread_mutex_unlock(&g_os_lock);
+  return ok;
+}
+
+void os_release(uint8_t* addr, size_t len) {
+  // MADV_REMOVE frees the shared memory behind the range (a hole in the memfd).
+  if (madvise(addr, len, MADV_REMOVE) != 0) {
+    // Not fatal: the memory stays held by the pool until reused.
+    (void)errno;
+  }
+}

@@ -1,0 +1,32 @@
+// The one seam between zxvmo and the operating system for memory.
+//
+// Contract: every mmap/munmap/memfd/madvise/fallocate call of the library lives in
+// os.c. Page memory is carved from one memfd ("zxvmo-pool") in chunks that are mapped
+// MAP_SHARED, so that any pool page can later be mapped a second time into an address
+// space (at its memfd offset) without copying. Fresh chunk memory reads as zero.
+// os_chunk_map() returns NULL on failure (or when a test asked it to fail); it never
+// aborts. Nothing here takes a library lock.
+#ifndef ZXVMO_SRC_OS_H_
+#define ZXVMO_SRC_OS_H_
+
+#include "internal.h"
+
+// Bytes per chunk: a multiple of the page size.
+#define OS_CHUNK_SIZE ((size_t)2 << 20)
+
+typedef struct os_chunk {
+  uint8_t* base;     // mapping of `size` bytes
+  uint64_t offset;   // offset of the mapping in the pool's memfd
+} os_chunk_t;
+
+// Grows the pool file by one chunk and maps it. Returns false on failure.
+bool os_chunk_map(os_chunk_t* out);
+// Gives the memory of [addr, addr+len) inside a chunk back to the OS; it reads as
+// zero afterwards and costs nothing until written again.
+void os_release(uint8_t* addr, size_t len);
+// Makes the next `n` os_chunk_map() calls fail (out-of-memory tests).
+void os_fail_next_chunks(unsigned n);
+// Host page size, checked once against PAGE_SIZE.
+size_t os_page_size(void);
+
+#endif  // ZXVMO_SRC_OS_H_

@@ -1,0 +1,72 @@
+// The page pool: where every data page of every VMO comes from.
+//
+// A page is a PAGE_SIZE block inside an os chunk (memfd-backed, see os.h) plus a
+// descriptor. Descriptors are referenced from page-map leaves; `refs` counts those
+// leaf slots. All leaf slots referencing one page belong to one family, so `refs` is
+// guarded by that family's lock, not by the pool.
+//
+// Budget and reservations. An operation that will need pages first reserves exactly
+// as many as it needs (pool_reserve): that charges the budget and takes the pages
+// out of the pool in one step, so the operation itself cannot fail half-way and
+// "fails cleanly, changing nothing" is simple to keep. Pages not used are given back
+// with pool_unreserve. pages_in_use counts pages handed out, reserved ones included
+// from the moment they are taken.
+//
+// Free pages are kept for reuse up to a limit; beyond it the pool gives their memory
+// back to the OS in address-sorted runs.
+#ifndef ZXVMO_SRC_PAGE_POOL_H_
+#define ZXVMO_SRC_PAGE_POOL_H_
+
+#include "internal.h"
+
+typedef struct page {
+  uint8_t* data;        // (c) PAGE_SIZE bytes in a pool chunk
+  uint32_t refs;        // (family lock) leaf slots referencing this page; 0 when free
+  uint32_t zeroed;      // (pool lock while free) memory known to read as zero
+  union {
+    struct page* next;  // (pool lock) free list or reservation list link
+    struct {            // (family lock) scratch for attribution and checking
+      uint64_t epoch;
+      uint64_t count;
+    } s;
+  } u;
+} page_t;
+
+// The shared zero page: a marker that a page-map slot reads as zero. It hides a
+// one-way parent's page without holding memory. It is never counted, never freed,
+// and writing through it allocates a real page.
+extern page_t g_zero_page;
+static inline bool page_is_marker(const page_t* p) { return p == &g_zero_page; }
+
+// A set of pages taken from the pool by pool_reserve.
+typedef struct page_reservation {
+  page_t* list;
+  uint64_t count;
+} page_reservation_t;
+
+// Takes `n` pages out of the pool for the caller. ZX_ERR_NO_MEMORY if that would
+// exceed the budget or the OS has no memory; then nothing was taken.
+zx_status_t pool_reserve(uint64_t n, page_reservation_t* r);
+// Returns the pages of `r` not used.
+void pool_unreserve(page_reservation_t* r);
+// Takes one page of `r` (which must not be empty) and fills it with zeros / a copy.
+page_t* pool_take_zero(page_reservation_t* r);
+page_t* pool_take_copy(page_reservation_t* r, const page_t* src);
+// Takes one page whose contents the caller overwrites entirely.
+page_t* pool_take_raw(page_reservation_t* r);
+
+static inline void page_ref(page_t* p) {
+  if (!page_is_marker(p)) p->refs++;
+}
+// Drops one reference; the page goes back to the pool when none remain.
+void page_unref(page_t* p);
+
+void pool_set_budget(uint64_t pages);
+uint64_t pool_get_budget(void);
+uint64_t pool_pages_in_use(void);
+// Fills the pool-related fields of the stats.
+struct zxvmo_stats;
+void pool_fill_stats(struct zxvmo_stats* s);
+void pool_count_copy(void);
+
+#endif  // ZXVMO_SRC_PAGE_POOL_H_

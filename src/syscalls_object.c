@@ -1,0 +1,292 @@
+// The syscall layer for handles, generic objects, waiting and time.
+//
+// Every entry point checks its arguments and rights in Zircon's order and translates
+// them for the layers below (handle.c, object.c, the VMO layer), which assume valid
+// input. Lookups report, in this order: ZX_ERR_BAD_HANDLE, ZX_ERR_WRONG_TYPE,
+// ZX_ERR_ACCESS_DENIED.
+//
+// Where Zircon differs from what one might guess, it is followed:
+//  - zx_handle_replace() invalidates the source handle on every path that finds it
+//    valid, including the "rights not a subset" error.
+//  - zx_object_get_info(): an unknown topic is ZX_ERR_NOT_SUPPORTED, and ZX_INFO_VMO
+//    needs no right beyond a valid VMO handle.
+//  - zx_object_get/set_property(): a NULL value is ZX_ERR_INVALID_ARGS before the
+//    handle is looked up; an unknown property is ZX_ERR_NOT_SUPPORTED; a too small
+//    value is ZX_ERR_BUFFER_TOO_SMALL, checked before the object type.
+//  - zx_object_wait_many() with no items sleeps until the deadline, then times out.
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "handle.h"
+#include "object.h"
+#include "vmo.h"
+
+ZX_API zx_status_t zx_handle_close(zx_handle_t handle) {
+  // Like free(NULL): closing the never-valid value is not an error.
+  if (handle == ZX_HANDLE_INVALID) return ZX_OK;
+  return handle_close(handle);
+}
+
+ZX_API zx_status_t zx_handle_close_many(const zx_handle_t* handles, size_t num_handles) {
+  if (num_handles == 0) return ZX_OK;
+  if (handles == NULL) return ZX_ERR_INVALID_ARGS;
+  zx_status_t first = ZX_OK;
+  for (size_t i = 0; i < num_handles; i++) {
+    if (handles[i] == ZX_HANDLE_INVALID) continue;
+    zx_status_t st = handle_close(handles[i]);
+    if (st != ZX_OK && first == ZX_OK) first = st;
+  }
+  return first;
+}
+
+// The rights of a duplicate or replacement: the source's for ZX_RIGHT_SAME_RIGHTS,
+// else `requested`, which must be a subset of the source's.
+static bool derive_rights(zx_rights_t source, zx_rights_t requested, zx_rights_t* out) {
+  if (requested == ZX_RIGHT_SAME_RIGHTS) {
+    *out = source;
+    return true;
+  }
+  if ((source & requested) != requested) return false;
+  *out = requested;
+  return true;
+}
+
+ZX_API zx_status_t zx_handle_duplicate(zx_handle_t handle, zx_rights_t rights,
+                                       zx_handle_t* out) {
+  zx_object_t* obj;
+  zx_rights_t have;
+  zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_DUPLICATE, &obj, &have);
+  if (st != ZX_OK) return st;
+  zx_rights_t want;
+  if (!derive_rights(have, rights, &want) || out == NULL) {
+    st = ZX_ERR_INVALID_ARGS;
+  } else {
+    st = handle_create(obj, want, out);
+  }
+  object_unref(obj);
+  return st;
+}
+
+ZX_API zx_status_t zx_handle_replace(zx_handle_t handle, zx_rights_t rights, zx_handle_t* out) {
+  zx_object_t* obj;
+  zx_rights_t have;
+  zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_NONE, &obj, &have);
+  if (st != ZX_OK) return st;
+  zx_rights_t want;
+  if (!derive_rights(have, rights, &want) || out == NULL) {
+    // Zircon removes the source handle even when the replacement is refused.
+    handle_close(handle);
+    object_unref(obj);
+    return ZX_ERR_INVALID_ARGS;
+  }
+  // The new handle exists before the old one goes, so the object never passes through
+  // zero handles (which would run on_zero_handles).
+  zx_handle_t fresh;
+  st = handle_create(obj, want, &fresh);
+  if (st == ZX_OK) {
+    if (handle_close(handle) != ZX_OK) {
+      // Another thread closed the source first: the replace loses that race.
+      handle_close(fresh);
+      st = ZX_ERR_BAD_HANDLE;
+    } else {
+      *out = fresh;
+    }
+  }
+  object_unref(obj);
+  return st;
+}
+
+// Copies one fixed-size record the way Zircon's single-record topics do: on a short
+// buffer, *actual = 0, *avail = 1 and ZX_ERR_BUFFER_TOO_SMALL.
+static zx_status_t single_record(void* buffer, size_t buffer_size, size_t* actual,
+                                 size_t* avail, const void* record, size_t record_size) {
+  size_t n = 0;
+  if (buffer_size >= record_size) {
+    if (buffer == NULL) return ZX_ERR_INVALID_ARGS;
+    memcpy(buffer, record, record_size);
+    n = 1;
+  }
+  if (actual != NULL) *actual = n;
+  if (avail != NULL) *avail = 1;
+  return n == 1 ? ZX_OK : ZX_ERR_BUFFER_TOO_SMALL;
+}
+
+ZX_API zx_status_t zx_object_get_info(zx_handle_t handle, uint32_t topic, void* buffer,
+                                      size_t buffer_size, size_t* actual, size_t* avail) {
+  zx_object_t* obj;
+  zx_rights_t rights;
+  zx_status_t st;
+  switch (topic) {
+    case ZX_INFO_HANDLE_VALID:
+      st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_NONE, &obj, NULL);
+      if (st == ZX_OK) object_unref(obj);
+      return st;
+    case ZX_INFO_HANDLE_BASIC: {
+      st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_NONE, &obj, &rights);
+      if (st != ZX_OK) return st;
+      zx_info_handle_basic_t info;
+      memset(&info, 0, sizeof(info));
+      info.koid = obj->koid;
+      info.rights = rights;
+      info.type = obj->ops->type;
+      info.related_koid = ZX_KOID_INVALID;
+      object_unref(obj);
+      return single_record(buffer, buffer_size, actual, avail, &info, sizeof(info));
+    }
+    case ZX_INFO_VMO_V1:
+    case ZX_INFO_VMO_V2:
+    case ZX_INFO_VMO_V3:
+    case ZX_INFO_VMO:
+      st = handle_get(handle, ZX_OBJ_TYPE_VMO, ZX_RIGHT_NONE, &obj, &rights);
+      if (st != ZX_OK) return st;
+      st = vmo_get_info(obj, rights, topic, buffer, buffer_size, actual, avail);
+      object_unref(obj);
+      return st;
+    default:
+      return ZX_ERR_NOT_SUPPORTED;
+  }
+}
+
+ZX_API zx_status_t zx_object_get_property(zx_handle_t handle, uint32_t property, void* value,
+                                          size_t value_size) {
+  if (value == NULL) return ZX_ERR_INVALID_ARGS;
+  zx_object_t* obj;
+  zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_GET_PROPERTY, &obj, NULL);
+  if (st != ZX_OK) return st;
+  switch (property) {
+    case ZX_PROP_NAME: {
+      if (value_size < ZX_MAX_NAME_LEN) {
+        st = ZX_ERR_BUFFER_TOO_SMALL;
+        break;
+      }
+      char name[ZX_MAX_NAME_LEN];
+      object_get_name(obj, name);
+      memcpy(value, name, ZX_MAX_NAME_LEN);
+      break;
+    }
+    case ZX_PROP_VMO_CONTENT_SIZE: {
+      if (value_size < sizeof(uint64_t)) {
+        st = ZX_ERR_BUFFER_TOO_SMALL;
+      } else if (obj->ops->type != ZX_OBJ_TYPE_VMO) {
+        st = ZX_ERR_WRONG_TYPE;
+      } else {
+        uint64_t size = 0;
+        st = vmo_get_content_size(obj, &size);
+        if (st == ZX_OK) memcpy(value, &size, sizeof(size));
+      }
+      break;
+    }
+    default:
+      st = ZX_ERR_NOT_SUPPORTED;
+      break;
+  }
+  object_unref(obj);
+  return st;
+}
+
+ZX_API zx_status_t zx_object_set_property(zx_handle_t handle, uint32_t property,
+                                          const void* value, size_t value_size) {
+  if (value == NULL) return ZX_ERR_INVALID_ARGS;
+  zx_object_t* obj;
+  zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_SET_PROPERTY, &obj, NULL);
+  if (st != ZX_OK) return st;
+  switch (property) {
+    case ZX_PROP_NAME:
+      // Longer names are cut to ZX_MAX_NAME_LEN - 1 bytes, as on Zircon.
+      object_set_name(obj, value, value_size);
+      break;
+    case ZX_PROP_VMO_CONTENT_SIZE: {
+      if (value_size < sizeof(uint64_t)) {
+        st = ZX_ERR_BUFFER_TOO_SMALL;
+      } else if (obj->ops->type != ZX_OBJ_TYPE_VMO) {
+        st = ZX_ERR_WRONG_TYPE;
+      } else {
+        uint64_t size;
+        memcpy(&size, value, sizeof(size));
+        st = vmo_set_content_size(obj, size);
+      }
+      break;
+    }
+    default:
+      st = ZX_ERR_NOT_SUPPORTED;
+      break;
+  }
+  object_unref(obj);
+  return st;
+}
+
+ZX_API zx_status_t zx_object_wait_one(zx_handle_t handle, zx_signals_t signals,
+                                      zx_time_t deadline, zx_signals_t* observed) {
+  zx_object_t* obj;
+  zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_WAIT, &obj, NULL);
+  if (st != ZX_OK) return st;
+  zx_signals_t pending = 0;
+  st = object_wait_many(&obj, &handle, &signals, &pending, 1, deadline);
+  object_unref(obj);
+  if (observed != NULL) *observed = pending;
+  return st;
+}
+
+ZX_API zx_status_t zx_object_wait_many(zx_wait_item_t* items, size_t num_items,
+                                       zx_time_t deadline) {
+  if (num_items == 0) {
+    zx_nanosleep(deadline);
+    return ZX_ERR_TIMED_OUT;
+  }
+  if (num_items > ZX_WAIT_MANY_MAX_ITEMS) return ZX_ERR_OUT_OF_RANGE;
+  if (items == NULL) return ZX_ERR_INVALID_ARGS;
+
+  zx_object_t* objs[ZX_WAIT_MANY_MAX_ITEMS];
+  zx_handle_t handles[ZX_WAIT_MANY_MAX_ITEMS];
+  zx_signals_t waitfor[ZX_WAIT_MANY_MAX_ITEMS];
+  zx_signals_t pending[ZX_WAIT_MANY_MAX_ITEMS];
+  size_t found = 0;
+  zx_status_t st = ZX_OK;
+  for (; found < num_items; found++) {
+    handles[found] = items[found].handle;
+    waitfor[found] = items[found].waitfor;
+    st = handle_get(handles[found], ZX_OBJ_TYPE_NONE, ZX_RIGHT_WAIT, &objs[found], NULL);
+    if (st != ZX_OK) break;
+  }
+  if (st == ZX_OK) {
+    st = object_wait_many(objs, handles, waitfor, pending, num_items, deadline);
+    for (size_t i = 0; i < num_items; i++) items[i].pending = pending[i];
+  }
+  for (size_t i = 0; i < found; i++) object_unref(objs[i]);
+  return st;
+}
+
+ZX_API zx_status_t zx_object_signal(zx_handle_t handle, uint32_t clear_mask,
+                                    uint32_t set_mask) {
+  zx_object_t* obj;
+  zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_SIGNAL, &obj, NULL);
+  if (st != ZX_OK) return st;
+  zx_signals_t allowed = ZX_USER_SIGNAL_ALL | obj->ops->user_settable;
+  if (((clear_mask | set_mask) & ~allowed) != 0) {
+    st = ZX_ERR_INVALID_ARGS;
+  } else {
+    object_update_signals(obj, clear_mask, set_mask);
+  }
+  object_unref(obj);
+  return st;
+}
+
+ZX_API zx_time_t zx_clock_get_monotonic(void) { return clock_monotonic_ns(); }
+
+ZX_API zx_time_t zx_deadline_after(zx_duration_t nanoseconds) {
+  return zx_time_add_duration(clock_monotonic_ns(), nanoseconds);
+}
+
+ZX_API zx_status_t zx_nanosleep(zx_time_t deadline) {
+  if (deadline <= 0) return ZX_OK;
+  struct timespec ts;
+  ts.tv_sec = (time_t)(deadline / 1000000000);
+  ts.tv_nsec = (long)(deadline % 1000000000);
+  // Absolute sleeps resume correctly after a signal handler interrupts them.
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+  }
+  return ZX_OK;
+}
+
+ZX_API uint32_t zx_system_get_page_size(void) { return (uint32_t)PAGE_SIZE; }

@@ -1,0 +1,298 @@
+// The VMO syscalls: argument and rights checks, in the order SPEC.md gives, and the
+// translation to the VMO layer (vmo.h), which assumes valid input.
+#include <string.h>
+
+#include <zircon/syscalls.h>
+
+#include "handle.h"
+#include "vmo.h"
+
+#define VMO_CREATE_KNOWN (ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED)
+
+// Hands `v` (whose only reference the caller owns) to a new handle in *out.
+static zx_status_t publish(vmo_t* v, zx_rights_t rights, zx_handle_t* out) {
+  zx_status_t st = handle_create(&v->obj, rights, out);
+  if (st != ZX_OK) {
+    // Nobody saw it: let it die as if its last handle were closed.
+    v->obj.ops->on_zero_handles(&v->obj);
+  }
+  object_unref(&v->obj);
+  return st;
+}
+
+ZX_API zx_status_t zx_vmo_create(uint64_t size, uint32_t options, zx_handle_t* out) {
+  if ((options & ZX_VMO_RESIZABLE) && (options & ZX_VMO_UNBOUNDED)) return ZX_ERR_INVALID_ARGS;
+  uint64_t rounded;
+  if (!round_up_page(size, &rounded) || rounded > VMO_MAX_SIZE) return ZX_ERR_OUT_OF_RANGE;
+  if (options & ~VMO_CREATE_KNOWN) return ZX_ERR_INVALID_ARGS;
+  if (options & ZX_VMO_DISCARDABLE) return ZX_ERR_NOT_SUPPORTED;
+  if (!out) return ZX_ERR_INVALID_ARGS;
+  bool resizable = (options & ZX_VMO_RESIZABLE) != 0;
+  // UNBOUNDED: the VMO spans the largest size; `size` is only its content size.
+  if (options & ZX_VMO_UNBOUNDED) rounded = VMO_MAX_SIZE;
+  vmo_t* v;
+  zx_status_t st = vmo_create(rounded, size, resizable, &v);
+  if (st != ZX_OK) return st;
+  zx_rights_t rights = ZX_DEFAULT_VMO_RIGHTS | (resizable ? ZX_RIGHT_RESIZE : 0);
+  return publish(v, rights, out);
+}
+
+// Looks up a VMO handle needing `required` rights. The caller drops the reference.
+static zx_status_t get_vmo(zx_handle_t h, zx_rights_t required, vmo_t** v, zx_rights_t* rights) {
+  zx_object_t* obj;
+  zx_rights_t r;
+  zx_status_t st = handle_get(h, ZX_OBJ_TYPE_VMO, required, &obj, &r);
+  if (st != ZX_OK) return st;
+  *v = vmo_from_obj(obj);
+  if (rights) *rights = r;
+  return ZX_OK;
+}
+
+ZX_API zx_status_t zx_vmo_read(zx_handle_t handle, void* buffer, uint64_t offset,
+                               size_t buffer_size) {
+  vmo_t* v;
+  zx_status_t st = get_vmo(handle, ZX_RIGHT_READ, &v, NULL);
+  if (st != ZX_OK) return st;
+  if (!buffer && buffer_size > 0) {
+    st = ZX_ERR_INVALID_ARGS;
+  } else {
+    st = vmo_read(v, buffer, offset, buffer_size);
+  }
+  object_unref(&v->obj);
+  return st;
+}
+
+ZX_API zx_status_t zx_vmo_write(zx_handle_t handle, const void* buffer, uint64_t offset,
+                                size_t buffer_size) {
+  vmo_t* v;
+  zx_status_t st = get_vmo(handle, ZX_RIGHT_WRITE, &v, NULL);
+  if (st != ZX_OK) return st;
+  if (!buffer && buffer_size > 0) {
+    st = ZX_ERR_INVALID_ARGS;
+  } else {
+    st = vmo_write(v, buffer, offset, buffer_size);
+  }
+  object_unref(&v->obj);
+  return st;
+}
+
+ZX_API zx_status_t zx_vmo_get_size(zx_handle_t handle, uint64_t* size) {
+  vmo_t* v;
+  zx_status_t st = get_vmo(handle, ZX_RIGHT_NONE, &v, NULL);
+  if (st != ZX_OK) return st;
+  if (!size) {
+    st = ZX_ERR_INVALID_ARGS;
+  } else {
+    st = vmo_get_size(v, size);
+  }
+  object_unref(&v->obj);
+  return st;
+}
+
+ZX_API zx_status_t zx_vmo_set_size(zx_handle_t handle, uint64_t size) {
+  vmo_t* v;
+  zx_rights_t rights;
+  zx_status_t st = get_vmo(handle, ZX_RIGHT_WRITE, &v, &rights);
+  if (st != ZX_OK) return st;
+  uint64_t rounded;
+  if (v->resizable && !(rights & ZX_RIGHT_RESIZE)) {
+    st = ZX_ERR_ACCESS_DENIED;
+  } else if (!round_up_page(size, &rounded)) {
+    st = ZX_ERR_OUT_OF_RANGE;
+  } else if (!v->resizable) {
+    st = ZX_ERR_UNAVAILABLE;
+  } else if (rounded > VMO_MAX_SIZE) {
+    st = ZX_ERR_OUT_OF_RANGE;
+  } else {
+    st = vmo_set_size(v, size);
+  }
+  object_unref(&v->obj);
+  return st;
+}
+
+// Cache maintenance: nothing to do on coherent memory, but the arguments are checked.
+static zx_status_t cache_op(vmo_t* v, uint64_t offset, uint64_t size) {
+  if (size == 0) return ZX_ERR_INVALID_ARGS;
+  return vmo_check_range(v, offset, size);
+}
+
+static zx_status_t op_range(vmo_t* v, zx_rights_t rights, uint32_t op, uint64_t offset,
+                            uint64_t size, void* buffer, size_t buffer_size) {
+  switch (op) {
+    case ZX_VMO_OP_COMMIT: {
+      if (!(rights & ZX_RIGHT_WRITE)) return ZX_ERR_ACCESS_DENIED;
+      // Whole pages covering the range; the rounded range must lie in the VMO.
+      if (size > UINT64_MAX - offset) return ZX_ERR_OUT_OF_RANGE;
+      uint64_t end;
+      if (!round_up_page(offset + size, &end)) return ZX_ERR_OUT_OF_RANGE;
+      uint64_t start = offset & ~PAGE_MASK;
+      return vmo_commit(v, start, end - start);
+    }
+    case ZX_VMO_OP_DECOMMIT:
+      if (!(rights & ZX_RIGHT_WRITE)) return ZX_ERR_ACCESS_DENIED;
+      return vmo_decommit(v, offset, size);
+    case ZX_VMO_OP_ZERO:
+      if (!(rights & ZX_RIGHT_WRITE)) return ZX_ERR_ACCESS_DENIED;
+      return vmo_zero(v, offset, size);
+    case ZX_VMO_OP_LOCK:
+    case ZX_VMO_OP_TRY_LOCK:
+    case ZX_VMO_OP_UNLOCK:
+      if (!(rights & (ZX_RIGHT_READ | ZX_RIGHT_WRITE))) return ZX_ERR_ACCESS_DENIED;
+      return ZX_ERR_NOT_SUPPORTED;  // only discardable VMOs can be locked
+    case ZX_VMO_OP_CACHE_SYNC:
+    case ZX_VMO_OP_CACHE_CLEAN:
+    case ZX_VMO_OP_CACHE_CLEAN_INVALIDATE:
+      if (!(rights & ZX_RIGHT_READ)) return ZX_ERR_ACCESS_DENIED;
+      return cache_op(v, offset, size);
+    case ZX_VMO_OP_CACHE_INVALIDATE:
+      if (!(rights & ZX_RIGHT_WRITE)) return ZX_ERR_ACCESS_DENIED;
+      return cache_op(v, offset, size);
+    case ZX_VMO_OP_PREFETCH:
+      if (!(rights & ZX_RIGHT_READ)) return ZX_ERR_ACCESS_DENIED;
+      return vmo_check_range(v, offset, size);
+    case ZX_VMO_OP_DONT_NEED:
+    case ZX_VMO_OP_ALWAYS_NEED:
+      return vmo_check_range(v, offset, size);
+    case ZX_VMO_OP_LOOKUP: {
+      if (!buffer) return ZX_ERR_INVALID_ARGS;
+      uint64_t end;
+      if (size > UINT64_MAX - offset || !round_up_page(offset + size, &end)) {
+        return ZX_ERR_OUT_OF_RANGE;
+      }
+      uint64_t pages = (end - (offset & ~PAGE_MASK)) >> PAGE_SHIFT;
+      size_t n = buffer_size / sizeof(zx_paddr_t);
+      if (pages > n) return ZX_ERR_BUFFER_TOO_SMALL;
+      if (size == 0) return ZX_ERR_INVALID_ARGS;
+      return vmo_lookup(v, offset, size, buffer, n);
+    }
+    default:
+      return ZX_ERR_INVALID_ARGS;
+  }
+}
+
+ZX_API zx_status_t zx_vmo_op_range(zx_handle_t handle, uint32_t op, uint64_t offset,
+                                   uint64_t size, void* buffer, size_t buffer_size) {
+  vmo_t* v;
+  zx_rights_t rights;
+  zx_status_t st = get_vmo(handle, ZX_RIGHT_NONE, &v, &rights);
+  if (st != ZX_OK) return st;
+  st = op_range(v, rights, op, offset, size, buffer, buffer_size);
+  object_unref(&v->obj);
+  return st;
+}
+
+// The rights of a child's handle (SPEC.md section 2).
+static zx_rights_t child_rights(zx_rights_t parent, bool resizable, bool no_write, bool cow) {
+  zx_rights_t r = (parent & ~ZX_RIGHT_RESIZE) | ZX_RIGHT_GET_PROPERTY | ZX_RIGHT_SET_PROPERTY;
+  if (resizable) r |= ZX_RIGHT_RESIZE;
+  if (no_write) {
+    r &= ~ZX_RIGHT_WRITE;
+  } else if (cow) {
+    r = (r | ZX_RIGHT_WRITE) & ~ZX_RIGHT_EXECUTE;
+  }
+  return r;
+}
+
+ZX_API zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uint64_t offset,
+                                       uint64_t size, zx_handle_t* out) {
+  uint64_t rounded;
+  if (!round_up_page(size, &rounded) || rounded > VMO_MAX_SIZE) return ZX_ERR_OUT_OF_RANGE;
+  if ((options & ZX_VMO_CHILD_NO_WRITE) && (options & ZX_VMO_CHILD_RESIZABLE)) {
+    return ZX_ERR_INVALID_ARGS;
+  }
+  vmo_t* p;
+  zx_rights_t prights;
+  zx_status_t st = get_vmo(handle, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &prights);
+  if (st != ZX_OK) return st;
+
+  vmo_child_args_t a;
+  memset(&a, 0, sizeof(a));
+  a.no_write = (options & ZX_VMO_CHILD_NO_WRITE) != 0;
+  a.resizable = (options & ZX_VMO_CHILD_RESIZABLE) != 0;
+  a.copy_name = (prights & ZX_RIGHT_GET_PROPERTY) != 0;
+  a.offset = offset;
+  a.size = rounded;
+  a.content_size = size;
+  a.out_is_null = out == NULL;
+  uint32_t rest = options & ~ZX_VMO_CHILD_NO_WRITE;
+  if (rest & ZX_VMO_CHILD_SLICE) {
+    if (rest != ZX_VMO_CHILD_SLICE) {
+      st = ZX_ERR_INVALID_ARGS;
+      goto out;
+    }
+    if (!page_aligned(offset)) {
+      st = ZX_ERR_INVALID_ARGS;
+      goto out;
+    }
+    a.kind = VMO_SLICE;
+  } else {
+    if (rest & ZX_VMO_CHILD_SNAPSHOT) {
+      rest &= ~ZX_VMO_CHILD_SNAPSHOT;
+    } else if (rest & ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE) {
+      rest &= ~ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE;
+      a.at_least_on_write = true;
+    } else {
+      st = ZX_ERR_INVALID_ARGS;
+      goto out;
+    }
+    if (rest & ~ZX_VMO_CHILD_RESIZABLE) {
+      st = ZX_ERR_INVALID_ARGS;
+      goto out;
+    }
+    if (!page_aligned(offset)) {
+      st = ZX_ERR_INVALID_ARGS;
+      goto out;
+    }
+    if (offset > UINT64_MAX - size) {
+      st = ZX_ERR_OUT_OF_RANGE;
+      goto out;
+    }
+    a.kind = VMO_SNAPSHOT;
+  }
+  vmo_t* c;
+  st = vmo_create_child(p, &a, &c);
+  if (st == ZX_OK) {
+    st = publish(c, child_rights(prights, a.resizable, a.no_write, a.kind != VMO_SLICE), out);
+  }
+out:
+  object_unref(&p->obj);
+  return st;
+}
+
+ZX_API zx_status_t zx_vmo_clone(zx_handle_t handle, uint32_t options, uint64_t offset,
+                                uint64_t size, zx_handle_t* out) {
+  uint64_t rounded;
+  if (!round_up_page(size, &rounded) || rounded > VMO_MAX_SIZE) return ZX_ERR_OUT_OF_RANGE;
+  vmo_t* p;
+  zx_rights_t prights;
+  zx_status_t st = get_vmo(handle, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &prights);
+  if (st != ZX_OK) return st;
+  if (!(options & ZX_VMO_CLONE_COPY_ON_WRITE) ||
+      (options & ~(ZX_VMO_CLONE_COPY_ON_WRITE | ZX_VMO_CLONE_NON_RESIZEABLE))) {
+    st = ZX_ERR_INVALID_ARGS;
+  } else if (!page_aligned(offset)) {
+    st = ZX_ERR_INVALID_ARGS;
+  } else if (offset > UINT64_MAX - size) {
+    st = ZX_ERR_OUT_OF_RANGE;
+  } else {
+    vmo_child_args_t a;
+    memset(&a, 0, sizeof(a));
+    a.kind = VMO_ONEWAY;
+    a.legacy = true;
+    a.resizable = !(options & ZX_VMO_CLONE_NON_RESIZEABLE);
+    a.copy_name = (prights & ZX_RIGHT_GET_PROPERTY) != 0;
+    a.offset = offset;
+    a.size = rounded;
+    a.content_size = size;
+    a.out_is_null = out == NULL;
+    vmo_t* c;
+    st = vmo_create_child(p, &a, &c);
+    if (st == ZX_OK) {
+      zx_rights_t r = (prights & ~ZX_RIGHT_RESIZE) | ZX_RIGHT_WRITE | ZX_RIGHT_GET_PROPERTY |
+                      ZX_RIGHT_SET_PROPERTY | (a.resizable ? ZX_RIGHT_RESIZE : 0);
+      st = publish(c, r, out);
+    }
+  }
+  object_unref(&p->obj);
+  return st;
+}

@@ -1,0 +1,404 @@
+// VMO lifecycle and the COW tree: families, creation of roots and children, the
+// user-visible parent/child tree with ZX_VMO_ZERO_CHILDREN, and what happens to pages
+// and links when a VMO dies. See vmo.h for the model and invariants.
+#include "vmo.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+static pthread_mutex_t g_families_lock = PTHREAD_MUTEX_INITIALIZER;
+static family_t* g_families;  // (g_families_lock)
+static _Atomic uint64_t g_vmos_alive;
+
+uint64_t vmo_count_alive(void) { return atomic_load(&g_vmos_alive); }
+
+void family_list_add(family_t* fam) {
+  pthread_mutex_lock(&g_families_lock);
+  fam->g_prev = NULL;
+  fam->g_next = g_families;
+  if (g_families) g_families->g_prev = fam;
+  g_families = fam;
+  pthread_mutex_unlock(&g_families_lock);
+}
+
+void family_list_remove(family_t* fam) {
+  pthread_mutex_lock(&g_families_lock);
+  if (fam->g_prev) {
+    fam->g_prev->g_next = fam->g_next;
+  } else {
+    g_families = fam->g_next;
+  }
+  if (fam->g_next) fam->g_next->g_prev = fam->g_prev;
+  pthread_mutex_unlock(&g_families_lock);
+}
+
+// Visits every family with its lock held exclusively. The global list lock is held
+// throughout, so families cannot be freed meanwhile (lock order: global list lock ->
+// family lock, used only here and by family_release).
+bool family_list_visit(family_visit_fn fn, void* ctx) {
+  bool ok = true;
+  pthread_mutex_lock(&g_families_lock);
+  for (family_t* f = g_families; f && ok; f = f->g_next) {
+    pthread_rwlock_wrlock(&f->lock);
+    ok = fn(f, ctx);
+    pthread_rwlock_unlock(&f->lock);
+  }
+  pthread_mutex_unlock(&g_families_lock);
+  return ok;
+}
+
+static family_t* family_new(void) {
+  family_t* f = calloc(1, sizeof(*f));
+  if (!f) return NULL;
+  if (pthread_rwlock_init(&f->lock, NULL) != 0) {
+    free(f);
+    return NULL;
+  }
+  family_list_add(f);
+  return f;
+}
+
+static void family_release(family_t* f) {
+  if (atomic_fetch_sub(&f->refs, 1) != 1) return;
+  family_list_remove(f);
+  ZX_ASSERT(f->members == NULL && f->member_count == 0);
+  pthread_rwlock_destroy(&f->lock);
+  free(f);
+}
+
+static void vmo_destroy(zx_object_t* obj) {
+  vmo_t* v = vmo_from_obj(obj);
+  // Empty on free: a VMO is released only when nothing links to it any more.
+  ZX_ASSERT(!v->alive && !v->member);
+  ZX_ASSERT(v->map.root == NULL && v->children == NULL && v->num_children == 0);
+  ZX_ASSERT(v->slices == NULL && v->oneway_children == NULL && v->backing == NULL);
+  family_t* f = v->fam;
+  pthread_mutex_destroy(&v->obj.lock);
+  free(v);
+  atomic_fetch_sub(&g_vmos_alive, 1);
+  family_release(f);
+}
+
+static void vmo_on_zero_handles(zx_object_t* obj);
+
+const object_ops_t g_vmo_ops = {
+    .type = ZX_OBJ_TYPE_VMO,
+    .user_settable = 0,
+    .on_zero_handles = vmo_on_zero_handles,
+    .destroy = vmo_destroy,
+};
+
+static vmo_t* vmo_alloc(family_t* fam, vmo_kind_t kind) {
+  vmo_t* v = calloc(1, sizeof(*v));
+  if (!v) return NULL;
+  object_init(&v->obj, &g_vmo_ops, ZX_VMO_ZERO_CHILDREN);
+  v->fam = fam;
+  v->kind = kind;
+  v->alive = true;
+  atomic_fetch_add(&fam->refs, 1);
+  atomic_fetch_add(&g_vmos_alive, 1);
+  return v;
+}
+
+static void member_add_locked(vmo_t* v) {
+  VLIST_PUSH(v->fam->members, v, fm);
+  v->fam->member_count++;
+  v->member = true;
+}
+
+static void member_remove_locked(vmo_t* v) {
+  VLIST_REMOVE(v->fam->members, v, fm);
+  v->fam->member_count--;
+  v->member = false;
+}
+
+zx_status_t vmo_create(uint64_t size, uint64_t content_size, bool resizable, vmo_t** out) {
+  ZX_ASSERT(page_aligned(size) && size <= VMO_MAX_SIZE);
+  family_t* fam = family_new();
+  if (!fam) return ZX_ERR_NO_MEMORY;
+  vmo_t* v = vmo_alloc(fam, VMO_ROOT);
+  if (!v) {
+    atomic_fetch_add(&fam->refs, 1);
+    family_release(fam);
+    return ZX_ERR_NO_MEMORY;
+  }
+  v->resizable = resizable;
+  v->size = size;
+  v->content_size = content_size;
+  pthread_rwlock_wrlock(&fam->lock);
+  member_add_locked(v);
+  vmo_after_op_locked(fam);
+  pthread_rwlock_unlock(&fam->lock);
+  *out = v;
+  return ZX_OK;
+}
+
+static void update_zero_children_locked(vmo_t* v) {
+  if (v->num_children == 0) {
+    object_update_signals(&v->obj, 0, ZX_VMO_ZERO_CHILDREN);
+  } else {
+    object_update_signals(&v->obj, ZX_VMO_ZERO_CHILDREN, 0);
+  }
+}
+
+static void child_link_locked(vmo_t* parent, vmo_t* child) {
+  child->parent = parent;
+  VLIST_PUSH(parent->children, child, sib);
+  parent->num_children++;
+}
+
+static void child_unlink_locked(vmo_t* child) {
+  vmo_t* p = child->parent;
+  VLIST_REMOVE(p->children, child, sib);
+  p->num_children--;
+  child->parent = NULL;
+}
+
+static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
+  family_t* fam = p->fam;
+  zx_status_t st = ZX_OK;
+  vmo_t* c = NULL;
+  pthread_rwlock_wrlock(&fam->lock);
+  if (!p->alive) {
+    st = ZX_ERR_BAD_HANDLE;
+    goto out;
+  }
+  vmo_kind_t kind = a->kind;
+  if (kind == VMO_SLICE) {
+    // Wholly inside the parent; overflow of offset + size counts as outside.
+    if (a->offset > p->size || a->size > p->size - a->offset) {
+      st = ZX_ERR_INVALID_ARGS;
+      goto out;
+    }
+    if (p->resizable) {
+      st = ZX_ERR_NOT_SUPPORTED;
+      goto out;
+    }
+  } else {
+    if (p->kind == VMO_SLICE) {
+      st = ZX_ERR_NOT_SUPPORTED;
+      goto out;
+    }
+    if (p->kind == VMO_ONEWAY) {
+      // A VMO that sees a live parent cannot be copied eagerly in O(1); like
+      // Zircon with pager-backed clones, SNAPSHOT is refused and
+      // SNAPSHOT_AT_LEAST_ON_WRITE gives another one-way clone.
+      if (kind == VMO_SNAPSHOT && !a->at_least_on_write) {
+        st = ZX_ERR_NOT_SUPPORTED;
+        goto out;
+      }
+      kind = VMO_ONEWAY;
+    }
+    // The accumulated offset from the family's origin must fit in 64 bits.
+    uint64_t base_bytes = p->base << PAGE_SHIFT;
+    if (a->offset > UINT64_MAX - base_bytes) {
+      st = ZX_ERR_INVALID_ARGS;
+      goto out;
+    }
+  }
+  if (a->out_is_null) {
+    st = ZX_ERR_INVALID_ARGS;
+    goto out;
+  }
+  c = vmo_alloc(fam, kind);
+  if (!c) {
+    st = ZX_ERR_NO_MEMORY;
+    goto out;
+  }
+  c->resizable = a->resizable;
+  c->legacy = a->legacy;
+  c->immutable = kind == VMO_SNAPSHOT && a->no_write;
+  c->size = a->size;
+  c->content_size = a->content_size;
+  uint64_t np = a->size >> PAGE_SHIFT;
+  if (kind == VMO_SLICE) {
+    vmo_t* r = p->kind == VMO_SLICE ? p->root : p;
+    c->root = r;
+    c->slice_off = (p->kind == VMO_SLICE ? p->slice_off : 0) + (a->offset >> PAGE_SHIFT);
+    object_ref(&r->obj);
+    VLIST_PUSH(r->slices, c, sl);
+  } else {
+    c->base = p->base + (a->offset >> PAGE_SHIFT);
+    uint64_t p_end = p->base + vmo_pages(p);
+    uint64_t c_end = c->base + np;
+    if (kind == VMO_SNAPSHOT) {
+      if (c->base <= p->base && p_end <= c_end && p->map.root) {
+        // The parent's pages all lie inside the child's window: share the root.
+        c->map.root = p->map.root;
+        c->map.root->refs++;
+      } else {
+        pmap_clone_range(&c->map, &p->map, c->base, c_end);
+      }
+    } else {
+      c->backing = p;
+      object_ref(&p->obj);
+      VLIST_PUSH(p->oneway_children, c, ow);
+      c->cut = max_u64(c->base, min_u64(c_end, p_end));
+    }
+    member_add_locked(c);
+  }
+  if (a->copy_name) {
+    char name[ZX_MAX_NAME_LEN];
+    object_get_name(&p->obj, name);
+    object_set_name(&c->obj, name, sizeof(name));
+  }
+  child_link_locked(p, c);
+  update_zero_children_locked(p);
+  *out = c;
+out:
+  vmo_after_op_locked(fam);
+  pthread_rwlock_unlock(&fam->lock);
+  return st;
+}
+
+// Adds to one-way child `ch` the pages of dying `v` that ch sees through it: those in
+// [ch->base, ch->cut) where ch's own map has nothing.
+static void merge_into_oneway_child_locked(vmo_t* v, vmo_t* ch) {
+  uint64_t lo = ch->base;
+  uint64_t hi = min_u64(ch->cut, ch->base + vmo_pages(ch));
+  if (lo >= hi || !v->map.root) return;
+  if (!ch->map.root) {
+    pmap_clone_range(&ch->map, &v->map, lo, hi);
+    return;
+  }
+  uint64_t i = lo;
+  page_t* pg;
+  while ((pg = pmap_next(&v->map, &i, hi)) != NULL) {
+    if (!pmap_lookup(&ch->map, i)) {
+      pnode_t* leaf = pmap_leaf_for_write(&ch->map, i);
+      page_ref(pg);
+      pmap_leaf_set(leaf, (unsigned)(i & PMAP_SLOT_MASK), pg);
+    }
+    if (++i == 0) break;
+  }
+}
+
+static int cmp_range(const void* a, const void* b) {
+  const uint64_t* x = a;
+  const uint64_t* y = b;
+  return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+// `r` is dead and kept for its slices: drops every page no slice can see.
+static void trim_to_slices_locked(vmo_t* r) {
+  size_t n = 0;
+  for (vmo_t* s = r->slices; s; s = s->sl.next) n++;
+  uint64_t lo = r->base;
+  uint64_t end = r->base + vmo_pages(r);
+  uint64_t(*iv)[2] = n ? malloc(n * sizeof(*iv)) : NULL;
+  if (n && !iv) return;  // keep the pages; the checker will not run out of memory either
+  size_t k = 0;
+  for (vmo_t* s = r->slices; s; s = s->sl.next, k++) {
+    iv[k][0] = r->base + s->slice_off;
+    iv[k][1] = iv[k][0] + vmo_pages(s);
+  }
+  qsort(iv, n, sizeof(*iv), cmp_range);
+  uint64_t at = lo;
+  for (k = 0; k < n; k++) {
+    if (iv[k][0] > at) pmap_remove_range(&r->map, at, iv[k][0]);
+    at = max_u64(at, iv[k][1]);
+  }
+  if (at < end) pmap_remove_range(&r->map, at, end);
+  free(iv);
+}
+
+// Releases the pages of a dead content holder nobody references any more.
+static void release_content_locked(vmo_t* v) {
+  pmap_destroy(&v->map);
+  member_remove_locked(v);
+}
+
+typedef struct unref_list {
+  zx_object_t* objs[4];
+  size_t n;
+} unref_list_t;
+
+static void defer_unref(unref_list_t* l, zx_object_t* o) {
+  ZX_ASSERT(l->n < 4);
+  l->objs[l->n++] = o;
+}
+
+// The VMO's last handle was closed: it dies. Children move to its parent, one-way
+// children take over the pages they saw through it, and its pages are released
+// unless slices still window them. Internal references are dropped after the family
+// lock is released, because dropping the last one frees the VMO (and maybe the
+// family, whose lock we would be holding).
+static void vmo_on_zero_handles(zx_object_t* obj) {
+  vmo_t* v = vmo_from_obj(obj);
+  family_t* fam = v->fam;
+  unref_list_t later = {.n = 0};
+  // One-way children each drop their reference on v: collect them in a heap list.
+  size_t ow_n = 0;
+  zx_object_t** ow_refs = NULL;
+
+  pthread_rwlock_wrlock(&fam->lock);
+  ZX_ASSERT(v->alive);
+  v->alive = false;
+
+  // User tree: re-home the children to our parent.
+  vmo_t* gp = v->parent;
+  while (v->children) {
+    vmo_t* ch = v->children;
+    child_unlink_locked(ch);
+    if (gp) child_link_locked(gp, ch);
+  }
+  if (gp) {
+    child_unlink_locked(v);
+    update_zero_children_locked(gp);
+  }
+
+  if (v->kind == VMO_SLICE) {
+    vmo_t* r = v->root;
+    VLIST_REMOVE(r->slices, v, sl);
+    if (!r->alive) {
+      if (r->slices) {
+        trim_to_slices_locked(r);
+      } else {
+        release_content_locked(r);
+      }
+    }
+    defer_unref(&later, &r->obj);
+  } else {
+    for (vmo_t* ch = v->oneway_children; ch; ch = ch->ow.next) ow_n++;
+    if (ow_n) {
+      ow_refs = malloc(ow_n * sizeof(*ow_refs));
+      ZX_ASSERT(ow_refs != NULL);
+    }
+    size_t k = 0;
+    while (v->oneway_children) {
+      vmo_t* ch = v->oneway_children;
+      merge_into_oneway_child_locked(v, ch);
+      VLIST_REMOVE(v->oneway_children, ch, ow);
+      if (v->backing) {
+        ch->backing = v->backing;
+        ch->cut = max_u64(ch->base, min_u64(ch->cut, v->cut));
+        object_ref(&v->backing->obj);
+        VLIST_PUSH(v->backing->oneway_children, ch, ow);
+      } else {
+        ch->backing = NULL;
+        ch->cut = ch->base;
+      }
+      ow_refs[k++] = &v->obj;
+    }
+    if (v->backing) {
+      VLIST_REMOVE(v->backing->oneway_children, v, ow);
+      defer_unref(&later, &v->backing->obj);
+      v->backing = NULL;
+      v->cut = v->base;
+    }
+    if (v->slices) {
+      trim_to_slices_locked(v);
+    } else {
+      release_content_locked(v);
+    }
+  }
+  vmo_after_op_locked(fam);
+  pthread_rwlock_unlock(&fam->lock);
+
+  for (size_t i = 0; i < ow_n; i++) object_unref(ow_refs[i]);
+  free(ow_refs);
+  for (size_t i = 0; i < later.n; i++) object_unref(later.objs[i]);
+}

@@ -1,0 +1,195 @@
+// VMO objects and their families: the COW tree.
+//
+// A VMO is one of four kinds:
+//   ROOT      made by zx_vmo_create;
+//   SNAPSHOT  a copy-on-write child that behaves as an eager copy (SNAPSHOT and
+//             SNAPSHOT_AT_LEAST_ON_WRITE of an ordinary VMO);
+//   ONEWAY    a copy-on-write child that keeps seeing its parent's pages until it
+//             writes them (zx_vmo_clone, and SNAPSHOT_AT_LEAST_ON_WRITE of a one-way
+//             VMO);
+//   SLICE     a window onto the pages of a non-slice VMO (its `root`).
+//
+// Pages. Every non-slice VMO owns a page map (`map`). All maps of a family use one
+// index space: page i of a VMO is index `base + i`, and a child's base is its
+// parent's base plus the child's offset in pages, so maps can share subtrees at the
+// same positions. A VMO's view at index i is: its own map's page; else, for ONEWAY,
+// if i < cut, its backing VMO's view at i; else zero. A zero marker (g_zero_page) in
+// a one-way map hides the backing without holding memory.
+//
+// Invariants (checked by vmo_check_family):
+//   - every page in a map lies inside its owner's window [base, base + size/PAGE),
+//     and, if the owner is dead (kept only for its slices), inside some slice's window;
+//     so no page is held that no VMO can read;
+//   - node and page reference counts equal the references found by walking the family;
+//   - `backing` is alive, lists this VMO among its one-way children, and
+//     base <= cut <= backing's window end;
+//   - user tree: `parent` is alive and lists this VMO; num_children is the length of
+//     `children`; ZX_VMO_ZERO_CHILDREN is asserted iff num_children == 0.
+//
+// Families. A family is every VMO descended from one zx_vmo_create. Its rwlock
+// guards every (f) field of its VMOs, their maps, nodes and pages. Readers of page
+// contents take it shared; anything that changes a map, a size or a link takes it
+// exclusive. Families never merge or split, so a VMO's family is constant.
+//
+// Lock order: family lock -> object lock (object.h, leaf) and family lock -> pool lock
+// (page_pool.c, leaf). The handle table's shard locks are never held while taking a
+// family lock.
+//
+// Legend: (c) constant after creation, (f) family lock, (a) atomic.
+#ifndef ZXVMO_SRC_VMO_H_
+#define ZXVMO_SRC_VMO_H_
+
+#include <pthread.h>
+
+#include "object.h"
+#include "page_map.h"
+
+typedef enum vmo_kind { VMO_ROOT, VMO_SNAPSHOT, VMO_ONEWAY, VMO_SLICE } vmo_kind_t;
+
+typedef struct vmo vmo_t;
+
+typedef struct family {
+  pthread_rwlock_t lock;
+  _Atomic uint64_t refs;       // (a) VMO structs of the family not yet destroyed
+  vmo_t* members;              // (f) VMOs whose map is live (content holders)
+  uint64_t member_count;       // (f)
+  uint64_t epoch;              // (f) scratch generation for walkers
+  uint64_t ops_since_check;    // (f)
+  struct family* g_next;       // (global family list lock)
+  struct family* g_prev;
+} family_t;
+
+// Doubly linked list link.
+typedef struct vlink {
+  vmo_t* next;
+  vmo_t* prev;
+} vlink_t;
+
+struct vmo {
+  zx_object_t obj;
+  family_t* fam;               // (c)
+  vmo_kind_t kind;             // (c)
+  bool resizable;              // (c)
+  bool legacy;                 // (c) made by zx_vmo_clone: DECOMMIT reveals the parent
+  bool immutable;              // (c) SNAPSHOT | NO_WRITE
+  bool alive;                  // (f) has open handles
+  bool member;                 // (f) in fam->members: its map may hold pages
+
+  // User tree: live parent and live children (re-homed when a VMO dies).
+  vmo_t* parent;               // (f)
+  vmo_t* children;             // (f) list head, linked through `sib`
+  vlink_t sib;                 // (f)
+  uint64_t num_children;       // (f)
+
+  uint64_t size;               // (f) bytes, a multiple of PAGE_SIZE
+  uint64_t content_size;       // (f) bytes
+
+  // Content of non-slice VMOs.
+  pmap_t map;                  // (f)
+  uint64_t base;               // (c) index of page 0 in the family's index space
+  vmo_t* backing;              // (f) ONEWAY: the VMO seen through, holds a reference
+  uint64_t cut;                // (f) ONEWAY: indices >= cut never show `backing`
+  vmo_t* oneway_children;      // (f) VMOs whose backing is this one, via `ow`
+  vlink_t ow;                  // (f)
+  vmo_t* slices;               // (f) slices windowing this VMO, via `sl`
+  vlink_t sl;                  // (f)
+  vlink_t fm;                  // (f) fam->members link
+
+  // Slices.
+  vmo_t* root;                 // (c) non-slice VMO whose pages this windows; holds a reference
+  uint64_t slice_off;          // (c) in pages, relative to root's page 0
+};
+
+static inline vmo_t* vmo_from_obj(zx_object_t* o) { return (vmo_t*)o; }
+static inline uint64_t vmo_pages(const vmo_t* v) { return v->size >> PAGE_SHIFT; }
+
+// ---- vmo.c: lifecycle and the tree ----
+// Creates a root VMO of `size` bytes (page multiple) with `content_size`.
+// The caller owns the single reference. ZX_ERR_NO_MEMORY on allocation failure.
+zx_status_t vmo_create(uint64_t size, uint64_t content_size, bool resizable, vmo_t** out);
+
+typedef struct vmo_child_args {
+  vmo_kind_t kind;       // SNAPSHOT, ONEWAY or SLICE (SNAPSHOT may become ONEWAY)
+  bool legacy;           // zx_vmo_clone
+  bool resizable;
+  bool no_write;
+  bool copy_name;        // parent handle had GET_PROPERTY
+  bool at_least_on_write;  // SNAPSHOT_AT_LEAST_ON_WRITE (or an alias) was asked for
+  bool out_is_null;      // the caller's out pointer is NULL: check everything, create nothing
+  uint64_t offset;       // bytes, page aligned
+  uint64_t size;         // bytes, page multiple
+  uint64_t content_size;
+} vmo_child_args_t;
+// Creates a child of `parent` per SPEC.md sections 4-5. Checks that depend on the
+// parent's state are made under the family lock: NOT_SUPPORTED, INVALID_ARGS (slice
+// containment, accumulated offset), BAD_HANDLE if the parent died meanwhile.
+zx_status_t vmo_create_child(vmo_t* parent, const vmo_child_args_t* a, vmo_t** out);
+extern const object_ops_t g_vmo_ops;
+
+// Resolves the content behind `v` for page-level access: the VMO owning the map and
+// the family index of v's page 0.
+static inline vmo_t* vmo_content(vmo_t* v, uint64_t* idx0) {
+  if (v->kind == VMO_SLICE) {
+    *idx0 = v->root->base + v->slice_off;
+    return v->root;
+  }
+  *idx0 = v->base;
+  return v;
+}
+
+// ---- vmo_pages.c: contents (callers hold a reference; each takes the family lock) ----
+zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len);
+zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len);
+zx_status_t vmo_get_size(vmo_t* v, uint64_t* size);
+// `size` is the requested byte size; the VMO becomes round_up(size) bytes.
+zx_status_t vmo_set_size(vmo_t* v, uint64_t size);
+zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len);
+zx_status_t vmo_decommit(vmo_t* v, uint64_t off, uint64_t len);
+zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len);
+// vmo_zero with the family lock held exclusively.
+zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len);
+zx_status_t vmo_lookup(vmo_t* v, uint64_t off, uint64_t len, zx_paddr_t* out, size_t n);
+// ZX_ERR_OUT_OF_RANGE unless [off, off+len) lies inside the VMO.
+zx_status_t vmo_check_range(vmo_t* v, uint64_t off, uint64_t len);
+// The page visible at family index `idx` of content `c` (NULL: zero).
+page_t* vmo_view_locked(vmo_t* c, uint64_t idx);
+
+// ---- vmo_info.c: attribution, properties, checking ----
+zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, void* buffer,
+                         size_t buffer_size, size_t* actual, size_t* avail);
+zx_status_t vmo_get_content_size(zx_object_t* obj, uint64_t* out);
+zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size);
+// Verifies every invariant of the family; prints the first violation and returns
+// false. Caller holds the family lock exclusively.
+bool vmo_check_family_locked(family_t* fam);
+// In checking builds, runs the checker after an operation (amortised for very large
+// families) and aborts on a violation. Caller holds the lock exclusively.
+void vmo_after_op_locked(family_t* fam);
+
+// Global family list, for zxvmo_check_invariants and stats.
+void family_list_add(family_t* fam);
+void family_list_remove(family_t* fam);
+typedef bool (*family_visit_fn)(family_t* fam, void* ctx);
+bool family_list_visit(family_visit_fn fn, void* ctx);
+uint64_t vmo_count_alive(void);
+
+// List helpers.
+#define VLIST_PUSH(head, v, field)         \
+  do {                                     \
+    (v)->field.prev = NULL;                \
+    (v)->field.next = (head);              \
+    if (head) (head)->field.prev = (v);    \
+    (head) = (v);                          \
+  } while (0)
+#define VLIST_REMOVE(head, v, field)                                 \
+  do {                                                               \
+    if ((v)->field.prev) {                                           \
+      (v)->field.prev->field.next = (v)->field.next;                 \
+    } else {                                                         \
+      (head) = (v)->field.next;                                      \
+    }                                                                \
+    if ((v)->field.next) (v)->field.next->field.prev = (v)->field.prev; \
+    (v)->field.next = (v)->field.prev = NULL;                        \
+  } while (0)
+
+#endif  // ZXVMO_SRC_VMO_H_

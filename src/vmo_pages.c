@@ -1,0 +1,408 @@
+// Page-level operations on VMO contents: read, write, resize, commit, decommit, zero
+// and the legacy lookup. Every function takes the family lock itself; callers (the
+// syscall layer) have checked rights and arguments and hold a reference on the VMO.
+//
+// Failing cleanly: an operation that needs new pages counts them exactly first and
+// reserves them from the pool; if that fails it returns ZX_ERR_NO_MEMORY before
+// changing anything.
+#include <string.h>
+
+#include "vmo.h"
+
+static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+page_t* vmo_view_locked(vmo_t* c, uint64_t idx) {
+  for (;;) {
+    page_t* p = pmap_lookup(&c->map, idx);
+    if (p) return p;
+    if (c->backing && idx < c->cut) {
+      c = c->backing;
+      continue;
+    }
+    return NULL;
+  }
+}
+
+// The page that a one-way VMO's backing shows at `idx` (NULL or the marker: zero).
+static page_t* backing_view_locked(vmo_t* c, uint64_t idx) {
+  if (!c->backing || idx >= c->cut) return NULL;
+  return vmo_view_locked(c->backing, idx);
+}
+
+// Next index in [*idx, hi) where the view of `c` is a real page.
+static page_t* view_next_locked(vmo_t* c, uint64_t* idx, uint64_t hi) {
+  uint64_t i = *idx;
+  while (i < hi) {
+    uint64_t best = UINT64_MAX;
+    uint64_t limit = hi;
+    for (vmo_t* x = c; x; x = x->backing) {
+      uint64_t j = i;
+      if (pmap_next(&x->map, &j, limit)) best = min_u64(best, j);
+      if (!x->backing) break;
+      limit = min_u64(limit, x->cut);
+      if (limit <= i) break;
+    }
+    if (best == UINT64_MAX) return NULL;
+    page_t* p = vmo_view_locked(c, best);
+    if (p && !page_is_marker(p)) {
+      *idx = best;
+      return p;
+    }
+    i = best + 1;
+  }
+  return NULL;
+}
+
+static zx_status_t range_locked(const vmo_t* v, uint64_t off, uint64_t len) {
+  if (off > v->size || len > v->size - off) return ZX_ERR_OUT_OF_RANGE;
+  return ZX_OK;
+}
+
+zx_status_t vmo_check_range(vmo_t* v, uint64_t off, uint64_t len) {
+  pthread_rwlock_rdlock(&v->fam->lock);
+  zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  pthread_rwlock_unlock(&v->fam->lock);
+  return st;
+}
+
+zx_status_t vmo_get_size(vmo_t* v, uint64_t* size) {
+  pthread_rwlock_rdlock(&v->fam->lock);
+  *size = v->size;
+  pthread_rwlock_unlock(&v->fam->lock);
+  return ZX_OK;
+}
+
+zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
+  family_t* fam = v->fam;
+  pthread_rwlock_rdlock(&fam->lock);
+  zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  if (st != ZX_OK || len == 0) goto out;
+  uint64_t idx0;
+  vmo_t* c = vmo_content(v, &idx0);
+  uint8_t* dst = buf;
+  // For VMOs without a backing, look each leaf up once per PMAP_FANOUT pages.
+  const pnode_t* leaf = NULL;
+  uint64_t leaf_block = UINT64_MAX;
+  while (len > 0) {
+    uint64_t idx = idx0 + (off >> PAGE_SHIFT);
+    uint64_t in = off & PAGE_MASK;
+    uint64_t n = min_u64(len, PAGE_SIZE - in);
+    const page_t* p;
+    if (!c->backing) {
+      if ((idx >> PMAP_BITS) != leaf_block) {
+        leaf = pmap_leaf(&c->map, idx);
+        leaf_block = idx >> PMAP_BITS;
+      }
+      p = leaf ? leaf->slot[idx & PMAP_SLOT_MASK] : NULL;
+    } else {
+      p = vmo_view_locked(c, idx);
+    }
+    if (p) {
+      memcpy(dst, p->data + in, n);
+    } else {
+      memset(dst, 0, n);
+    }
+    dst += n;
+    off += n;
+    len -= n;
+  }
+out:
+  pthread_rwlock_unlock(&fam->lock);
+  return st;
+}
+
+// Number of pages in [lo, hi) that are not exclusively owned by c's map: each needs
+// a fresh page before it can be written.
+static uint64_t count_unowned_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
+  uint64_t need = 0;
+  for (uint64_t i = lo; i < hi; i++) {
+    if (!pmap_exclusive(&c->map, i)) need++;
+  }
+  return need;
+}
+
+// Makes the page at `idx` exclusively c's, with unchanged content, and returns it.
+// `full` means the caller overwrites all of it, so old content need not be copied.
+static page_t* own_page_locked(vmo_t* c, pnode_t* leaf, uint64_t idx, bool full,
+                               page_reservation_t* r) {
+  unsigned s = (unsigned)(idx & PMAP_SLOT_MASK);
+  page_t* p = leaf->slot[s];
+  if (p && !page_is_marker(p) && p->refs == 1) return p;
+  page_t* src = p;
+  if (!src) src = backing_view_locked(c, idx);
+  page_t* np;
+  if (full) {
+    np = pool_take_raw(r);
+  } else if (src && !page_is_marker(src)) {
+    np = pool_take_copy(r, src);
+    pool_count_copy();
+  } else {
+    np = pool_take_zero(r);
+  }
+  pmap_leaf_set(leaf, s, np);
+  return np;
+}
+
+zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len) {
+  family_t* fam = v->fam;
+  pthread_rwlock_wrlock(&fam->lock);
+  zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  if (st != ZX_OK || len == 0) goto out;
+  uint64_t idx0;
+  vmo_t* c = vmo_content(v, &idx0);
+  uint64_t first = idx0 + (off >> PAGE_SHIFT);
+  uint64_t end = idx0 + ((off + len - 1) >> PAGE_SHIFT) + 1;
+  page_reservation_t r;
+  st = pool_reserve(count_unowned_locked(c, first, end), &r);
+  if (st != ZX_OK) goto out;
+  const uint8_t* src = buf;
+  pnode_t* leaf = NULL;
+  uint64_t leaf_block = UINT64_MAX;
+  while (len > 0) {
+    uint64_t idx = idx0 + (off >> PAGE_SHIFT);
+    uint64_t in = off & PAGE_MASK;
+    uint64_t n = min_u64(len, PAGE_SIZE - in);
+    if ((idx >> PMAP_BITS) != leaf_block) {
+      leaf = pmap_leaf_for_write(&c->map, idx);
+      leaf_block = idx >> PMAP_BITS;
+    }
+    page_t* p = own_page_locked(c, leaf, idx, n == PAGE_SIZE, &r);
+    memcpy(p->data + in, src, n);
+    src += n;
+    off += n;
+    len -= n;
+  }
+  ZX_ASSERT(r.count == 0);
+out:
+  vmo_after_op_locked(fam);
+  pthread_rwlock_unlock(&fam->lock);
+  return st;
+}
+
+// Makes bytes [in, in + n) of page `idx` read as zero; touches nothing if they
+// already do. `r` must hold a page if the page is not exclusively c's.
+static void zero_partial_locked(vmo_t* c, uint64_t idx, uint64_t in, uint64_t n,
+                                page_reservation_t* r) {
+  page_t* p = vmo_view_locked(c, idx);
+  if (!p || page_is_marker(p)) return;
+  static const uint8_t zeros[PAGE_SIZE];
+  if (memcmp(p->data + in, zeros, n) == 0) return;
+  pnode_t* leaf = pmap_leaf_for_write(&c->map, idx);
+  p = own_page_locked(c, leaf, idx, false, r);
+  memset(p->data + in, 0, n);
+}
+
+// Whether zero_partial_locked would need a new page.
+static bool partial_needs_page_locked(vmo_t* c, uint64_t idx, uint64_t in, uint64_t n) {
+  page_t* p = vmo_view_locked(c, idx);
+  if (!p || page_is_marker(p)) return false;
+  static const uint8_t zeros[PAGE_SIZE];
+  if (memcmp(p->data + in, zeros, n) == 0) return false;
+  return !pmap_exclusive(&c->map, idx);
+}
+
+// Makes whole pages [lo, hi) of c read as zero without allocating: drops c's own
+// pages, and where a backing would show through, hides it with the zero marker.
+static void zero_pages_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
+  pmap_remove_range(&c->map, lo, hi);
+  if (!c->backing) return;
+  uint64_t i = lo;
+  uint64_t lim = min_u64(hi, c->cut);
+  while (view_next_locked(c->backing, &i, lim)) {
+    pnode_t* leaf = pmap_leaf_for_write(&c->map, i);
+    pmap_leaf_set(leaf, (unsigned)(i & PMAP_SLOT_MASK), &g_zero_page);
+    i++;
+  }
+}
+
+zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
+  zx_status_t st = range_locked(v, off, len);
+  if (st != ZX_OK || len == 0) return st;
+  uint64_t idx0;
+  vmo_t* c = vmo_content(v, &idx0);
+  uint64_t end = off + len;
+  uint64_t p_first = off >> PAGE_SHIFT;
+  uint64_t p_last = (end - 1) >> PAGE_SHIFT;
+  // Partial pages at the head and tail, as (page, in-page offset, length).
+  uint64_t part[2][3];
+  int nparts = 0;
+  uint64_t whole_lo = (off + PAGE_MASK) >> PAGE_SHIFT;
+  uint64_t whole_hi = end >> PAGE_SHIFT;
+  if (p_first == p_last && ((off & PAGE_MASK) != 0 || len < PAGE_SIZE)) {
+    part[nparts][0] = p_first;
+    part[nparts][1] = off & PAGE_MASK;
+    part[nparts][2] = len;
+    nparts++;
+    whole_lo = whole_hi = 0;
+  } else {
+    if (off & PAGE_MASK) {
+      part[nparts][0] = p_first;
+      part[nparts][1] = off & PAGE_MASK;
+      part[nparts][2] = PAGE_SIZE - (off & PAGE_MASK);
+      nparts++;
+    }
+    if (end & PAGE_MASK) {
+      part[nparts][0] = p_last;
+      part[nparts][1] = 0;
+      part[nparts][2] = end & PAGE_MASK;
+      nparts++;
+    }
+  }
+  uint64_t need = 0;
+  for (int k = 0; k < nparts; k++) {
+    need += partial_needs_page_locked(c, idx0 + part[k][0], part[k][1], part[k][2]);
+  }
+  page_reservation_t r;
+  st = pool_reserve(need, &r);
+  if (st != ZX_OK) return st;
+  for (int k = 0; k < nparts; k++) {
+    zero_partial_locked(c, idx0 + part[k][0], part[k][1], part[k][2], &r);
+  }
+  if (whole_lo < whole_hi) zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi);
+  pool_unreserve(&r);
+  return ZX_OK;
+}
+
+zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len) {
+  family_t* fam = v->fam;
+  pthread_rwlock_wrlock(&fam->lock);
+  zx_status_t st = v->alive ? vmo_zero_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  vmo_after_op_locked(fam);
+  pthread_rwlock_unlock(&fam->lock);
+  return st;
+}
+
+zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
+  family_t* fam = v->fam;
+  uint64_t new_size;
+  ZX_ASSERT(round_up_page(size, &new_size) && new_size <= VMO_MAX_SIZE);
+  ZX_ASSERT(v->kind != VMO_SLICE && v->resizable);
+  pthread_rwlock_wrlock(&fam->lock);
+  zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
+  if (st != ZX_OK) goto out;
+  uint64_t old_size = v->size;
+  // Shrinking to an unaligned size: the rest of the last page reads as zero.
+  page_reservation_t r = {.list = NULL, .count = 0};
+  bool tail = (size & PAGE_MASK) != 0 && size < old_size;
+  uint64_t tail_idx = v->base + (size >> PAGE_SHIFT);
+  uint64_t tail_in = size & PAGE_MASK;
+  if (tail) {
+    st = pool_reserve(partial_needs_page_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in), &r);
+    if (st != ZX_OK) goto out;
+    zero_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in, &r);
+    pool_unreserve(&r);
+  }
+  if (new_size < old_size) {
+    uint64_t new_end = v->base + (new_size >> PAGE_SHIFT);
+    pmap_remove_range(&v->map, new_end, v->base + (old_size >> PAGE_SHIFT));
+    // What was cut is cut for good: growing back shows zeros, here and in every
+    // one-way child.
+    if (v->backing) v->cut = max_u64(v->base, min_u64(v->cut, new_end));
+    for (vmo_t* ch = v->oneway_children; ch; ch = ch->ow.next) {
+      ch->cut = max_u64(ch->base, min_u64(ch->cut, new_end));
+    }
+  }
+  v->size = new_size;
+  v->content_size = size;
+out:
+  vmo_after_op_locked(fam);
+  pthread_rwlock_unlock(&fam->lock);
+  return st;
+}
+
+// Page range [*lo, *hi) in family indices covering bytes [off, off+len) of v.
+static vmo_t* page_span_locked(vmo_t* v, uint64_t off, uint64_t len, uint64_t* lo, uint64_t* hi) {
+  uint64_t idx0;
+  vmo_t* c = vmo_content(v, &idx0);
+  *lo = idx0 + (off >> PAGE_SHIFT);
+  *hi = idx0 + ((off + len + PAGE_MASK) >> PAGE_SHIFT);
+  if (len == 0) *hi = *lo;
+  return c;
+}
+
+zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len) {
+  family_t* fam = v->fam;
+  pthread_rwlock_wrlock(&fam->lock);
+  zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  if (st != ZX_OK || len == 0) goto out;
+  uint64_t lo, hi;
+  vmo_t* c = page_span_locked(v, off, len, &lo, &hi);
+  page_reservation_t r;
+  st = pool_reserve(count_unowned_locked(c, lo, hi), &r);
+  if (st != ZX_OK) goto out;
+  pnode_t* leaf = NULL;
+  uint64_t leaf_block = UINT64_MAX;
+  for (uint64_t i = lo; i < hi; i++) {
+    if (r.count == 0) break;  // everything else is already owned
+    if (pmap_exclusive(&c->map, i)) continue;
+    if ((i >> PMAP_BITS) != leaf_block) {
+      leaf = pmap_leaf_for_write(&c->map, i);
+      leaf_block = i >> PMAP_BITS;
+    }
+    (void)own_page_locked(c, leaf, i, false, &r);
+  }
+  ZX_ASSERT(r.count == 0);
+out:
+  vmo_after_op_locked(fam);
+  pthread_rwlock_unlock(&fam->lock);
+  return st;
+}
+
+// Whether DECOMMIT is refused on content holder `c` (SPEC.md section 8 and D5).
+static bool decommit_refused_locked(const vmo_t* c) {
+  if (c->legacy) return false;
+  if (c->kind != VMO_ROOT && c->parent) return true;
+  for (const vmo_t* ch = c->children; ch; ch = ch->sib.next) {
+    if (ch->kind == VMO_SNAPSHOT) return true;
+  }
+  return false;
+}
+
+zx_status_t vmo_decommit(vmo_t* v, uint64_t off, uint64_t len) {
+  family_t* fam = v->fam;
+  pthread_rwlock_wrlock(&fam->lock);
+  zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  if (st != ZX_OK || len == 0) goto out;
+  uint64_t lo, hi;
+  vmo_t* c = page_span_locked(v, off, len, &lo, &hi);
+  if (decommit_refused_locked(c)) {
+    st = ZX_ERR_NOT_SUPPORTED;
+    goto out;
+  }
+  if (!page_aligned(off) || !page_aligned(len)) {
+    st = ZX_ERR_INVALID_ARGS;
+    goto out;
+  }
+  // On a legacy clone this reveals the parent's pages again, markers included.
+  pmap_remove_range(&c->map, lo, hi);
+out:
+  vmo_after_op_locked(fam);
+  pthread_rwlock_unlock(&fam->lock);
+  return st;
+}
+
+zx_status_t vmo_lookup(vmo_t* v, uint64_t off, uint64_t len, zx_paddr_t* out, size_t n) {
+  family_t* fam = v->fam;
+  pthread_rwlock_rdlock(&fam->lock);
+  zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  if (st != ZX_OK) goto out;
+  uint64_t lo, hi;
+  vmo_t* c = page_span_locked(v, off, len, &lo, &hi);
+  if (hi - lo > n) {
+    st = ZX_ERR_BUFFER_TOO_SMALL;
+    goto out;
+  }
+  for (uint64_t i = lo; i < hi; i++) {
+    page_t* p = vmo_view_locked(c, i);
+    if (!p || page_is_marker(p)) {
+      // Nothing committed there: there is no page to report.
+      st = ZX_ERR_NO_MEMORY;
+      goto out;
+    }
+    out[i - lo] = (zx_paddr_t)(uintptr_t)p->data;
+  }
+out:
+  pthread_rwlock_unlock(&fam->lock);
+  return st;
+}
