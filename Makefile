@@ -22,7 +22,7 @@ B_FUZZ  := build/fuzz
 
 all: deps
 	@$(CMAKE) -S . -B $(B_REL) -DCMAKE_BUILD_TYPE=Release -DZXVMO_TESTS=OFF >/dev/null
-	@$(CMAKE) --build $(B_REL) -j$(JOBS)
+	@$(CMAKE) --build $(B_REL) -j$(JOBS) -- --no-print-directory
 
 run: all
 	./$(B_REL)/tour
@@ -71,7 +71,7 @@ fuzz: deps
 
 install: all
 	@$(CMAKE) -S . -B $(B_REL) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
-	@$(CMAKE) --build $(B_REL) -j$(JOBS)
+	@$(CMAKE) --build $(B_REL) -j$(JOBS) -- --no-print-directory
 	@$(CMAKE) --install $(B_REL)
 
 clean:
