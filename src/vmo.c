@@ -305,12 +305,6 @@ static void trim_to_slices_locked(vmo_t* r) {
   free(iv);
 }
 
-// Releases the pages of a dead content holder nobody references any more.
-static void release_content_locked(vmo_t* v) {
-  pmap_destroy(&v->map);
-  member_remove_locked(v);
-}
-
 typedef struct unref_list {
   zx_object_t* objs[4];
   size_t n;
@@ -319,6 +313,19 @@ typedef struct unref_list {
 static void defer_unref(unref_list_t* l, zx_object_t* o) {
   ZX_ASSERT(l->n < 4);
   l->objs[l->n++] = o;
+}
+
+// Releases the pages of a dead content holder nobody references any more, and its
+// link to its backing (kept until now so its slices went on seeing through it).
+static void release_content_locked(vmo_t* v, unref_list_t* later) {
+  if (v->backing) {
+    VLIST_REMOVE(v->backing->oneway_children, v, ow);
+    defer_unref(later, &v->backing->obj);
+    v->backing = NULL;
+    v->cut = v->base;
+  }
+  pmap_destroy(&v->map);
+  member_remove_locked(v);
 }
 
 // The VMO's last handle was closed: it dies. Children move to its parent, one-way
@@ -357,7 +364,7 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
       if (r->slices) {
         trim_to_slices_locked(r);
       } else {
-        release_content_locked(r);
+        release_content_locked(r, &later);
       }
     }
     defer_unref(&later, &r->obj);
@@ -371,6 +378,8 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
     while (v->oneway_children) {
       vmo_t* ch = v->oneway_children;
       merge_into_oneway_child_locked(v, ch);
+      // A dead one-way child kept for its slices holds only what they can see.
+      if (!ch->alive) trim_to_slices_locked(ch);
       VLIST_REMOVE(v->oneway_children, ch, ow);
       if (v->backing) {
         ch->backing = v->backing;
@@ -383,16 +392,11 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
       }
       ow_refs[k++] = &v->obj;
     }
-    if (v->backing) {
-      VLIST_REMOVE(v->backing->oneway_children, v, ow);
-      defer_unref(&later, &v->backing->obj);
-      v->backing = NULL;
-      v->cut = v->base;
-    }
     if (v->slices) {
+      // Its slices keep its pages, and keep looking through its backing.
       trim_to_slices_locked(v);
     } else {
-      release_content_locked(v);
+      release_content_locked(v, &later);
     }
   }
   vmo_after_op_locked(fam);

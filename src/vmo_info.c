@@ -343,7 +343,7 @@ static bool check_member_locked(vmo_t* m) {
   }
   if (!m->alive) {
     // Kept only for its slices: every page must lie in some slice's window.
-    CHECK(m->slices != NULL && m->oneway_children == NULL && m->backing == NULL,
+    CHECK(m->slices != NULL && m->oneway_children == NULL,
           "dead koid %lu kept without slices", (unsigned long)m->obj.koid);
     uint64_t j = m->base;
     while (pmap_next(&m->map, &j, end)) {
