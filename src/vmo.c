@@ -210,7 +210,8 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
   }
   c->resizable = a->resizable;
   c->legacy = a->legacy;
-  c->immutable = kind == VMO_SNAPSHOT && a->no_write;
+  // Zircon marks only children asked for with the SNAPSHOT bit itself.
+  c->immutable = kind == VMO_SNAPSHOT && a->no_write && !a->at_least_on_write;
   c->size = a->size;
   c->content_size = a->content_size;
   uint64_t np = a->size >> PAGE_SHIFT;

@@ -22,7 +22,7 @@
 //     so no page is held that no VMO can read;
 //   - node and page reference counts equal the references found by walking the family;
 //   - `backing` is alive, lists this VMO among its one-way children, and
-//     base <= cut <= backing's window end;
+//     base <= cut <= backing's window end (or cut == base: nothing shows through);
 //   - user tree: `parent` is alive and lists this VMO; num_children is the length of
 //     `children`; ZX_VMO_ZERO_CHILDREN is asserted iff num_children == 0.
 //
