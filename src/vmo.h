@@ -95,6 +95,10 @@ struct vmo {
   vlink_t sl;                  // (f)
   vlink_t fm;                  // (f) fam->members link
 
+  // Scratch for the checker: stamped when found in a parent's / backing's list.
+  uint64_t mark_sib;           // (f)
+  uint64_t mark_ow;            // (f)
+
   // Slices.
   vmo_t* root;                 // (c) non-slice VMO whose pages this windows; holds a reference
   uint64_t slice_off;          // (c) in pages, relative to root's page 0

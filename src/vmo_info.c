@@ -285,19 +285,15 @@ zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size) {
     }                                                             \
   } while (0)
 
-static bool in_list(const vmo_t* head, const vmo_t* v, size_t link_offset) {
-  for (const vmo_t* x = head; x; x = ((const vlink_t*)((const char*)x + link_offset))->next) {
-    if (x == v) return true;
-  }
-  return false;
-}
-
-// Checks the user-tree links of alive VMO v.
-static bool check_user_tree_locked(vmo_t* v) {
+// Checks the user-tree links of alive VMO v and stamps its children and one-way
+// children with `epoch` (so that membership is verified in one pass per list: the
+// checker stays linear in the family's size).
+static bool check_lists_locked(vmo_t* v, uint64_t epoch) {
   uint64_t n = 0;
   for (vmo_t* c = v->children; c; c = c->sib.next) {
     CHECK(c->parent == v && c->alive, "koid %lu child %lu", (unsigned long)v->obj.koid,
           (unsigned long)c->obj.koid);
+    c->mark_sib = epoch;
     n++;
   }
   CHECK(n == v->num_children, "koid %lu: %lu listed, num_children %lu",
@@ -305,9 +301,23 @@ static bool check_user_tree_locked(vmo_t* v) {
   bool zc = (object_get_signals(&v->obj) & ZX_VMO_ZERO_CHILDREN) != 0;
   CHECK(zc == (n == 0), "koid %lu: ZERO_CHILDREN %d with %lu children",
         (unsigned long)v->obj.koid, zc, (unsigned long)n);
+  for (vmo_t* c = v->oneway_children; c; c = c->ow.next) {
+    CHECK(c->backing == v, "koid %lu: one-way child link", (unsigned long)v->obj.koid);
+    c->mark_ow = epoch;
+  }
+  return true;
+fail:
+  return false;
+}
+
+// Second pass: v's own links point at lists that contain it.
+static bool check_back_links_locked(const vmo_t* v, uint64_t epoch) {
   if (v->parent) {
-    CHECK(v->parent->alive && in_list(v->parent->children, v, offsetof(vmo_t, sib)),
-          "koid %lu: parent link", (unsigned long)v->obj.koid);
+    CHECK(v->alive && v->parent->alive && v->mark_sib == epoch, "koid %lu: parent link",
+          (unsigned long)v->obj.koid);
+  }
+  if (v->backing) {
+    CHECK(v->mark_ow == epoch, "koid %lu: not in its backing's list", (unsigned long)v->obj.koid);
   }
   return true;
 fail:
@@ -327,8 +337,6 @@ static bool check_member_locked(vmo_t* m) {
     vmo_t* b = m->backing;
     CHECK(m->kind == VMO_ONEWAY && b->alive && b->member, "koid %lu: backing %lu not live",
           (unsigned long)m->obj.koid, (unsigned long)b->obj.koid);
-    CHECK(in_list(b->oneway_children, m, offsetof(vmo_t, ow)), "koid %lu: not in backing list",
-          (unsigned long)m->obj.koid);
     // cut == base (nothing shows through) is fine even when base lies past the
     // backing's end.
     CHECK(m->base >= b->base && m->cut >= m->base &&
@@ -337,16 +345,13 @@ static bool check_member_locked(vmo_t* m) {
           (unsigned long)m->cut, (unsigned long)m->base,
           (unsigned long)(b->base + vmo_pages(b)));
   }
-  for (vmo_t* c = m->oneway_children; c; c = c->ow.next) {
-    CHECK(c->backing == m, "koid %lu: one-way child link", (unsigned long)m->obj.koid);
-  }
   for (vmo_t* s = m->slices; s; s = s->sl.next) {
     CHECK(s->root == m && s->alive && s->slice_off + vmo_pages(s) <= vmo_pages(m),
           "koid %lu: slice %lu", (unsigned long)m->obj.koid, (unsigned long)s->obj.koid);
   }
   if (!m->alive) {
     // Kept only for its slices: every page must lie in some slice's window.
-    CHECK(m->slices != NULL && m->oneway_children == NULL,
+    CHECK(m->slices != NULL && m->oneway_children == NULL && m->children == NULL,
           "dead koid %lu kept without slices", (unsigned long)m->obj.koid);
     uint64_t j = m->base;
     while (pmap_next(&m->map, &j, end)) {
@@ -359,16 +364,6 @@ static bool check_member_locked(vmo_t* m) {
             (unsigned long)j);
       j++;
     }
-  } else {
-    if (!check_user_tree_locked(m)) return false;
-    for (vmo_t* s = m->slices; s; s = s->sl.next) {
-      if (!check_user_tree_locked(s)) return false;
-    }
-  }
-  if (!m->alive) {
-    for (vmo_t* s = m->slices; s; s = s->sl.next) {
-      if (!check_user_tree_locked(s)) return false;
-    }
   }
   return true;
 fail:
@@ -380,13 +375,24 @@ bool vmo_check_family_locked(family_t* fam) {
   bool ok = false;
   memset(&d, 0, sizeof(d));
   uint64_t n_members = 0;
+  uint64_t links = ++fam->epoch;
   for (vmo_t* m = fam->members; m; m = m->fm.next) {
     n_members++;
     CHECK(m->member && m->fam == fam, "member flag");
     if (!check_member_locked(m)) goto fail;
+    if (m->alive && !check_lists_locked(m, links)) goto fail;
+    for (vmo_t* s = m->slices; s; s = s->sl.next) {
+      if (!check_lists_locked(s, links)) goto fail;
+    }
   }
   CHECK(n_members == fam->member_count, "member_count %lu != %lu",
         (unsigned long)fam->member_count, (unsigned long)n_members);
+  for (vmo_t* m = fam->members; m; m = m->fm.next) {
+    if (!check_back_links_locked(m, links)) goto fail;
+    for (vmo_t* s = m->slices; s; s = s->sl.next) {
+      if (!check_back_links_locked(s, links)) goto fail;
+    }
+  }
   // Reference counts: walk the DAG counting incoming references in `paths`.
   d.epoch = ++fam->epoch;
   for (vmo_t* m = fam->members; m; m = m->fm.next) {
