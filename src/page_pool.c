@@ -1,8 +1,13 @@
 // The page pool; see page_pool.h for the contract.
 //
-// Memory layout: chunks of OS_CHUNK_SIZE bytes, each followed in a separate array by
-// its OS_CHUNK_SIZE / PAGE_SIZE descriptors. Free descriptors form a LIFO list so
-// recently used (cache-warm, already faulted-in) pages are reused first.
+// Memory layout: chunks of OS_CHUNK_SIZE bytes, each with its OS_CHUNK_SIZE / PAGE_SIZE
+// descriptors in a separate array. Free descriptors sit on one of two LIFO lists:
+// `dirty` pages still hold memory (recently freed, cache-warm, reused first); `clean`
+// pages had their memory given back to the OS (or were never touched) and read as
+// zero. When more than POOL_RETAIN_HIGH pages are dirty, the pool gives the memory of
+// the oldest-freed ones back, down to POOL_RETAIN_LOW, in address-sorted runs, and
+// moves them to `clean`: each page is sorted and released at most once per free, so
+// freeing is amortised O(log n) per page.
 #include "page_pool.h"
 
 #include <pthread.h>
@@ -14,7 +19,7 @@
 #include "os.h"
 
 #define PAGES_PER_CHUNK (OS_CHUNK_SIZE / PAGE_SIZE)
-// Free pages kept for reuse; past HIGH the pool releases memory down to LOW.
+// Free pages holding memory kept for reuse; past HIGH the pool releases down to LOW.
 #define POOL_RETAIN_HIGH 16384u
 #define POOL_RETAIN_LOW 8192u
 
@@ -22,8 +27,10 @@ static _Alignas(4096) const uint8_t g_zero_data[PAGE_SIZE];
 page_t g_zero_page = {.data = (uint8_t*)g_zero_data, .refs = 1, .zeroed = 1};
 
 static pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static page_t* g_free;            // (pool lock) free pages
-static uint64_t g_free_count;     // (pool lock)
+static page_t* g_dirty;           // (pool lock) free pages holding memory
+static uint64_t g_dirty_count;    // (pool lock)
+static page_t* g_clean;           // (pool lock) free pages whose memory was given back
+static uint64_t g_clean_count;    // (pool lock)
 static uint64_t g_in_use;         // (pool lock) pages handed out (reserved or in a map)
 static uint64_t g_peak;           // (pool lock)
 static uint64_t g_budget;         // (pool lock) 0 = unlimited
@@ -50,11 +57,27 @@ static bool grow_locked(void) {
   for (size_t i = PAGES_PER_CHUNK; i-- > 0;) {
     d[i].data = c.base + i * PAGE_SIZE;
     d[i].zeroed = 1;
-    d[i].u.next = g_free;
-    g_free = &d[i];
+    d[i].u.next = g_clean;
+    g_clean = &d[i];
   }
-  g_free_count += PAGES_PER_CHUNK;
+  g_clean_count += PAGES_PER_CHUNK;
   return true;
+}
+
+// Pops a free page, warm ones first.
+static page_t* pop_free_locked(void) {
+  page_t* p;
+  if (g_dirty) {
+    p = g_dirty;
+    g_dirty = p->u.next;
+    g_dirty_count--;
+  } else {
+    p = g_clean;
+    ZX_ASSERT(p != NULL);
+    g_clean = p->u.next;
+    g_clean_count--;
+  }
+  return p;
 }
 
 zx_status_t pool_reserve(uint64_t n, page_reservation_t* r) {
@@ -64,16 +87,14 @@ zx_status_t pool_reserve(uint64_t n, page_reservation_t* r) {
   pthread_mutex_lock(&g_pool_lock);
   read_env_budget_locked();
   if (g_budget != 0 && (g_in_use > g_budget || n > g_budget - g_in_use)) goto fail;
-  while (g_free_count < n) {
+  while (g_dirty_count + g_clean_count < n) {
     if (!grow_locked()) goto fail;
   }
   for (uint64_t i = 0; i < n; i++) {
-    page_t* p = g_free;
-    g_free = p->u.next;
+    page_t* p = pop_free_locked();
     p->u.next = r->list;
     r->list = p;
   }
-  g_free_count -= n;
   g_in_use += n;
   if (g_in_use > g_peak) g_peak = g_in_use;
   pthread_mutex_unlock(&g_pool_lock);
@@ -84,24 +105,43 @@ fail:
   return ZX_ERR_NO_MEMORY;
 }
 
+// Returns a free page to the list matching its state.
+static void push_free_locked(page_t* p) {
+  if (p->zeroed) {
+    p->u.next = g_clean;
+    g_clean = p;
+    g_clean_count++;
+  } else {
+    p->u.next = g_dirty;
+    g_dirty = p;
+    g_dirty_count++;
+  }
+}
+
 static int cmp_page_addr(const void* a, const void* b) {
   const page_t* x = *(page_t* const*)a;
   const page_t* y = *(page_t* const*)b;
   return (x->data > y->data) - (x->data < y->data);
 }
 
-// Gives memory of free pages back to the OS until LOW pages remain pooled. Pages are
-// sorted by address so contiguous runs cost one call each.
+// Gives the memory of dirty free pages back to the OS until LOW remain, and moves
+// them to the clean list. Pages are sorted by address so contiguous runs cost one call.
 static void trim_locked(void) {
-  uint64_t n = g_free_count - POOL_RETAIN_LOW;
+  uint64_t n = g_dirty_count - POOL_RETAIN_LOW;
   page_t** v = malloc(n * sizeof(*v));
-  if (!v) return;
-  // Take pages from the head: the most recently freed, likely contiguous runs.
-  page_t* p = g_free;
+  if (!v) return;  // keep the memory; the next free tries again
+  // The list is LIFO: the pages beyond the first LOW are the least recently freed.
+  page_t* p = g_dirty;
+  for (uint64_t i = 1; i < POOL_RETAIN_LOW; i++) p = p->u.next;
+  page_t* keep_last = p;
+  p = p->u.next;
   for (uint64_t i = 0; i < n; i++) {
     v[i] = p;
     p = p->u.next;
   }
+  ZX_ASSERT(p == NULL);
+  keep_last->u.next = NULL;
+  g_dirty_count = POOL_RETAIN_LOW;
   qsort(v, n, sizeof(*v), cmp_page_addr);
   uint64_t i = 0;
   while (i < n) {
@@ -110,12 +150,12 @@ static void trim_locked(void) {
            (uintptr_t)v[j]->data % OS_CHUNK_SIZE != 0) {
       j++;
     }
-    uint64_t k = i;
-    // Skip pages already released (nothing to give back).
-    while (k < j && v[k]->zeroed) k++;
-    if (k < j) os_release(v[i]->data, (size_t)(j - i) * PAGE_SIZE);
-    for (uint64_t m = i; m < j; m++) v[m]->zeroed = 1;
+    os_release(v[i]->data, (size_t)(j - i) * PAGE_SIZE);
     i = j;
+  }
+  for (i = 0; i < n; i++) {
+    v[i]->zeroed = 1;
+    push_free_locked(v[i]);
   }
   free(v);
 }
@@ -126,11 +166,9 @@ void pool_unreserve(page_reservation_t* r) {
   page_t* p = r->list;
   while (p) {
     page_t* next = p->u.next;
-    p->u.next = g_free;
-    g_free = p;
+    push_free_locked(p);
     p = next;
   }
-  g_free_count += r->count;
   g_in_use -= r->count;
   pthread_mutex_unlock(&g_pool_lock);
   r->list = NULL;
@@ -178,11 +216,9 @@ void page_unref(page_t* p) {
   if (--p->refs > 0) return;
   pthread_mutex_lock(&g_pool_lock);
   p->zeroed = 0;
-  p->u.next = g_free;
-  g_free = p;
-  g_free_count++;
+  push_free_locked(p);
   g_in_use--;
-  if (g_free_count > POOL_RETAIN_HIGH) trim_locked();
+  if (g_dirty_count > POOL_RETAIN_HIGH) trim_locked();
   pthread_mutex_unlock(&g_pool_lock);
 }
 
@@ -212,7 +248,7 @@ void pool_fill_stats(zxvmo_stats_t* s) {
   pthread_mutex_lock(&g_pool_lock);
   read_env_budget_locked();
   s->pages_in_use = g_in_use;
-  s->pages_pooled = g_free_count;
+  s->pages_pooled = g_dirty_count;
   s->page_budget = g_budget;
   s->pages_peak = g_peak;
   pthread_mutex_unlock(&g_pool_lock);
