@@ -97,6 +97,16 @@ int main(void) {
   show_info("parent", vmo);
   show_info("snapshot", snap);
 
+  zx_handle_t alow, ro;
+  CHECK(zx_vmo_create_child(vmo, ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, PAGE, 2 * PAGE, &alow));
+  CHECK(zx_vmo_create_child(vmo, ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_NO_WRITE, 0, PAGE, &ro));
+  st = zx_vmo_write(ro, "x", 0, 1);
+  printf("  SNAPSHOT_AT_LEAST_ON_WRITE at offset %u behaves as SNAPSHOT here; a NO_WRITE\n"
+         "  snapshot refuses writes: %s\n", PAGE, zx_status_get_string(st));
+  expect(st == ZX_ERR_ACCESS_DENIED, "NO_WRITE children have no WRITE right");
+  CHECK(zx_handle_close(alow));
+  CHECK(zx_handle_close(ro));
+
   printf("\n3. SLICE: a window onto the parent's pages\n");
   zx_handle_t fixed, slice;
   CHECK(zx_vmo_create(4 * PAGE, 0, &fixed));
