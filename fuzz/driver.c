@@ -1,0 +1,829 @@
+// The differential driver (see driver.h).
+//
+// Input format: a sequence of operations, each one opcode byte followed by the bytes
+// its arguments need; reading past the end yields zeros, so every byte string is a
+// valid program. Argument generators are biased towards the interesting values
+// (page boundaries, sizes around the VMO's size, unaligned values, overflowing
+// values) rather than uniform, so short inputs reach deep states.
+#include "driver.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zircon/errors.h>
+#include <zircon/rights.h>
+#include <zircon/status.h>
+#include <zircon/syscalls.h>
+#include <zircon/syscalls/object.h>
+#include <zxvmo.h>
+
+#define PG M_PAGE
+#define MAX_RW (3 * PG)     // longest read or write
+#define MAX_LOOKUP 24       // LOOKUP buffer entries
+
+// ---- reporting ----
+
+// The driver running on this thread, for the abort handler.
+static _Thread_local driver_t* t_current;
+
+static void trace(driver_t* d, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+static void trace(driver_t* d, const char* fmt, ...) {
+  char* line = d->trace[d->ntrace % DRV_TRACE_LINES];
+  int k = snprintf(line, DRV_TRACE_WIDTH, "%6" PRIu64 " ", d->ops);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line + k, DRV_TRACE_WIDTH - (size_t)k, fmt, ap);
+  va_end(ap);
+  d->ntrace++;
+}
+
+// Divergence: print the trace, save the input (so it can become a regression file),
+// abort. abort() is what both libFuzzer and the test runners treat as a failure.
+static void fail(driver_t* d, const char* fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+static void fail(driver_t* d, const char* fmt, ...) {
+  t_current = NULL;  // this report replaces the abort handler's
+  fprintf(stderr, "\n==== zxvmo differential driver%s%s: DIVERGENCE ====\n",
+          d->name ? " " : "", d->name ? d->name : "");
+  uint64_t first = d->ntrace > DRV_TRACE_LINES ? d->ntrace - DRV_TRACE_LINES : 0;
+  fprintf(stderr, "trace (last %" PRIu64 " operations; hN = handle slot, vmo#N = model VMO):\n",
+          d->ntrace - first);
+  for (uint64_t i = first; i < d->ntrace; i++) {
+    fprintf(stderr, "  %s\n", d->trace[i % DRV_TRACE_LINES]);
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("divergence: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  if (d->in) {
+    char path[128];
+    snprintf(path, sizeof(path), "/tmp/zxvmo-divergence-%d.bin", (int)getpid());
+    FILE* f = fopen(path, "wb");
+    if (f) {
+      fwrite(d->in, 1, d->n, f);
+      fclose(f);
+      fprintf(stderr, "input (%zu bytes) saved to %s\n", d->n, path);
+    }
+  }
+  abort();
+}
+
+static struct sigaction g_old_abrt;
+
+static void put(const char* s) {
+  size_t n = strlen(s);
+  while (n > 0) {
+    ssize_t k = write(2, s, n);
+    if (k <= 0) return;
+    s += k;
+    n -= (size_t)k;
+  }
+}
+
+// An abort inside the library (an assertion, the invariant checker) happens before
+// the driver can report: print the trace that led there, then let the previous
+// handler (libFuzzer's, which saves the input) or the default action proceed.
+static void on_abort(int sig, siginfo_t* info, void* ctx) {
+  driver_t* d = t_current;
+  if (d) {
+    t_current = NULL;
+    put("\n==== zxvmo differential driver: abort; trace of the last operations ====\n");
+    uint64_t first = d->ntrace > DRV_TRACE_LINES ? d->ntrace - DRV_TRACE_LINES : 0;
+    for (uint64_t i = first; i < d->ntrace; i++) {
+      put("  ");
+      put(d->trace[i % DRV_TRACE_LINES]);
+      put("\n");
+    }
+  }
+  if (g_old_abrt.sa_flags & SA_SIGINFO) {
+    if (g_old_abrt.sa_sigaction) g_old_abrt.sa_sigaction(sig, info, ctx);
+    return;
+  }
+  if (g_old_abrt.sa_handler != SIG_DFL && g_old_abrt.sa_handler != SIG_IGN) {
+    g_old_abrt.sa_handler(sig);
+    return;
+  }
+  signal(SIGABRT, SIG_DFL);
+  raise(SIGABRT);
+}
+
+static void install_abort_handler(void) {
+  static _Atomic int installed;
+  if (installed++) return;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = on_abort;
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGABRT, &sa, &g_old_abrt);
+}
+
+static const char* sname(zx_status_t st) { return zx_status_get_string(st); }
+
+#define EXPECT_STATUS(d, what, got, want)                                              \
+  do {                                                                                 \
+    if ((got) != (want)) {                                                             \
+      fail(d, "%s: zxvmo %s, model %s", what, sname(got), sname(want));                \
+    }                                                                                  \
+  } while (0)
+
+#define EXPECT_EQ64(d, what, got, want)                                                \
+  do {                                                                                 \
+    uint64_t g_ = (uint64_t)(got), w_ = (uint64_t)(want);                              \
+    if (g_ != w_) {                                                                    \
+      fail(d, "%s: zxvmo %#" PRIx64 " (%" PRIu64 "), model %#" PRIx64 " (%" PRIu64 ")", \
+           what, g_, g_, w_, w_);                                                      \
+    }                                                                                  \
+  } while (0)
+
+// ---- input decoding ----
+
+static uint8_t u8(driver_t* d) { return d->pos < d->n ? d->in[d->pos++] : 0; }
+static uint16_t u16(driver_t* d) { return (uint16_t)(u8(d) | (u8(d) << 8)); }
+static uint64_t u64(driver_t* d) {
+  uint64_t x = 0;
+  for (int i = 0; i < 8; i++) x |= (uint64_t)u8(d) << (8 * i);
+  return x;
+}
+
+// A handle: mostly a live one, sometimes a bad or wrong-type one.
+static int pick_handle(driver_t* d, bool allow_wrong_type) {
+  uint8_t b = u8(d);
+  if (b == 255) return M_H_INVALID;
+  if (b == 254 && allow_wrong_type) return M_H_WRONG_TYPE;
+  int n = m_handle_count(&d->m);
+  if (n == 0) return M_H_INVALID;
+  d->last_h = m_handle_nth(&d->m, b % n);
+  return d->last_h;
+}
+
+static zx_handle_t real_handle(driver_t* d, int h) {
+  if (h == M_H_WRONG_TYPE) return d->event;
+  if (h < 0) return d->stale;
+  return d->real[h];
+}
+
+static const uint64_t k_huge[] = {
+    UINT64_MAX,         UINT64_MAX - 1,          UINT64_MAX - PG + 1,
+    0xFFFFFFFFFFFFF000, 0xFFFFFFFFFFFE0001ull,  0xFFFFFFFFFFFE1000ull,
+    (uint64_t)1 << 63,  ((uint64_t)1 << 63) + 1, 0xFFFFFFFFFFFF0000ull,
+};
+#define NHUGE (sizeof(k_huge) / sizeof(k_huge[0]))
+
+// A VMO size: mostly small whole pages, sometimes unaligned, sometimes invalid.
+// Valid sizes stay under ~20 pages so the model's flat arrays stay small.
+static uint64_t gen_size(driver_t* d) {
+  uint8_t k = u8(d);
+  switch (k % 16) {
+    case 0: return 0;
+    case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9:
+      return (uint64_t)(u8(d) % 17) * PG;
+    case 10: case 11: case 12:
+      return (uint64_t)(u8(d) % 17) * PG + 1 + u16(d) % (PG - 1);
+    case 13: case 14: {
+      // Invalid: every entry here rounds past MAX_SIZE or wraps.
+      static const uint64_t bad[] = {UINT64_MAX, UINT64_MAX - 100, 0xFFFFFFFFFFFE0001ull,
+                                     0xFFFFFFFFFFFE1000ull, 0xFFFFFFFFFFFFF000ull,
+                                     0xFFFFFFFFFFFFF001ull};
+      return bad[u8(d) % (sizeof(bad) / sizeof(bad[0]))];
+    }
+    default:
+      return (uint64_t)(u8(d) % 21) * PG + (k & 0x10 ? 0 : 512);
+  }
+}
+
+// The size in bytes of the VMO behind model handle h (0 for a bad handle): offsets
+// and lengths are drawn relative to it, so most operations land in range.
+static uint64_t hsize(driver_t* d, int h) {
+  return h >= 0 ? d->m.v[d->m.h[h].vmo].pages * PG : 0;
+}
+
+// A child offset: mostly whole pages inside or just past the parent, sometimes huge
+// (overflow checks) or unaligned.
+static uint64_t gen_child_offset(driver_t* d, uint64_t size) {
+  uint8_t k = u8(d);
+  uint64_t pages = size / PG;
+  switch (k % 16) {
+    case 0: case 1: case 2: return 0;
+    case 3: case 4: case 5: case 6: case 7: case 8: case 9:
+      return (uint64_t)(u8(d) % (pages + 2)) * PG;
+    case 10: return (uint64_t)(u8(d) % 20) * PG;
+    case 11: case 12: return u16(d) | 1;
+    case 13: case 14: return k_huge[u8(d) % NHUGE] & (k & 0x10 ? ~(PG - 1) : UINT64_MAX);
+    default: return u64(d);
+  }
+}
+
+// A byte offset for read/write/op_range into a VMO of `size` bytes: mostly inside,
+// often on or next to page boundaries, sometimes at or past the end, sometimes huge.
+static uint64_t gen_off(driver_t* d, uint64_t size) {
+  uint8_t k = u8(d);
+  uint64_t pages = size / PG;
+  switch (k % 10) {
+    case 0: case 1: case 2: case 3: return size ? u16(d) % size : 0;
+    case 4: case 5: return (uint64_t)(u8(d) % (pages + 1)) * PG;
+    case 6: return (uint64_t)(u8(d) % (pages + 1)) * PG + (u8(d) % 8) - 4;
+    case 7: return size;
+    case 8: return u16(d) % (18 * PG);
+    default: return k_huge[u8(d) % NHUGE];
+  }
+}
+
+// A length from `off` into a VMO of `size` bytes: mostly fitting, sometimes one
+// too many, zero, or overflowing.
+static uint64_t gen_len_any(driver_t* d, uint64_t off, uint64_t size) {
+  uint8_t k = u8(d);
+  uint64_t room = off <= size ? size - off : 0;
+  if (room > MAX_RW - 1) room = MAX_RW - 1;  // room + 1 must still fit the buffers
+  switch (k % 10) {
+    case 0: case 1: case 2: case 3: return room ? u16(d) % room + 1 : 0;
+    case 4: return room;
+    case 5: return 0;
+    case 6: return (uint64_t)(u8(d) % 4) * PG;
+    case 7: return room + 1;
+    case 8: return u16(d) % (2 * PG + 1);
+    default:
+      if (k & 0x10) return (uint64_t)0 - off;  // off + len wraps to 0
+      return k_huge[u8(d) % NHUGE];
+  }
+}
+
+// Lengths a read or write could accept never exceed the driver's buffers; huge
+// lengths (which must fail the range check first) are kept.
+static uint64_t gen_len(driver_t* d, uint64_t off, uint64_t size) {
+  uint64_t len = gen_len_any(d, off, size);
+  if (len > MAX_RW && len < ((uint64_t)1 << 32)) len = MAX_RW;
+  return len;
+}
+
+static void fill(uint8_t* buf, uint64_t len, uint8_t v) {
+  switch (v % 4) {
+    case 0: memset(buf, 0, len); break;
+    case 1: memset(buf, v, len); break;
+    default:
+      for (uint64_t i = 0; i < len; i++) buf[i] = (uint8_t)(v + i * 13);
+  }
+}
+
+// ---- comparisons ----
+
+static uint64_t koid_of(driver_t* d, zx_handle_t h) {
+  zx_info_handle_basic_t bi;
+  zx_status_t st = zx_object_get_info(h, ZX_INFO_HANDLE_BASIC, &bi, sizeof(bi), NULL, NULL);
+  if (st != ZX_OK) fail(d, "HANDLE_BASIC on a new handle: %s", sname(st));
+  return bi.koid;
+}
+
+// A LOOKUP reported address `a` for model record r: the same record must always have
+// the same address and different live records different addresses.
+static void check_identity(driver_t* d, mrec_t* r, zx_paddr_t a, uint64_t page) {
+  if (r->addr == a) return;
+  if (r->addr != 0) {
+    fail(d, "LOOKUP page %" PRIu64 ": record r%u was at %#lx, now at %#lx", page, r->id,
+         (unsigned long)r->addr, (unsigned long)a);
+  }
+  for (const mrec_t* o = d->m.live; o; o = o->next) {
+    if (o != r && o->addr == a) {
+      fail(d, "LOOKUP page %" PRIu64 ": records r%u and r%u share address %#lx "
+           "(model: distinct pages)", page, r->id, o->id, (unsigned long)a);
+    }
+  }
+  r->addr = a;
+}
+
+// Compares everything observable through model handle h.
+static void verify_handle(driver_t* d, int h) {
+  zx_handle_t rh = d->real[h];
+  const mhandle_t* mh = &d->m.h[h];
+  const mvmo_t* mv = &d->m.v[mh->vmo];
+  char what[64];
+  snprintf(what, sizeof(what), "h%d(vmo#%u)", h, mv->seq);
+
+  uint64_t size = 0, msize = 0;
+  EXPECT_STATUS(d, "get_size", zx_vmo_get_size(rh, &size), m_vmo_get_size(&d->m, h, &msize));
+  EXPECT_EQ64(d, "get_size", size, msize);
+
+  zx_info_handle_basic_t bi;
+  EXPECT_STATUS(d, "HANDLE_BASIC",
+                zx_object_get_info(rh, ZX_INFO_HANDLE_BASIC, &bi, sizeof(bi), NULL, NULL), ZX_OK);
+  EXPECT_EQ64(d, "handle rights", bi.rights, mh->rights);
+  EXPECT_EQ64(d, "handle koid", bi.koid, mv->koid);
+
+  zx_info_vmo_t info;
+  m_info_t mi;
+  EXPECT_STATUS(d, "ZX_INFO_VMO",
+                zx_object_get_info(rh, ZX_INFO_VMO, &info, sizeof(info), NULL, NULL),
+                m_vmo_info(&d->m, h, &mi));
+  EXPECT_EQ64(d, "info.koid", info.koid, mv->koid);
+  EXPECT_EQ64(d, "info.size_bytes", info.size_bytes, mi.size_bytes);
+  EXPECT_EQ64(d, "info.parent_koid", info.parent_koid,
+              mi.parent >= 0 ? d->m.v[mi.parent].koid : 0);
+  EXPECT_EQ64(d, "info.num_children", info.num_children, mi.num_children);
+  EXPECT_EQ64(d, "info.flags", info.flags, mi.flags);
+  EXPECT_EQ64(d, "info.handle_rights", info.handle_rights, mi.rights);
+  EXPECT_EQ64(d, "info.committed_bytes", info.committed_bytes, mi.committed);
+  EXPECT_EQ64(d, "info.committed_private_bytes", info.committed_private_bytes, mi.priv);
+  EXPECT_EQ64(d, "info.committed_scaled_bytes", info.committed_scaled_bytes, mi.scaled);
+  EXPECT_EQ64(d, "info.committed_fractional_scaled_bytes",
+              info.committed_fractional_scaled_bytes, mi.frac);
+  EXPECT_EQ64(d, "info.populated_bytes", info.populated_bytes, mi.committed);
+  EXPECT_EQ64(d, "info.populated_private_bytes", info.populated_private_bytes, mi.priv);
+  EXPECT_EQ64(d, "info.populated_scaled_bytes", info.populated_scaled_bytes, mi.scaled);
+  EXPECT_EQ64(d, "info.populated_fractional_scaled_bytes",
+              info.populated_fractional_scaled_bytes, mi.frac);
+
+  if (mh->rights & ZX_RIGHT_READ) {
+    // Whole contents, a page at a time.
+    uint8_t a[PG], b[PG];
+    for (uint64_t off = 0; off < msize; off += PG) {
+      EXPECT_STATUS(d, "verify read", zx_vmo_read(rh, a, off, PG),
+                    m_vmo_read(&d->m, h, b, off, PG));
+      if (memcmp(a, b, PG) != 0) {
+        uint64_t i = 0;
+        while (a[i] == b[i]) i++;
+        fail(d, "%s: contents differ at byte %#" PRIx64 ": zxvmo %#x, model %#x", what,
+             off + i, a[i], b[i]);
+      }
+    }
+  }
+
+  // Page identity: a one-page LOOKUP of every page (LOOKUP needs no rights).
+  for (uint64_t off = 0; off < msize; off += PG) {
+    zx_paddr_t pa = 0;
+    mrec_t* rec = NULL;
+    zx_status_t want = m_vmo_op_range(&d->m, h, ZX_VMO_OP_LOOKUP, off, PG, false, 1, &rec);
+    zx_status_t got = zx_vmo_op_range(rh, ZX_VMO_OP_LOOKUP, off, PG, &pa, sizeof(pa));
+    EXPECT_STATUS(d, "verify lookup", got, want);
+    if (got == ZX_OK) check_identity(d, rec, pa, off / PG);
+  }
+
+  if (mh->rights & ZX_RIGHT_GET_PROPERTY) {
+    uint64_t cs = 0, mcs = 0;
+    EXPECT_STATUS(d, "get content size",
+                  zx_object_get_property(rh, ZX_PROP_VMO_CONTENT_SIZE, &cs, sizeof(cs)),
+                  m_get_content_size(&d->m, h, &mcs));
+    EXPECT_EQ64(d, "content size", cs, mcs);
+  }
+
+  zx_signals_t obs = 0;
+  bool asserted = false;
+  zx_status_t want = m_wait_zero_children(&d->m, h, &asserted);
+  EXPECT_STATUS(d, "wait ZERO_CHILDREN", zx_object_wait_one(rh, ZX_VMO_ZERO_CHILDREN, 0, &obs),
+                want);
+  if (want != ZX_ERR_ACCESS_DENIED) {
+    EXPECT_EQ64(d, "ZERO_CHILDREN observed", (obs & ZX_VMO_ZERO_CHILDREN) != 0, asserted);
+  }
+}
+
+static void verify_all(driver_t* d) {
+  for (int i = 0; i < M_MAX_HANDLES; i++) {
+    if (d->m.h[i].used) verify_handle(d, i);
+  }
+}
+
+static void check_global(driver_t* d, bool force) {
+  if (!d->check_global) return;
+  zxvmo_stats_t s;
+  zxvmo_get_stats(&s);
+  EXPECT_EQ64(d, "pages_in_use", s.pages_in_use, m_pages_in_use(&d->m));
+  // The whole-library walk costs more than the operation itself; checking builds
+  // already verify the touched family after every operation, so every 16th is enough
+  // (and the final check at reset always runs).
+  if (!force && d->ops % 16 != 0) return;
+  zx_status_t st = zxvmo_check_invariants();
+  if (st != ZX_OK) fail(d, "zxvmo_check_invariants: %s", sname(st));
+}
+
+// ---- operations ----
+
+static const char* hname(driver_t* d, int h, char* buf, size_t n) {
+  if (h == M_H_INVALID) return "BAD";
+  if (h == M_H_WRONG_TYPE) return "EVENT";
+  snprintf(buf, n, "h%d(vmo#%u)", h, d->m.v[d->m.h[h].vmo].seq);
+  return buf;
+}
+
+// A new handle appeared in both worlds: bind them and learn the koid.
+static void bind_new(driver_t* d, int mh, zx_handle_t rh) {
+  d->real[mh] = rh;
+  d->last_h = mh;
+  mvmo_t* v = &d->m.v[d->m.h[mh].vmo];
+  uint64_t koid = koid_of(d, rh);
+  if (v->koid != 0 && v->koid != koid) {
+    fail(d, "new handle to vmo#%u has koid %" PRIu64 ", expected %" PRIu64, v->seq, koid,
+         v->koid);
+  }
+  v->koid = koid;
+}
+
+static void op_create(driver_t* d) {
+  uint64_t size = gen_size(d);
+  uint8_t k = u8(d);
+  uint32_t opts;
+  switch (k % 8) {
+    case 0: case 1: case 2: case 3: opts = 0; break;
+    case 4: case 5: opts = ZX_VMO_RESIZABLE; break;
+    case 6: {
+      static const uint32_t odd[] = {ZX_VMO_DISCARDABLE, ZX_VMO_RESIZABLE | ZX_VMO_UNBOUNDED,
+                                     1u << 0, ZX_VMO_TRAP_DIRTY, 1u << 5, 0x80000000u,
+                                     ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE};
+      opts = odd[u8(d) % (sizeof(odd) / sizeof(odd[0]))];
+      break;
+    }
+    default:
+      // Random bits, but never UNBOUNDED alone (a MAX_SIZE VMO has no flat model).
+      opts = (uint32_t)u64(d);
+      if ((opts & ZX_VMO_UNBOUNDED) && !(opts & ZX_VMO_RESIZABLE)) opts &= ~ZX_VMO_UNBOUNDED;
+  }
+  int mh = -1;
+  zx_handle_t rh = ZX_HANDLE_INVALID;
+  zx_status_t want = m_vmo_create(&d->m, size, opts, &mh);
+  zx_status_t got = zx_vmo_create(size, opts, &rh);
+  char hb[32];
+  trace(d, "create(size=%#" PRIx64 ", opts=%#x) = %s %s", size, opts, sname(want),
+        want == ZX_OK ? hname(d, mh, hb, sizeof(hb)) : "");
+  EXPECT_STATUS(d, "zx_vmo_create", got, want);
+  if (got == ZX_OK) bind_new(d, mh, rh);
+}
+
+static const uint32_t k_child_opts[] = {
+    ZX_VMO_CHILD_SNAPSHOT,
+    ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_RESIZABLE,
+    ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE,
+    ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | ZX_VMO_CHILD_RESIZABLE,
+    ZX_VMO_CHILD_SLICE,
+    ZX_VMO_CHILD_SLICE,
+    ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_NO_WRITE,
+    ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | ZX_VMO_CHILD_NO_WRITE,
+    ZX_VMO_CHILD_SLICE | ZX_VMO_CHILD_NO_WRITE,
+    ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE,
+    ZX_VMO_CHILD_SLICE | ZX_VMO_CHILD_RESIZABLE,
+    ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_NO_WRITE | ZX_VMO_CHILD_RESIZABLE,
+    0,
+    ZX_VMO_CHILD_RESIZABLE,
+    ZX_VMO_CHILD_SNAPSHOT | (1u << 1),
+    ZX_VMO_CHILD_REFERENCE,
+    ZX_VMO_CHILD_SLICE | ZX_VMO_CHILD_SNAPSHOT,
+    ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_SNAPSHOT_MODIFIED,
+};
+
+static void op_create_child(driver_t* d) {
+  int h = pick_handle(d, true);
+  uint8_t k = u8(d);
+  uint32_t opts = k == 255 ? (uint32_t)u64(d)
+                           : k_child_opts[k % (sizeof(k_child_opts) / sizeof(k_child_opts[0]))];
+  uint64_t off = gen_child_offset(d, hsize(d, h));
+  uint64_t size = gen_size(d);
+  bool out_null = u8(d) % 32 == 31;
+  int mh = -1;
+  zx_handle_t rh = ZX_HANDLE_INVALID;
+  zx_status_t want = m_vmo_create_child(&d->m, h, opts, off, size, out_null, &mh);
+  zx_status_t got = zx_vmo_create_child(real_handle(d, h), opts, off, size, out_null ? NULL : &rh);
+  char hb[32], nb[32];
+  trace(d, "create_child(%s, opts=%#x, off=%#" PRIx64 ", size=%#" PRIx64 "%s) = %s %s",
+        hname(d, h, hb, sizeof(hb)), opts, off, size, out_null ? ", out=NULL" : "", sname(want),
+        want == ZX_OK ? hname(d, mh, nb, sizeof(nb)) : "");
+  EXPECT_STATUS(d, "zx_vmo_create_child", got, want);
+  if (got == ZX_OK) bind_new(d, mh, rh);
+}
+
+static void op_clone(driver_t* d) {
+  int h = pick_handle(d, true);
+  uint8_t k = u8(d);
+  static const uint32_t opts_tab[] = {
+      ZX_VMO_CLONE_COPY_ON_WRITE, ZX_VMO_CLONE_COPY_ON_WRITE,
+      ZX_VMO_CLONE_COPY_ON_WRITE | ZX_VMO_CLONE_NON_RESIZEABLE,
+      ZX_VMO_CLONE_COPY_ON_WRITE | ZX_VMO_CLONE_NON_RESIZEABLE,
+      0, ZX_VMO_CLONE_NON_RESIZEABLE, ZX_VMO_CLONE_COPY_ON_WRITE | (1u << 2),
+  };
+  uint32_t opts = k == 255 ? (uint32_t)u64(d) : opts_tab[k % (sizeof(opts_tab) / sizeof(opts_tab[0]))];
+  uint64_t off = gen_child_offset(d, hsize(d, h));
+  uint64_t size = gen_size(d);
+  bool out_null = u8(d) % 32 == 31;
+  int mh = -1;
+  zx_handle_t rh = ZX_HANDLE_INVALID;
+  zx_status_t want = m_vmo_clone(&d->m, h, opts, off, size, out_null, &mh);
+  zx_status_t got = zx_vmo_clone(real_handle(d, h), opts, off, size, out_null ? NULL : &rh);
+  char hb[32], nb[32];
+  trace(d, "clone(%s, opts=%#x, off=%#" PRIx64 ", size=%#" PRIx64 "%s) = %s %s",
+        hname(d, h, hb, sizeof(hb)), opts, off, size, out_null ? ", out=NULL" : "", sname(want),
+        want == ZX_OK ? hname(d, mh, nb, sizeof(nb)) : "");
+  EXPECT_STATUS(d, "zx_vmo_clone", got, want);
+  if (got == ZX_OK) bind_new(d, mh, rh);
+}
+
+static void op_write(driver_t* d) {
+  int h = pick_handle(d, true);
+  uint64_t off = gen_off(d, hsize(d, h));
+  uint64_t len = gen_len(d, off, hsize(d, h));
+  uint8_t v = u8(d);
+  uint8_t buf[MAX_RW];
+  uint64_t n = len < MAX_RW ? len : MAX_RW;  // longer ones must fail the range check
+  fill(buf, n, v);
+  zx_status_t want = m_vmo_write(&d->m, h, buf, off, len);
+  char hb[32];
+  trace(d, "write(%s, off=%#" PRIx64 ", len=%#" PRIx64 ", fill=%#x) = %s",
+        hname(d, h, hb, sizeof(hb)), off, len, v, sname(want));
+  if (want == ZX_OK && len > MAX_RW) fail(d, "model accepted a write longer than the buffer");
+  EXPECT_STATUS(d, "zx_vmo_write", zx_vmo_write(real_handle(d, h), buf, off, len), want);
+}
+
+static void op_read(driver_t* d) {
+  int h = pick_handle(d, true);
+  uint64_t off = gen_off(d, hsize(d, h));
+  uint64_t len = gen_len(d, off, hsize(d, h));
+  uint8_t a[MAX_RW], b[MAX_RW];
+  memset(a, 0xA5, sizeof(a));
+  zx_status_t want = m_vmo_read(&d->m, h, b, off, len);
+  char hb[32];
+  trace(d, "read(%s, off=%#" PRIx64 ", len=%#" PRIx64 ") = %s", hname(d, h, hb, sizeof(hb)),
+        off, len, sname(want));
+  if (want == ZX_OK && len > MAX_RW) fail(d, "model accepted a read longer than the buffer");
+  EXPECT_STATUS(d, "zx_vmo_read", zx_vmo_read(real_handle(d, h), a, off, len), want);
+  if (want == ZX_OK && memcmp(a, b, len) != 0) {
+    uint64_t i = 0;
+    while (a[i] == b[i]) i++;
+    fail(d, "read: byte %#" PRIx64 " differs: zxvmo %#x, model %#x", off + i, a[i], b[i]);
+  }
+}
+
+static void op_set_size(driver_t* d) {
+  int h = pick_handle(d, true);
+  uint64_t size = gen_size(d);
+  zx_status_t want = m_vmo_set_size(&d->m, h, size);
+  char hb[32];
+  trace(d, "set_size(%s, %#" PRIx64 ") = %s", hname(d, h, hb, sizeof(hb)), size, sname(want));
+  EXPECT_STATUS(d, "zx_vmo_set_size", zx_vmo_set_size(real_handle(d, h), size), want);
+}
+
+static void op_get_size(driver_t* d) {
+  int h = pick_handle(d, true);
+  uint64_t a = 0, b = 0;
+  zx_status_t want = m_vmo_get_size(&d->m, h, &b);
+  char hb[32];
+  trace(d, "get_size(%s) = %s", hname(d, h, hb, sizeof(hb)), sname(want));
+  EXPECT_STATUS(d, "zx_vmo_get_size", zx_vmo_get_size(real_handle(d, h), &a), want);
+  if (want == ZX_OK) EXPECT_EQ64(d, "zx_vmo_get_size", a, b);
+}
+
+static const char* op_name(uint32_t op) {
+  static const char* names[] = {"op0",         "COMMIT",      "DECOMMIT",   "LOCK",
+                                "UNLOCK",      "LOOKUP",      "CACHE_SYNC", "CACHE_INVALIDATE",
+                                "CACHE_CLEAN", "CACHE_CLEAN_INVALIDATE",    "ZERO",
+                                "TRY_LOCK",    "DONT_NEED",   "ALWAYS_NEED", "PREFETCH"};
+  return op < sizeof(names) / sizeof(names[0]) ? names[op] : "op?";
+}
+
+static void op_op_range(driver_t* d) {
+  int h = pick_handle(d, true);
+  uint8_t k = u8(d);
+  static const uint32_t common[] = {ZX_VMO_OP_COMMIT, ZX_VMO_OP_DECOMMIT, ZX_VMO_OP_ZERO,
+                                    ZX_VMO_OP_LOOKUP};
+  uint32_t op = k < 160 ? common[k % 4] : (k == 255 ? 1000u : k % 17u);
+  uint64_t off, len;
+  if (u8(d) & 1) {
+    // Whole pages, as DECOMMIT wants.
+    off = (uint64_t)(u8(d) % 18) * PG;
+    len = (uint64_t)(u8(d) % 6) * PG;
+  } else {
+    off = gen_off(d, hsize(d, h));
+    len = gen_len(d, off, hsize(d, h));
+  }
+  uint8_t bk = u8(d);
+  bool buf_null = bk % 32 == 31;
+  size_t nbuf = bk % MAX_LOOKUP + 1;
+  zx_paddr_t addrs[MAX_LOOKUP];
+  mrec_t* recs[MAX_LOOKUP];
+  memset(addrs, 0, sizeof(addrs));
+  zx_status_t want = m_vmo_op_range(&d->m, h, op, off, len, buf_null, nbuf, recs);
+  char hb[32];
+  trace(d, "op_range(%s, %s, off=%#" PRIx64 ", len=%#" PRIx64 ", buf=%s[%zu]) = %s",
+        hname(d, h, hb, sizeof(hb)), op_name(op), off, len, buf_null ? "NULL" : "addrs", nbuf,
+        sname(want));
+  zx_status_t got = zx_vmo_op_range(real_handle(d, h), op, off, len, buf_null ? NULL : addrs,
+                                    nbuf * sizeof(zx_paddr_t));
+  EXPECT_STATUS(d, "zx_vmo_op_range", got, want);
+  if (op == ZX_VMO_OP_LOOKUP && got == ZX_OK) {
+    uint64_t first = off / PG;
+    uint64_t pages = (off + len + PG - 1) / PG - first;
+    for (uint64_t i = 0; i < pages; i++) check_identity(d, recs[i], addrs[i], first + i);
+  }
+}
+
+static const zx_rights_t k_some_rights[] = {
+    ZX_RIGHT_READ,          ZX_RIGHT_WRITE,        ZX_RIGHT_DUPLICATE, ZX_RIGHT_WAIT,
+    ZX_RIGHT_GET_PROPERTY,  ZX_RIGHT_SET_PROPERTY, ZX_RIGHT_RESIZE,    ZX_RIGHT_EXECUTE,
+    ZX_RIGHT_MAP,           ZX_RIGHT_TRANSFER,
+};
+#define NRIGHTS (sizeof(k_some_rights) / sizeof(k_some_rights[0]))
+
+static void op_duplicate(driver_t* d) {
+  int h = pick_handle(d, false);
+  uint8_t k = u8(d);
+  zx_rights_t have = h >= 0 ? d->m.h[h].rights : ZX_DEFAULT_VMO_RIGHTS;
+  zx_rights_t want_rights;
+  // Mostly handles that can still do things; rights only ever shrink.
+  switch (k % 8) {
+    case 0: case 1: case 2: case 3: want_rights = ZX_RIGHT_SAME_RIGHTS; break;
+    case 4: case 5: want_rights = have & ~k_some_rights[u8(d) % NRIGHTS]; break;  // one fewer
+    case 6: want_rights = have & (zx_rights_t)u64(d); break;                       // a subset
+    default: want_rights = have | k_some_rights[u8(d) % NRIGHTS]; break;           // maybe more
+  }
+  int mh = -1;
+  zx_handle_t rh = ZX_HANDLE_INVALID;
+  zx_status_t want = m_handle_duplicate(&d->m, h, want_rights, &mh);
+  char hb[32], nb[32];
+  trace(d, "duplicate(%s, rights=%#x) = %s %s", hname(d, h, hb, sizeof(hb)), want_rights,
+        sname(want), want == ZX_OK ? hname(d, mh, nb, sizeof(nb)) : "");
+  EXPECT_STATUS(d, "zx_handle_duplicate", zx_handle_duplicate(real_handle(d, h), want_rights, &rh),
+                want);
+  if (want == ZX_OK) bind_new(d, mh, rh);
+}
+
+static void close_handle(driver_t* d, int h) {
+  char hb[32];
+  trace(d, "close(%s)", hname(d, h, hb, sizeof(hb)));
+  zx_handle_t rh = d->real[h];
+  EXPECT_STATUS(d, "zx_handle_close", zx_handle_close(rh), m_handle_close(&d->m, h));
+  d->real[h] = ZX_HANDLE_INVALID;
+  d->stale = rh;
+}
+
+static void op_close(driver_t* d) {
+  int h = pick_handle(d, false);
+  if (h >= 0) {
+    close_handle(d, h);
+    return;
+  }
+  // Closing ZX_HANDLE_INVALID is OK; a stale value is BAD_HANDLE.
+  bool zero = u8(d) & 1;
+  trace(d, "close(%s)", zero ? "ZX_HANDLE_INVALID" : "stale");
+  EXPECT_STATUS(d, "zx_handle_close", zx_handle_close(zero ? ZX_HANDLE_INVALID : d->stale),
+                zero ? ZX_OK : ZX_ERR_BAD_HANDLE);
+}
+
+static void op_content_size(driver_t* d) {
+  int h = pick_handle(d, false);
+  uint8_t k = u8(d);
+  char hb[32];
+  zx_handle_t rh = real_handle(d, h);
+  if (k & 1) {
+    uint64_t size = h >= 0 ? d->m.v[d->m.h[h].vmo].pages * PG : 0;
+    uint64_t cs;
+    switch ((k >> 1) % 5) {
+      case 0: cs = size ? u16(d) % size : 0; break;
+      case 1: cs = size; break;
+      case 2: cs = size + u16(d); break;
+      case 3: cs = (size / PG) * PG - (size ? PG : 0) + (u8(d) % 3) * 2048; break;
+      default: cs = u64(d); break;
+    }
+    zx_status_t want = m_set_content_size(&d->m, h, cs);
+    trace(d, "set content size(%s, %#" PRIx64 ") = %s", hname(d, h, hb, sizeof(hb)), cs,
+          sname(want));
+    EXPECT_STATUS(d, "set ZX_PROP_VMO_CONTENT_SIZE",
+                  zx_object_set_property(rh, ZX_PROP_VMO_CONTENT_SIZE, &cs, sizeof(cs)), want);
+  } else {
+    uint64_t a = 0, b = 0;
+    zx_status_t want = m_get_content_size(&d->m, h, &b);
+    trace(d, "get content size(%s) = %s", hname(d, h, hb, sizeof(hb)), sname(want));
+    EXPECT_STATUS(d, "get ZX_PROP_VMO_CONTENT_SIZE",
+                  zx_object_get_property(rh, ZX_PROP_VMO_CONTENT_SIZE, &a, sizeof(a)), want);
+    if (want == ZX_OK) EXPECT_EQ64(d, "content size", a, b);
+  }
+}
+
+static void op_wait(driver_t* d) {
+  int h = pick_handle(d, false);
+  bool asserted = false;
+  zx_signals_t obs = 0;
+  zx_status_t want = m_wait_zero_children(&d->m, h, &asserted);
+  char hb[32];
+  trace(d, "wait_one(%s, ZERO_CHILDREN, 0) = %s", hname(d, h, hb, sizeof(hb)), sname(want));
+  EXPECT_STATUS(d, "zx_object_wait_one",
+                zx_object_wait_one(real_handle(d, h), ZX_VMO_ZERO_CHILDREN, 0, &obs), want);
+  if (want == ZX_OK || want == ZX_ERR_TIMED_OUT) {
+    EXPECT_EQ64(d, "observed ZERO_CHILDREN", (obs & ZX_VMO_ZERO_CHILDREN) != 0, asserted);
+  }
+}
+
+static void op_info(driver_t* d) {
+  int h = pick_handle(d, true);
+  char hb[32];
+  trace(d, "verify(%s)", hname(d, h, hb, sizeof(hb)));
+  if (h >= 0) {
+    verify_handle(d, h);
+    return;
+  }
+  zx_info_vmo_t info;
+  m_info_t mi;
+  EXPECT_STATUS(d, "ZX_INFO_VMO",
+                zx_object_get_info(real_handle(d, h), ZX_INFO_VMO, &info, sizeof(info), NULL, NULL),
+                m_vmo_info(&d->m, h, &mi));
+}
+
+// A handle to verify after an operation besides the one it touched: each live handle
+// in turn, so every state is compared within a few operations of changing.
+static int rotating(driver_t* d) {
+  int n = m_handle_count(&d->m);
+  return n ? m_handle_nth(&d->m, (int)(d->ops % (uint64_t)n)) : -1;
+}
+
+void driver_run(driver_t* d, const uint8_t* data, size_t n) {
+  d->in = data;
+  d->n = n;
+  d->pos = 0;
+  t_current = d;
+  while (d->pos < d->n) {
+    uint8_t op = u8(d);
+    d->last_h = -1;
+    bool full = m_handle_count(&d->m) >= DRV_MAX_LIVE;
+    switch (op % 24) {
+      case 0: case 1: case 2:
+        if (full) { close_handle(d, m_handle_nth(&d->m, op % DRV_MAX_LIVE)); break; }
+        op_create(d);
+        break;
+      case 3: case 4: case 5: case 6:
+        if (full) { close_handle(d, m_handle_nth(&d->m, op % DRV_MAX_LIVE)); break; }
+        op_create_child(d);
+        break;
+      case 7:
+        if (full) { close_handle(d, m_handle_nth(&d->m, op % DRV_MAX_LIVE)); break; }
+        op_clone(d);
+        break;
+      case 8: case 9: case 10: case 11: op_write(d); break;
+      case 12: case 13: op_read(d); break;
+      case 14: op_set_size(d); break;
+      case 15: case 16: case 17: op_op_range(d); break;
+      case 18:
+        if (full) { close_handle(d, m_handle_nth(&d->m, op % DRV_MAX_LIVE)); break; }
+        op_duplicate(d);
+        break;
+      case 19: case 20: op_close(d); break;
+      case 21: op_content_size(d); break;
+      case 22: op_wait(d); break;
+      default:
+        if (op & 0x80) {
+          op_get_size(d);
+        } else {
+          op_info(d);
+        }
+        break;
+    }
+    d->ops++;
+    check_global(d, false);
+    if (d->verify_all) {
+      verify_all(d);
+    } else {
+      if (d->last_h >= 0 && d->m.h[d->last_h].used) verify_handle(d, d->last_h);
+      int h = rotating(d);
+      if (h >= 0 && h != d->last_h) verify_handle(d, h);
+    }
+  }
+  verify_all(d);
+  t_current = NULL;
+  d->in = NULL;
+  d->n = d->pos = 0;
+}
+
+void driver_init(driver_t* d, bool check_global_) {
+  memset(d, 0, sizeof(*d));
+  install_abort_handler();
+  m_init(&d->m);
+  d->check_global = check_global_;
+  d->verify_all = false;
+  zx_status_t st = zx_event_create(0, &d->event);
+  if (st != ZX_OK) fail(d, "zx_event_create: %s", sname(st));
+  // A stale VMO handle value: created and closed at once.
+  zx_handle_t h;
+  st = zx_vmo_create(0, 0, &h);
+  if (st != ZX_OK) fail(d, "zx_vmo_create: %s", sname(st));
+  zx_handle_close(h);
+  d->stale = h;
+}
+
+void driver_reset(driver_t* d) {
+  t_current = d;
+  trace(d, "reset: closing every handle");
+  for (int i = 0; i < M_MAX_HANDLES; i++) {
+    if (d->m.h[i].used) close_handle(d, i);
+  }
+  if (m_pages_in_use(&d->m) != 0) fail(d, "model leaks %" PRIu64 " pages", m_pages_in_use(&d->m));
+  for (int i = 0; i < M_MAX_VMOS; i++) {
+    if (d->m.v[i].used) fail(d, "model keeps vmo#%u after every handle closed", d->m.v[i].seq);
+  }
+  check_global(d, true);
+  t_current = NULL;
+}
+
+void driver_fini(driver_t* d) {
+  driver_reset(d);
+  zx_handle_close(d->event);
+  d->event = ZX_HANDLE_INVALID;
+}

@@ -1,0 +1,55 @@
+// The differential driver: decodes a byte string into VMO operations and runs each
+// one against zxvmo and against the reference model (model.h) side by side,
+// comparing every observable result. On the first divergence it prints the operation
+// trace, writes the input to a file and aborts.
+//
+// One driver per thread; its VMOs form families of their own, so several drivers can
+// run concurrently as long as check_global is off (pages_in_use and the invariant
+// checker are process-wide).
+#ifndef ZXVMO_FUZZ_DRIVER_H_
+#define ZXVMO_FUZZ_DRIVER_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zircon/types.h>
+
+#include "model.h"
+
+#define DRV_MAX_LIVE 12      // live handles at most
+#define DRV_TRACE_LINES 256  // operations kept for the divergence report
+#define DRV_TRACE_WIDTH 200
+
+typedef struct driver {
+  model_t m;
+  zx_handle_t real[M_MAX_HANDLES];  // library handle for each model handle index
+  zx_handle_t stale;                // a closed handle value: BAD_HANDLE
+  zx_handle_t event;                // a non-VMO handle: WRONG_TYPE
+  // Compare pages_in_use with the model and run zxvmo_check_invariants() after every
+  // operation. Needs the driver to be alone in the process.
+  bool check_global;
+  // Compare every handle's state after every operation (default: only the handle the
+  // operation touched plus one more in rotation, and all of them at the end of a run).
+  bool verify_all;
+  const char* name;                 // tag in reports (thread name)
+  const uint8_t* in;
+  size_t n, pos;
+  uint64_t ops;                     // operations run since init
+  int last_h;                       // model handle the current operation touched
+  char trace[DRV_TRACE_LINES][DRV_TRACE_WIDTH];
+  uint64_t ntrace;
+} driver_t;
+
+// d must be zeroed or fresh; allocates the event handle.
+void driver_init(driver_t* d, bool check_global);
+// Runs the operations encoded in data[0..n), then compares every live handle.
+// Handles stay open across calls (a later call continues the same world).
+void driver_run(driver_t* d, const uint8_t* data, size_t n);
+// Closes every handle in both worlds and checks that nothing is left: with
+// check_global, pages_in_use must drop to 0 and the invariants hold.
+void driver_reset(driver_t* d);
+// driver_reset, then releases the event handle.
+void driver_fini(driver_t* d);
+
+#endif  // ZXVMO_FUZZ_DRIVER_H_

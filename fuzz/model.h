@@ -1,0 +1,132 @@
+// The reference model of zxvmo's VMO semantics, for differential testing.
+//
+// Deliberately naive, so that it is obviously right rather than fast: every VMO is a
+// flat array of page slots; a snapshot copies the slot array eagerly; a slice aliases
+// its root's slots; a one-way child reads through its backing where it has no slot.
+// Page identity is explicit: a committed page is a refcounted record, and a slot
+// points at a record (or at the zero marker, which hides a backing without holding
+// memory). That makes attribution (who shares which page) and pages_in_use (how many
+// distinct pages are held) directly countable.
+//
+// The model also carries its own handle table and rights, so each entry point below
+// returns the exact status the library must return for the same call. Handles are
+// small indices (0..M_MAX_HANDLES-1); M_H_INVALID stands for a closed/invalid handle
+// and M_H_WRONG_TYPE for a handle to a non-VMO object.
+//
+// Not thread safe: one model per thread.
+#ifndef ZXVMO_FUZZ_MODEL_H_
+#define ZXVMO_FUZZ_MODEL_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zircon/types.h>
+
+#define M_PAGE ((uint64_t)4096)
+#define M_MAX_SIZE ((uint64_t)0xFFFFFFFFFFFE0000ull)
+#define M_MAX_VMOS 96
+#define M_MAX_HANDLES 16
+#define M_H_INVALID (-1)
+#define M_H_WRONG_TYPE (-2)
+
+typedef struct mrec {
+  uint32_t refs;        // slots (of any VMO) pointing at this record
+  uint32_t id;          // for traces
+  uintptr_t addr;       // address the library reported for it via LOOKUP (0: none yet)
+  uint64_t mark;        // scratch for attribution walks
+  uint64_t sharers;     // scratch: holders whose view includes this record
+  struct mrec* next;    // live-record list
+  struct mrec* prev;
+  uint8_t bytes[4096];
+} mrec_t;
+
+typedef enum mkind { MK_ROOT, MK_SNAPSHOT, MK_ONEWAY, MK_SLICE } mkind_t;
+
+typedef struct mvmo {
+  bool used;            // entry in use (alive, or dead root kept for its slices)
+  bool alive;           // has open handles
+  mkind_t kind;
+  bool legacy;          // made by zx_vmo_clone
+  bool resizable;
+  bool immutable;       // SNAPSHOT | NO_WRITE
+  uint32_t seq;         // creation number, names the VMO in traces ("vmo#seq")
+  uint64_t koid;        // set by the driver from the library's answer
+  uint32_t handles;     // open handles
+  int parent;           // user-tree parent (alive), or -1
+  uint64_t pages;       // size in pages
+  uint64_t content_size;
+  uint64_t acc;         // accumulated byte offset from the family origin (COW chain)
+  mrec_t** slots;       // non-slice: `pages` own slots (NULL, marker or record)
+  int backing;          // ONEWAY: VMO seen through, or -1
+  uint64_t boff;        // ONEWAY: offset in backing, pages
+  uint64_t cut;         // ONEWAY: pages >= cut never show the backing
+  int root;             // SLICE: the non-slice VMO it windows
+  uint64_t soff;        // SLICE: offset in root, pages
+  uint32_t nslices;     // non-slice: live slices windowing it
+} mvmo_t;
+
+typedef struct mhandle {
+  bool used;
+  int vmo;
+  zx_rights_t rights;
+} mhandle_t;
+
+typedef struct model {
+  mvmo_t v[M_MAX_VMOS];
+  mhandle_t h[M_MAX_HANDLES];
+  mrec_t* live;         // every record with refs > 0
+  uint64_t nlive;
+  uint32_t next_rec_id;
+  uint32_t next_seq;
+  uint64_t epoch;
+  // Set: a dead root kept alive by slices drops its one-way backing at death (the
+  // library's behaviour before a5ab9f4). Clear (default): it keeps seeing its
+  // backing, so what its slices read does not change when its last handle closes.
+  bool compat_dead_root_drops_backing;
+} model_t;
+
+typedef struct m_info {
+  int vmo;              // model VMO id
+  uint64_t size_bytes;
+  int parent;           // model id or -1
+  uint64_t num_children;
+  uint32_t flags;
+  zx_rights_t rights;
+  uint64_t committed, priv, scaled, frac;
+} m_info_t;
+
+void m_init(model_t* m);
+// Closes every handle; afterwards nlive must be 0.
+void m_reset(model_t* m);
+
+// Each returns the status zxvmo must return; out parameters are set on ZX_OK.
+zx_status_t m_vmo_create(model_t* m, uint64_t size, uint32_t options, int* out);
+zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t offset,
+                               uint64_t size, bool out_null, int* out);
+zx_status_t m_vmo_clone(model_t* m, int h, uint32_t options, uint64_t offset, uint64_t size,
+                        bool out_null, int* out);
+zx_status_t m_vmo_read(model_t* m, int h, uint8_t* buf, uint64_t off, uint64_t len);
+zx_status_t m_vmo_write(model_t* m, int h, const uint8_t* buf, uint64_t off, uint64_t len);
+zx_status_t m_vmo_get_size(model_t* m, int h, uint64_t* size);
+zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size);
+// LOOKUP: `recs` receives one record per page (`nbuf` entries available).
+zx_status_t m_vmo_op_range(model_t* m, int h, uint32_t op, uint64_t off, uint64_t len,
+                           bool buf_null, size_t nbuf, mrec_t** recs);
+zx_status_t m_handle_duplicate(model_t* m, int h, zx_rights_t rights, int* out);
+zx_status_t m_handle_close(model_t* m, int h);
+zx_status_t m_handle_rights(model_t* m, int h, zx_rights_t* rights, int* vmo);
+zx_status_t m_vmo_info(model_t* m, int h, m_info_t* out);
+zx_status_t m_get_content_size(model_t* m, int h, uint64_t* out);
+zx_status_t m_set_content_size(model_t* m, int h, uint64_t cs);
+// zx_object_wait_one(h, ZX_VMO_ZERO_CHILDREN, 0): ZX_OK when asserted, else TIMED_OUT.
+zx_status_t m_wait_zero_children(model_t* m, int h, bool* asserted);
+
+// Number of handles in use, and the i-th one (index into m->h).
+int m_handle_count(const model_t* m);
+int m_handle_nth(const model_t* m, int i);
+// Distinct live page records: must equal zxvmo's pages_in_use.
+uint64_t m_pages_in_use(const model_t* m);
+uint64_t m_children(const model_t* m, int vmo);
+
+#endif  // ZXVMO_FUZZ_MODEL_H_
