@@ -16,32 +16,11 @@
 #include <zircon/syscalls.h>
 #include <zxvmo.h>
 
+#include "bench_util.h"
+
 #define TOTAL ((size_t)64 << 20)
 #define SMALL ((size_t)1 << 20)
 #define REPS 21
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void* a, const void* b) {
-  double x = *(const double*)a, y = *(const double*)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double* v, size_t n) {
-  qsort(v, n, sizeof(*v), cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void check(zx_status_t st, const char* what) {
-  if (st != ZX_OK) {
-    fprintf(stderr, "bench_bulk_read: %s failed: %d\n", what, (int)st);
-    exit(1);
-  }
-}
 
 static uint8_t* g_src;  // plain buffer, same bytes as the VMO
 static volatile uint8_t g_sink;

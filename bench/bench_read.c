@@ -14,6 +14,8 @@
 #include <zircon/syscalls.h>
 #include <zxvmo.h>
 
+#include "bench_util.h"
+
 #define PAGE 4096u
 #define NPAGES 16384u       // 64 MiB parent, every page committed
 #define NSNAP 1000u
@@ -21,29 +23,6 @@
 #define BATCHES 15
 #define DIVERGE_CHILD 8u    // pages each snapshot writes in the divergent case
 #define DIVERGE_PARENT 4u   // pages the parent writes after each snapshot
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void* a, const void* b) {
-  double x = *(const double*)a, y = *(const double*)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double* v, size_t n) {
-  qsort(v, n, sizeof(*v), cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void check(zx_status_t st, const char* what) {
-  if (st != ZX_OK) {
-    fprintf(stderr, "bench_read: %s failed: %d\n", what, (int)st);
-    exit(1);
-  }
-}
 
 static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void) {  // xorshift64*

@@ -19,20 +19,9 @@
 #include <zircon/syscalls.h>
 #include <zxvmo.h>
 
+#include "bench_util.h"
+
 #define PAGE 4096u
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void check(zx_status_t st, const char* what) {
-  if (st != ZX_OK) {
-    fprintf(stderr, "bench_release: %s failed: %d\n", what, (int)st);
-    exit(1);
-  }
-}
 
 typedef struct result {
   double close_ns_per_page;
@@ -81,11 +70,6 @@ static result_t run_in_child(uint64_t n) {
     exit(1);
   }
   return r;
-}
-
-static int cmp_double(const void* a, const void* b) {
-  double x = *(const double*)a, y = *(const double*)b;
-  return (x > y) - (x < y);
 }
 
 int main(void) {

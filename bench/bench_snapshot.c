@@ -17,32 +17,11 @@
 #include <zircon/syscalls.h>
 #include <zxvmo.h>
 
+#include "bench_util.h"
+
 #define PAGE 4096u
 #define REPS 2000  // timed create/close pairs per configuration
 #define WARMUP 200
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void* a, const void* b) {
-  uint64_t x = *(const uint64_t*)a, y = *(const uint64_t*)b;
-  return (x > y) - (x < y);
-}
-
-static uint64_t median(uint64_t* v, size_t n) {
-  qsort(v, n, sizeof(*v), cmp_u64);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void check(zx_status_t st, const char* what) {
-  if (st != ZX_OK) {
-    fprintf(stderr, "bench_snapshot: %s failed: %d\n", what, (int)st);
-    exit(1);
-  }
-}
 
 // Creates a VMO of `bytes` and writes every page (non-zero content).
 static zx_handle_t make_committed(uint64_t bytes) {
@@ -85,7 +64,7 @@ static result_t measure(zx_handle_t vmo, uint64_t offset, uint64_t size) {
     tc[i] = t1 - t0;
     tx[i] = t2 - t1;
   }
-  result_t r = {median(tc, REPS), median(tx, REPS)};
+  result_t r = {median_u64(tc, REPS), median_u64(tx, REPS)};
   return r;
 }
 
