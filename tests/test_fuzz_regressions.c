@@ -1,4 +1,4 @@
-// Replays every input saved in fuzz/regressions/ through the differential driver
+// Replays every input saved in tests/regressions/ through the differential driver
 // (fuzz/driver.c against the model in fuzz/model.c). Each file is one program that
 // once exposed a bug; it must now run without divergence, crash or leak.
 //
@@ -28,7 +28,7 @@ static void regressions_dir(char* out, size_t n) {
     snprintf(out, n, ".");
   }
   size_t k = strlen(out);
-  snprintf(out + k, n - k, "/../fuzz/regressions");
+  snprintf(out + k, n - k, "/regressions");
 }
 
 static int cmp_names(const void* a, const void* b) {

@@ -1,7 +1,7 @@
 // The differential driver (fuzz/driver.c) fed from a seeded PRNG: many short
 // programs of random operations, each run against zxvmo and the reference model
 // (fuzz/model.c) side by side. A divergence aborts with the operation trace and saves
-// the program under /tmp, ready to be copied into fuzz/regressions/.
+// the program under /tmp, ready to be copied into tests/regressions/.
 //
 // The driver and model are compiled into this test directly, so tests/CMakeLists.txt
 // needs nothing beyond its usual one-file-per-test rule.
