@@ -191,18 +191,23 @@ static zx_status_t range(const mvmo_t* v, uint64_t off, uint64_t len) {
 
 // ---- death ----
 
+// Whether some live slice of root r windows r's page x.
+static bool slice_sees(const model_t* m, const mvmo_t* r, uint64_t x) {
+  int rid = (int)(r - m->v);
+  for (int i = 0; i < M_MAX_VMOS; i++) {
+    const mvmo_t* s = &m->v[i];
+    if (s->used && s->kind == MK_SLICE && s->root == rid && x >= s->soff &&
+        x < s->soff + s->pages) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Drops every page of dead root r that no live slice windows.
 static void trim_to_slices(model_t* m, mvmo_t* r) {
-  int rid = (int)(r - m->v);
   for (uint64_t x = 0; x < r->pages; x++) {
-    bool seen = false;
-    for (int i = 0; i < M_MAX_VMOS && !seen; i++) {
-      const mvmo_t* s = &m->v[i];
-      if (s->used && s->kind == MK_SLICE && s->root == rid) {
-        seen = x >= s->soff && x < s->soff + s->pages;
-      }
-    }
-    if (!seen) set_slot(m, r, x, NULL);
+    if (!slice_sees(m, r, x)) set_slot(m, r, x, NULL);
   }
 }
 
@@ -680,6 +685,8 @@ static void attribute(model_t* m, const mvmo_t* v, m_info_t* out) {
     if (!is_holder(hv)) continue;
     uint64_t e = ++m->epoch;
     for (uint64_t x = 0; x < hv->pages; x++) {
+      // A dead root kept by its slices sees only what they window.
+      if (!hv->alive && !slice_sees(m, hv, x)) continue;
       mrec_t* r = view(m, hv, x);
       if (r && r->mark != e) {
         r->mark = e;
@@ -739,7 +746,8 @@ zx_status_t m_get_content_size(model_t* m, int h, uint64_t* out) {
 zx_status_t m_set_content_size(model_t* m, int h, uint64_t cs) {
   mvmo_t* v;
   if (h == M_H_WRONG_TYPE) abort();
-  zx_status_t st = lookup(m, h, ZX_RIGHT_SET_PROPERTY, &v, NULL);
+  // Zircon: setting the content size can zero data, so it needs WRITE too.
+  zx_status_t st = lookup(m, h, ZX_RIGHT_SET_PROPERTY | ZX_RIGHT_WRITE, &v, NULL);
   if (st != ZX_OK) return st;
   uint64_t size = v->pages * M_PAGE;
   if (cs < size) zero_range(m, v, cs, size - cs);

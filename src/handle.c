@@ -161,7 +161,24 @@ static void slot_free_locked(uint32_t index) {
   table.free_count++;
 }
 
-zx_status_t handle_create(zx_object_t* obj, zx_rights_t rights, zx_handle_t* out) {
+// Adds one to obj->handles; with `only_if_live`, only while it is not zero (the
+// object has not died). Returns false if it had died.
+static bool count_handle(zx_object_t* obj, bool only_if_live) {
+  if (!only_if_live) {
+    atomic_fetch_add_explicit(&obj->handles, 1, memory_order_relaxed);
+    return true;
+  }
+  uint64_t n = atomic_load_explicit(&obj->handles, memory_order_relaxed);
+  do {
+    if (n == 0) return false;
+  } while (!atomic_compare_exchange_weak_explicit(&obj->handles, &n, n + 1,
+                                                  memory_order_acq_rel,
+                                                  memory_order_relaxed));
+  return true;
+}
+
+static zx_status_t create(zx_object_t* obj, zx_rights_t rights, bool only_if_live,
+                          zx_handle_t* out) {
   ZX_ASSERT(obj != NULL && out != NULL);
   pthread_once(&shards_once, shards_init);
   uint32_t index;
@@ -170,8 +187,14 @@ zx_status_t handle_create(zx_object_t* obj, zx_rights_t rights, zx_handle_t* out
   pthread_mutex_unlock(&table.lock);
   if (st != ZX_OK) return st;
 
+  if (!count_handle(obj, only_if_live)) {
+    // Its last handle was closed meanwhile: a dead object gets no new handle.
+    pthread_mutex_lock(&table.lock);
+    slot_free_locked(index);
+    pthread_mutex_unlock(&table.lock);
+    return ZX_ERR_BAD_HANDLE;
+  }
   object_ref(obj);
-  atomic_fetch_add_explicit(&obj->handles, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&table.alive, 1, memory_order_relaxed);
 
   slot_t* s = slot_at(index);
@@ -185,6 +208,14 @@ zx_status_t handle_create(zx_object_t* obj, zx_rights_t rights, zx_handle_t* out
 
   *out = encode(index, gen);
   return ZX_OK;
+}
+
+zx_status_t handle_create(zx_object_t* obj, zx_rights_t rights, zx_handle_t* out) {
+  return create(obj, rights, false, out);
+}
+
+zx_status_t handle_create_another(zx_object_t* obj, zx_rights_t rights, zx_handle_t* out) {
+  return create(obj, rights, true, out);
 }
 
 zx_status_t handle_get(zx_handle_t h, zx_obj_type_t type, zx_rights_t required,

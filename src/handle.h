@@ -12,6 +12,10 @@
 // Creates a handle to `obj` with `rights`. Takes a reference and counts a handle.
 // Returns ZX_ERR_NO_RESOURCES when the table is full, ZX_ERR_NO_MEMORY on OOM.
 zx_status_t handle_create(zx_object_t* obj, zx_rights_t rights, zx_handle_t* out);
+// handle_create for an object found through another handle (duplicate, replace):
+// ZX_ERR_BAD_HANDLE if that object's last handle was closed meanwhile, so a dead
+// object never comes back to life.
+zx_status_t handle_create_another(zx_object_t* obj, zx_rights_t rights, zx_handle_t* out);
 
 // Looks `h` up. Errors, in this order: ZX_ERR_BAD_HANDLE (invalid, closed or stale),
 // ZX_ERR_WRONG_TYPE (type != ZX_OBJ_TYPE_NONE and the object's type differs),

@@ -1,7 +1,6 @@
 // OS memory primitives; see os.h for the contract.
 #include "os.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -50,10 +49,7 @@ out:
   return ok;
 }
 
-void os_release(uint8_t* addr, size_t len) {
+bool os_release(uint8_t* addr, size_t len) {
   // MADV_REMOVE frees the shared memory behind the range (a hole in the memfd).
-  if (madvise(addr, len, MADV_REMOVE) != 0) {
-    // Not fatal: the memory stays held by the pool until reused.
-    (void)errno;
-  }
+  return madvise(addr, len, MADV_REMOVE) == 0;
 }

@@ -22,8 +22,9 @@ typedef struct os_chunk {
 // Grows the pool file by one chunk and maps it. Returns false on failure.
 bool os_chunk_map(os_chunk_t* out);
 // Gives the memory of [addr, addr+len) inside a chunk back to the OS; it reads as
-// zero afterwards and costs nothing until written again.
-void os_release(uint8_t* addr, size_t len);
+// zero afterwards and costs nothing until written again. Returns false (and changes
+// nothing) if the OS refused.
+bool os_release(uint8_t* addr, size_t len);
 // Makes the next `n` os_chunk_map() calls fail (out-of-memory tests).
 void os_fail_next_chunks(unsigned n);
 // Host page size, checked once against PAGE_SIZE.

@@ -150,13 +150,12 @@ static void trim_locked(void) {
            (uintptr_t)v[j]->data % OS_CHUNK_SIZE != 0) {
       j++;
     }
-    os_release(v[i]->data, (size_t)(j - i) * PAGE_SIZE);
+    // Only memory the OS really took back reads as zero; the rest stays dirty.
+    bool released = os_release(v[i]->data, (size_t)(j - i) * PAGE_SIZE);
+    for (uint64_t m = i; m < j; m++) v[m]->zeroed = released;
     i = j;
   }
-  for (i = 0; i < n; i++) {
-    v[i]->zeroed = 1;
-    push_free_locked(v[i]);
-  }
+  for (i = 0; i < n; i++) push_free_locked(v[i]);
   free(v);
 }
 

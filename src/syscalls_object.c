@@ -62,7 +62,7 @@ ZX_API zx_status_t zx_handle_duplicate(zx_handle_t handle, zx_rights_t rights,
   if (!derive_rights(have, rights, &want) || out == NULL) {
     st = ZX_ERR_INVALID_ARGS;
   } else {
-    st = handle_create(obj, want, out);
+    st = handle_create_another(obj, want, out);
   }
   object_unref(obj);
   return st;
@@ -83,7 +83,7 @@ ZX_API zx_status_t zx_handle_replace(zx_handle_t handle, zx_rights_t rights, zx_
   // The new handle exists before the old one goes, so the object never passes through
   // zero handles (which would run on_zero_handles).
   zx_handle_t fresh;
-  st = handle_create(obj, want, &fresh);
+  st = handle_create_another(obj, want, &fresh);
   if (st == ZX_OK) {
     if (handle_close(handle) != ZX_OK) {
       // Another thread closed the source first: the replace loses that race.
@@ -189,7 +189,8 @@ ZX_API zx_status_t zx_object_set_property(zx_handle_t handle, uint32_t property,
                                           const void* value, size_t value_size) {
   if (value == NULL) return ZX_ERR_INVALID_ARGS;
   zx_object_t* obj;
-  zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_SET_PROPERTY, &obj, NULL);
+  zx_rights_t rights;
+  zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_SET_PROPERTY, &obj, &rights);
   if (st != ZX_OK) return st;
   switch (property) {
     case ZX_PROP_NAME:
@@ -197,10 +198,14 @@ ZX_API zx_status_t zx_object_set_property(zx_handle_t handle, uint32_t property,
       object_set_name(obj, value, value_size);
       break;
     case ZX_PROP_VMO_CONTENT_SIZE: {
+      // Lowering the content size zeroes data, so (as on Zircon) it needs WRITE too;
+      // the type is checked before that right, as everywhere.
       if (value_size < sizeof(uint64_t)) {
         st = ZX_ERR_BUFFER_TOO_SMALL;
       } else if (obj->ops->type != ZX_OBJ_TYPE_VMO) {
         st = ZX_ERR_WRONG_TYPE;
+      } else if (!(rights & ZX_RIGHT_WRITE)) {
+        st = ZX_ERR_ACCESS_DENIED;
       } else {
         uint64_t size;
         memcpy(&size, value, sizeof(size));

@@ -290,7 +290,12 @@ static void trim_to_slices_locked(vmo_t* r) {
   uint64_t lo = r->base;
   uint64_t end = r->base + vmo_pages(r);
   uint64_t(*iv)[2] = n ? malloc(n * sizeof(*iv)) : NULL;
-  if (n && !iv) return;  // keep the pages; the checker will not run out of memory either
+  if (n && !iv) {
+    // As for page-map metadata (see DESIGN.md), running out of malloc here is fatal
+    // rather than leaving pages nobody can see.
+    fputs("zxvmo: out of memory trimming a dead VMO\n", stderr);
+    abort();
+  }
   size_t k = 0;
   for (vmo_t* s = r->slices; s; s = s->sl.next, k++) {
     iv[k][0] = r->base + s->slice_off;

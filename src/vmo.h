@@ -98,6 +98,9 @@ struct vmo {
   // Scratch for the checker: stamped when found in a parent's / backing's list.
   uint64_t mark_sib;           // (f)
   uint64_t mark_ow;            // (f)
+  // Scratch for attribution: what a one-way VMO sees through its backing, sorted.
+  struct vis_entry* through;   // (f)
+  size_t through_n;            // (f)
 
   // Slices.
   vmo_t* root;                 // (c) non-slice VMO whose pages this windows; holds a reference

@@ -95,40 +95,120 @@ static bool dag_walk_locked(family_t* fam, dag_t* d) {
   return true;
 }
 
-// Calls fn for every page one-way VMO `m` sees through its backing (not its own).
-typedef void (*page_fn)(page_t* p, void* ctx);
-static void for_each_backing_page_locked(vmo_t* m, page_fn fn, void* ctx) {
-  if (!m->backing) return;
-  uint64_t hi = min_u64(m->cut, m->base + vmo_pages(m));
-  for (uint64_t i = m->base; i < hi; i++) {
-    // Jump to the next index where any map of the chain has something.
-    uint64_t best = UINT64_MAX;
-    uint64_t limit = hi;
-    for (vmo_t* x = m->backing; x; x = x->backing) {
-      uint64_t j = i;
-      if (pmap_next(&x->map, &j, limit) && j < best) best = j;
-      if (!x->backing) break;
-      limit = min_u64(limit, x->cut);
-    }
-    if (best == UINT64_MAX) return;
-    i = best;
-    if (pmap_lookup(&m->map, i)) continue;
-    page_t* p = vmo_view_locked(m->backing, i);
-    if (p && !page_is_marker(p)) fn(p, ctx);
+// What a one-way VMO sees through its backing: (index, page) pairs sorted by index,
+// markers included (they hide what lies further down the chain).
+typedef struct vis_entry {
+  uint64_t idx;
+  page_t* p;
+} vis_entry_t;
+
+typedef struct vis_vec {
+  vis_entry_t* v;
+  size_t n, cap;
+} vis_vec_t;
+
+static bool vis_push(vis_vec_t* a, uint64_t idx, page_t* p) {
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 16;
+    vis_entry_t* nv = realloc(a->v, cap * sizeof(*nv));
+    if (!nv) return false;
+    a->v = nv;
+    a->cap = cap;
   }
+  a->v[a->n].idx = idx;
+  a->v[a->n].p = p;
+  a->n++;
+  return true;
 }
 
-static void count_sharer(page_t* p, void* ctx) {
-  (void)ctx;
-  p->u.s.count++;
+// Computes m->through from its backing b: b's own pages in m's visible range
+// [base, min(cut, end)), and where b has none, what b sees through its own backing
+// (b->through, computed first). Cost O(what it yields + log), never a chain walk.
+static bool compute_through_locked(vmo_t* m) {
+  vmo_t* b = m->backing;
+  uint64_t lo = m->base;
+  uint64_t hi = min_u64(m->cut, m->base + vmo_pages(m));
+  vis_vec_t out = {NULL, 0, 0};
+  // First entry of b->through at or after lo.
+  size_t kn = b->through_n;
+  size_t l = 0, r = kn;
+  while (l < r) {
+    size_t mid = l + (r - l) / 2;
+    if (b->through[mid].idx < lo) {
+      l = mid + 1;
+    } else {
+      r = mid;
+    }
+  }
+  size_t k = l;
+  uint64_t i = lo;
+  page_t* own = lo < hi ? pmap_next(&b->map, &i, hi) : NULL;
+  for (;;) {
+    bool have_t = k < kn && b->through[k].idx < hi;
+    if (!own && !have_t) break;
+    bool ok;
+    if (own && (!have_t || i <= b->through[k].idx)) {
+      if (have_t && b->through[k].idx == i) k++;  // b's own page hides it
+      ok = vis_push(&out, i, own);
+      i++;
+      own = i < hi && i != 0 ? pmap_next(&b->map, &i, hi) : NULL;
+    } else {
+      ok = vis_push(&out, b->through[k].idx, b->through[k].p);
+      k++;
+    }
+    if (!ok) {
+      free(out.v);
+      return false;
+    }
+  }
+  m->through = out.v;
+  m->through_n = out.n;
+  return true;
+}
+
+// Whether m sees entry e of its `through` list: m has no page of its own there, the
+// entry is a real page, and a dead m (kept for its slices) sees only their windows.
+static bool through_visible_locked(const vmo_t* m, const vis_entry_t* e) {
+  if (page_is_marker(e->p) || pmap_lookup(&m->map, e->idx)) return false;
+  if (m->alive) return true;
+  for (const vmo_t* s = m->slices; s; s = s->sl.next) {
+    uint64_t slo = m->base + s->slice_off;
+    if (e->idx >= slo && e->idx < slo + vmo_pages(s)) return true;
+  }
+  return false;
+}
+
+// Fills every one-way member's `through` list, backings before their children (a
+// breadth-first walk down the one-way links: no chain is walked twice). `order`
+// receives the members in that order.
+static bool through_all_locked(family_t* fam, vmo_t** order) {
+  size_t n = 0;
+  for (vmo_t* m = fam->members; m; m = m->fm.next) {
+    if (!m->backing) order[n++] = m;
+  }
+  for (size_t k = 0; k < n; k++) {
+    for (vmo_t* c = order[k]->oneway_children; c; c = c->ow.next) order[n++] = c;
+  }
+  ZX_ASSERT(n == fam->member_count);
+  for (size_t k = 0; k < n; k++) {
+    if (order[k]->backing && !compute_through_locked(order[k])) return false;
+  }
+  return true;
+}
+
+static void through_free_locked(family_t* fam) {
+  for (vmo_t* m = fam->members; m; m = m->fm.next) {
+    free(m->through);
+    m->through = NULL;
+    m->through_n = 0;
+  }
 }
 
 typedef struct attribution {
   uint64_t committed, priv, scaled, frac;
 } attribution_t;
 
-static void attribute_page(page_t* p, void* ctx) {
-  attribution_t* a = ctx;
+static void attribute_page(page_t* p, attribution_t* a) {
   uint64_t n = p->u.s.count;
   ZX_ASSERT(n >= 1);
   a->committed += PAGE_SIZE;
@@ -152,18 +232,29 @@ static zx_status_t attribute_locked(vmo_t* v, attribution_t* a) {
   bool ok = dag_walk_locked(fam, &d);
   dag_free(&d);
   if (!ok) return ZX_ERR_NO_MEMORY;
-  for (vmo_t* m = fam->members; m; m = m->fm.next) {
-    for_each_backing_page_locked(m, count_sharer, NULL);
+  vmo_t** order = malloc(fam->member_count * sizeof(*order));
+  if (!order) return ZX_ERR_NO_MEMORY;
+  ok = through_all_locked(fam, order);
+  if (ok) {
+    for (vmo_t* m = fam->members; m; m = m->fm.next) {
+      for (size_t k = 0; k < m->through_n; k++) {
+        if (through_visible_locked(m, &m->through[k])) m->through[k].p->u.s.count++;
+      }
+    }
+    uint64_t i = v->base;
+    uint64_t end = v->base + vmo_pages(v);
+    page_t* p;
+    while (i < end && (p = pmap_next(&v->map, &i, end)) != NULL) {
+      if (!page_is_marker(p)) attribute_page(p, a);
+      i++;
+    }
+    for (size_t k = 0; k < v->through_n; k++) {
+      if (through_visible_locked(v, &v->through[k])) attribute_page(v->through[k].p, a);
+    }
   }
-  uint64_t i = v->base;
-  uint64_t end = v->base + vmo_pages(v);
-  page_t* p;
-  while (i < end && (p = pmap_next(&v->map, &i, end)) != NULL) {
-    if (!page_is_marker(p)) attribute_page(p, a);
-    i++;
-  }
-  for_each_backing_page_locked(v, attribute_page, a);
-  return ZX_OK;
+  through_free_locked(fam);
+  free(order);
+  return ok ? ZX_OK : ZX_ERR_NO_MEMORY;
 }
 
 static uint64_t count_nodes(const pnode_t* root) {
@@ -218,7 +309,8 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
   memset(&info, 0, sizeof(info));
   pthread_rwlock_wrlock(&v->fam->lock);
   attribution_t a;
-  zx_status_t st = attribute_locked(v, &a);
+  // A VMO whose last handle was closed while this call ran is gone, as if first.
+  zx_status_t st = v->alive ? attribute_locked(v, &a) : ZX_ERR_BAD_HANDLE;
   if (st == ZX_OK) {
     info.koid = v->obj.koid;
     object_get_name(&v->obj, info.name);
@@ -264,9 +356,9 @@ zx_status_t vmo_get_content_size(zx_object_t* obj, uint64_t* out) {
 zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size) {
   vmo_t* v = vmo_from_obj(obj);
   pthread_rwlock_wrlock(&v->fam->lock);
-  zx_status_t st = ZX_OK;
+  zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
   // Zircon allows a content size past the VMO's size; one below it zeroes the rest.
-  if (size < v->size) st = vmo_zero_locked(v, size, v->size - size);
+  if (st == ZX_OK && size < v->size) st = vmo_zero_locked(v, size, v->size - size);
   if (st == ZX_OK) v->content_size = size;
   vmo_after_op_locked(v->fam);
   pthread_rwlock_unlock(&v->fam->lock);

@@ -113,11 +113,14 @@ out:
 }
 
 // Number of pages in [lo, hi) that are not exclusively owned by c's map: each needs
-// a fresh page before it can be written.
+// a fresh page before it can be written. Visits only the pages present, so asking
+// about a huge range (COMMIT of a MAX_SIZE VMO) is cheap, and fails cleanly.
 static uint64_t count_unowned_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
-  uint64_t need = 0;
-  for (uint64_t i = lo; i < hi; i++) {
-    if (!pmap_exclusive(&c->map, i)) need++;
+  uint64_t need = hi - lo;
+  uint64_t i = lo;
+  while (i < hi && pmap_next(&c->map, &i, hi)) {
+    if (pmap_exclusive(&c->map, i)) need--;
+    i++;
   }
   return need;
 }
