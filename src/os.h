@@ -19,7 +19,8 @@ typedef struct os_chunk {
   uint64_t offset;   // offset of the mapping in the pool's memfd
 } os_chunk_t;
 
-// Grows the pool file by one chunk and maps it. Returns false on failure.
+// Grows the pool file by one chunk, allocates its memory and maps it. Returns false
+// on failure (nothing changed).
 bool os_chunk_map(os_chunk_t* out);
 // Gives the memory of [addr, addr+len) inside a chunk back to the OS; it reads as
 // zero afterwards and costs nothing until written again. Returns false (and changes
