@@ -39,9 +39,9 @@ bool family_list_visit(family_visit_fn fn, void* ctx) {
   bool ok = true;
   pthread_mutex_lock(&g_families_lock);
   for (family_t* f = g_families; f && ok; f = f->g_next) {
-    pthread_rwlock_wrlock(&f->lock);
+    family_wrlock(f);
     ok = fn(f, ctx);
-    pthread_rwlock_unlock(&f->lock);
+    family_unlock(f);
   }
   pthread_mutex_unlock(&g_families_lock);
   return ok;
@@ -101,12 +101,14 @@ static vmo_t* vmo_alloc(family_t* fam, vmo_kind_t kind) {
 }
 
 static void member_add_locked(vmo_t* v) {
+  family_assert_exclusive(v->fam);
   VLIST_PUSH(v->fam->members, v, fm);
   v->fam->member_count++;
   v->member = true;
 }
 
 static void member_remove_locked(vmo_t* v) {
+  family_assert_exclusive(v->fam);
   VLIST_REMOVE(v->fam->members, v, fm);
   v->fam->member_count--;
   v->member = false;
@@ -125,15 +127,16 @@ zx_status_t vmo_create(uint64_t size, uint64_t content_size, bool resizable, vmo
   v->resizable = resizable;
   v->size = size;
   v->content_size = content_size;
-  pthread_rwlock_wrlock(&fam->lock);
+  family_wrlock(fam);
   member_add_locked(v);
   vmo_after_op_locked(fam);
-  pthread_rwlock_unlock(&fam->lock);
+  family_unlock(fam);
   *out = v;
   return ZX_OK;
 }
 
 static void update_zero_children_locked(vmo_t* v) {
+  family_assert_exclusive(v->fam);
   if (v->num_children == 0) {
     object_update_signals(&v->obj, 0, ZX_VMO_ZERO_CHILDREN);
   } else {
@@ -142,12 +145,14 @@ static void update_zero_children_locked(vmo_t* v) {
 }
 
 static void child_link_locked(vmo_t* parent, vmo_t* child) {
+  family_assert_exclusive(parent->fam);
   child->parent = parent;
   VLIST_PUSH(parent->children, child, sib);
   parent->num_children++;
 }
 
 static void child_unlink_locked(vmo_t* child) {
+  family_assert_exclusive(child->fam);
   vmo_t* p = child->parent;
   VLIST_REMOVE(p->children, child, sib);
   p->num_children--;
@@ -161,7 +166,7 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
   family_t* fam = p->fam;
   zx_status_t st = ZX_OK;
   vmo_t* c = NULL;
-  pthread_rwlock_wrlock(&fam->lock);
+  family_wrlock(fam);
   if (!p->alive) {
     st = ZX_ERR_BAD_HANDLE;
     goto out;
@@ -251,13 +256,14 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
   *out = c;
 out:
   vmo_after_op_locked(fam);
-  pthread_rwlock_unlock(&fam->lock);
+  family_unlock(fam);
   return st;
 }
 
 // Adds to one-way child `ch` the pages of dying `v` that ch sees through it: those in
 // [ch->base, ch->cut) where ch's own map has nothing.
 static void merge_into_oneway_child_locked(vmo_t* v, vmo_t* ch) {
+  family_assert_exclusive(v->fam);
   uint64_t lo = ch->base;
   uint64_t hi = min_u64(ch->cut, ch->base + vmo_pages(ch));
   if (lo >= hi || !v->map.root) return;
@@ -285,6 +291,7 @@ static int cmp_range(const void* a, const void* b) {
 
 // `r` is dead and kept for its slices: drops every page no slice can see.
 static void trim_to_slices_locked(vmo_t* r) {
+  family_assert_exclusive(r->fam);
   size_t n = 0;
   for (vmo_t* s = r->slices; s; s = s->sl.next) n++;
   uint64_t lo = r->base;
@@ -324,6 +331,7 @@ static void defer_unref(unref_list_t* l, zx_object_t* o) {
 // Releases the pages of a dead content holder nobody references any more, and its
 // link to its backing (kept until now so its slices went on seeing through it).
 static void release_content_locked(vmo_t* v, unref_list_t* later) {
+  family_assert_exclusive(v->fam);
   if (v->backing) {
     VLIST_REMOVE(v->backing->oneway_children, v, ow);
     defer_unref(later, &v->backing->obj);
@@ -347,7 +355,7 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
   size_t ow_n = 0;
   zx_object_t** ow_refs = NULL;
 
-  pthread_rwlock_wrlock(&fam->lock);
+  family_wrlock(fam);
   ZX_ASSERT(v->alive);
   v->alive = false;
 
@@ -406,7 +414,7 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
     }
   }
   vmo_after_op_locked(fam);
-  pthread_rwlock_unlock(&fam->lock);
+  family_unlock(fam);
 
   for (size_t i = 0; i < ow_n; i++) object_unref(ow_refs[i]);
   free(ow_refs);

@@ -50,6 +50,10 @@ typedef struct vmo vmo_t;
 
 typedef struct family {
   pthread_rwlock_t lock;
+#if ZXVMO_CHECKS
+  pthread_t writer;            // (lock) the thread holding `lock` exclusively
+  bool has_writer;             // (lock)
+#endif
   _Atomic uint64_t refs;       // (a) VMO structs of the family not yet destroyed
   vmo_t* members;              // (f) VMOs whose map is live (content holders)
   uint64_t member_count;       // (f)
@@ -108,6 +112,32 @@ struct vmo {
 };
 
 static inline vmo_t* vmo_from_obj(zx_object_t* o) { return (vmo_t*)o; }
+
+// The family lock. Functions ending in _locked expect it held (exclusively if they
+// change anything); in checking builds, family_assert_exclusive() verifies that the
+// calling thread is the exclusive holder.
+static inline void family_wrlock(family_t* f) {
+  pthread_rwlock_wrlock(&f->lock);
+#if ZXVMO_CHECKS
+  f->writer = pthread_self();
+  f->has_writer = true;
+#endif
+}
+static inline void family_rdlock(family_t* f) { pthread_rwlock_rdlock(&f->lock); }
+static inline void family_unlock(family_t* f) {
+#if ZXVMO_CHECKS
+  // Readers never see has_writer set: no writer holds the lock while they do.
+  if (f->has_writer) f->has_writer = false;
+#endif
+  pthread_rwlock_unlock(&f->lock);
+}
+static inline void family_assert_exclusive(const family_t* f) {
+#if ZXVMO_CHECKS
+  ZX_ASSERT(f->has_writer && pthread_equal(f->writer, pthread_self()));
+#else
+  (void)f;
+#endif
+}
 static inline uint64_t vmo_pages(const vmo_t* v) { return v->size >> PAGE_SHIFT; }
 
 // ---- vmo.c: lifecycle and the tree ----

@@ -51,6 +51,7 @@ static void dag_free(dag_t* d) {
 // Each page's u.s.count becomes the number of (root, leaf slot) paths reaching it.
 // Returns false on allocation failure.
 static bool dag_walk_locked(family_t* fam, dag_t* d) {
+  family_assert_exclusive(fam);
   memset(d, 0, sizeof(*d));
   d->epoch = ++fam->epoch;
   for (vmo_t* m = fam->members; m; m = m->fm.next) {
@@ -225,6 +226,7 @@ static void attribute_page(page_t* p, attribution_t* a) {
 }
 
 static zx_status_t attribute_locked(vmo_t* v, attribution_t* a) {
+  family_assert_exclusive(v->fam);
   memset(a, 0, sizeof(*a));
   if (v->kind == VMO_SLICE) return ZX_OK;
   family_t* fam = v->fam;
@@ -307,7 +309,7 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
   vmo_t* v = vmo_from_obj(obj);
   zx_info_vmo_t info;
   memset(&info, 0, sizeof(info));
-  pthread_rwlock_wrlock(&v->fam->lock);
+  family_wrlock(v->fam);
   attribution_t a;
   // A VMO whose last handle was closed while this call ran is gone, as if first.
   zx_status_t st = v->alive ? attribute_locked(v, &a) : ZX_ERR_BAD_HANDLE;
@@ -338,7 +340,7 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
     info.committed_fractional_scaled_bytes = a.frac;
     info.populated_fractional_scaled_bytes = a.frac;
   }
-  pthread_rwlock_unlock(&v->fam->lock);
+  family_unlock(v->fam);
   if (st != ZX_OK) return st;
   memcpy(buffer, &info, want);
   if (actual) *actual = 1;
@@ -347,21 +349,21 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
 
 zx_status_t vmo_get_content_size(zx_object_t* obj, uint64_t* out) {
   vmo_t* v = vmo_from_obj(obj);
-  pthread_rwlock_rdlock(&v->fam->lock);
+  family_rdlock(v->fam);
   *out = v->content_size;
-  pthread_rwlock_unlock(&v->fam->lock);
+  family_unlock(v->fam);
   return ZX_OK;
 }
 
 zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size) {
   vmo_t* v = vmo_from_obj(obj);
-  pthread_rwlock_wrlock(&v->fam->lock);
+  family_wrlock(v->fam);
   zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
   // Zircon allows a content size past the VMO's size; one below it zeroes the rest.
   if (st == ZX_OK && size < v->size) st = vmo_zero_locked(v, size, v->size - size);
   if (st == ZX_OK) v->content_size = size;
   vmo_after_op_locked(v->fam);
-  pthread_rwlock_unlock(&v->fam->lock);
+  family_unlock(v->fam);
   return st;
 }
 
@@ -463,6 +465,7 @@ fail:
 }
 
 bool vmo_check_family_locked(family_t* fam) {
+  family_assert_exclusive(fam);
   dag_t d;
   bool ok = false;
   memset(&d, 0, sizeof(d));
@@ -546,6 +549,7 @@ fail:
 }
 
 void vmo_after_op_locked(family_t* fam) {
+  family_assert_exclusive(fam);
 #if ZXVMO_CHECKS
   // Every operation on small families; on large ones often enough that the checker
   // costs O(1) amortised per operation.
@@ -664,14 +668,14 @@ ZX_API zx_status_t zxvmo_dump(zx_handle_t h, FILE* out) {
   if (st != ZX_OK) return st;
   vmo_t* v = vmo_from_obj(obj);
   family_t* fam = v->fam;
-  pthread_rwlock_rdlock(&fam->lock);
+  family_rdlock(fam);
   fprintf(out, "zxvmo family of koid %lu: %lu content holders\n", (unsigned long)v->obj.koid,
           (unsigned long)fam->member_count);
   for (vmo_t* m = fam->members; m; m = m->fm.next) {
     dump_one(m, out);
     for (vmo_t* s = m->slices; s; s = s->sl.next) dump_one(s, out);
   }
-  pthread_rwlock_unlock(&fam->lock);
+  family_unlock(fam);
   object_unref(obj);
   return ZX_OK;
 }

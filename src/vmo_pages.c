@@ -60,22 +60,22 @@ static zx_status_t range_locked(const vmo_t* v, uint64_t off, uint64_t len) {
 }
 
 zx_status_t vmo_check_range(vmo_t* v, uint64_t off, uint64_t len) {
-  pthread_rwlock_rdlock(&v->fam->lock);
+  family_rdlock(v->fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
-  pthread_rwlock_unlock(&v->fam->lock);
+  family_unlock(v->fam);
   return st;
 }
 
 zx_status_t vmo_get_size(vmo_t* v, uint64_t* size) {
-  pthread_rwlock_rdlock(&v->fam->lock);
+  family_rdlock(v->fam);
   *size = v->size;
-  pthread_rwlock_unlock(&v->fam->lock);
+  family_unlock(v->fam);
   return ZX_OK;
 }
 
 zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
   family_t* fam = v->fam;
-  pthread_rwlock_rdlock(&fam->lock);
+  family_rdlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK || len == 0) goto out;
   uint64_t idx0;
@@ -108,7 +108,7 @@ zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
     len -= n;
   }
 out:
-  pthread_rwlock_unlock(&fam->lock);
+  family_unlock(fam);
   return st;
 }
 
@@ -129,6 +129,7 @@ static uint64_t count_unowned_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
 // `full` means the caller overwrites all of it, so old content need not be copied.
 static page_t* own_page_locked(vmo_t* c, pnode_t* leaf, uint64_t idx, bool full,
                                page_reservation_t* r) {
+  family_assert_exclusive(c->fam);
   unsigned s = (unsigned)(idx & PMAP_SLOT_MASK);
   page_t* p = leaf->slot[s];
   if (p && !page_is_marker(p) && p->refs == 1) return p;
@@ -149,7 +150,7 @@ static page_t* own_page_locked(vmo_t* c, pnode_t* leaf, uint64_t idx, bool full,
 
 zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len) {
   family_t* fam = v->fam;
-  pthread_rwlock_wrlock(&fam->lock);
+  family_wrlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK || len == 0) goto out;
   uint64_t idx0;
@@ -179,7 +180,7 @@ zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len) {
   ZX_ASSERT(r.count == 0);
 out:
   vmo_after_op_locked(fam);
-  pthread_rwlock_unlock(&fam->lock);
+  family_unlock(fam);
   return st;
 }
 
@@ -187,6 +188,7 @@ out:
 // already do. `r` must hold a page if the page is not exclusively c's.
 static void zero_partial_locked(vmo_t* c, uint64_t idx, uint64_t in, uint64_t n,
                                 page_reservation_t* r) {
+  family_assert_exclusive(c->fam);
   page_t* p = vmo_view_locked(c, idx);
   if (!p || page_is_marker(p)) return;
   static const uint8_t zeros[PAGE_SIZE];
@@ -208,6 +210,7 @@ static bool partial_needs_page_locked(vmo_t* c, uint64_t idx, uint64_t in, uint6
 // Makes whole pages [lo, hi) of c read as zero without allocating: drops c's own
 // pages, and where a backing would show through, hides it with the zero marker.
 static void zero_pages_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
+  family_assert_exclusive(c->fam);
   pmap_remove_range(&c->map, lo, hi);
   if (!c->backing) return;
   uint64_t i = lo;
@@ -220,6 +223,7 @@ static void zero_pages_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
 }
 
 zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
+  family_assert_exclusive(v->fam);
   zx_status_t st = range_locked(v, off, len);
   if (st != ZX_OK || len == 0) return st;
   uint64_t idx0;
@@ -269,10 +273,10 @@ zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
 
 zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len) {
   family_t* fam = v->fam;
-  pthread_rwlock_wrlock(&fam->lock);
+  family_wrlock(fam);
   zx_status_t st = v->alive ? vmo_zero_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
   vmo_after_op_locked(fam);
-  pthread_rwlock_unlock(&fam->lock);
+  family_unlock(fam);
   return st;
 }
 
@@ -281,7 +285,7 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   uint64_t new_size;
   ZX_ASSERT(round_up_page(size, &new_size) && new_size <= VMO_MAX_SIZE);
   ZX_ASSERT(v->kind != VMO_SLICE && v->resizable);
-  pthread_rwlock_wrlock(&fam->lock);
+  family_wrlock(fam);
   zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK) goto out;
   uint64_t old_size = v->size;
@@ -310,7 +314,7 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   v->content_size = size;
 out:
   vmo_after_op_locked(fam);
-  pthread_rwlock_unlock(&fam->lock);
+  family_unlock(fam);
   return st;
 }
 
@@ -326,7 +330,7 @@ static vmo_t* page_span_locked(vmo_t* v, uint64_t off, uint64_t len, uint64_t* l
 
 zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len) {
   family_t* fam = v->fam;
-  pthread_rwlock_wrlock(&fam->lock);
+  family_wrlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK || len == 0) goto out;
   uint64_t lo, hi;
@@ -348,7 +352,7 @@ zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len) {
   ZX_ASSERT(r.count == 0);
 out:
   vmo_after_op_locked(fam);
-  pthread_rwlock_unlock(&fam->lock);
+  family_unlock(fam);
   return st;
 }
 
@@ -364,7 +368,7 @@ static bool decommit_refused_locked(const vmo_t* c) {
 
 zx_status_t vmo_decommit(vmo_t* v, uint64_t off, uint64_t len) {
   family_t* fam = v->fam;
-  pthread_rwlock_wrlock(&fam->lock);
+  family_wrlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK || len == 0) goto out;
   uint64_t lo, hi;
@@ -381,13 +385,13 @@ zx_status_t vmo_decommit(vmo_t* v, uint64_t off, uint64_t len) {
   pmap_remove_range(&c->map, lo, hi);
 out:
   vmo_after_op_locked(fam);
-  pthread_rwlock_unlock(&fam->lock);
+  family_unlock(fam);
   return st;
 }
 
 zx_status_t vmo_lookup(vmo_t* v, uint64_t off, uint64_t len, zx_paddr_t* out, size_t n) {
   family_t* fam = v->fam;
-  pthread_rwlock_rdlock(&fam->lock);
+  family_rdlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK) goto out;
   uint64_t lo, hi;
@@ -406,6 +410,6 @@ zx_status_t vmo_lookup(vmo_t* v, uint64_t off, uint64_t len, zx_paddr_t* out, si
     out[i - lo] = (zx_paddr_t)(uintptr_t)p->data;
   }
 out:
-  pthread_rwlock_unlock(&fam->lock);
+  family_unlock(fam);
   return st;
 }
