@@ -28,17 +28,18 @@
 #define PMAP_SLOT_MASK (PMAP_FANOUT - 1)
 #define PMAP_MAX_LEVELS 11u  // 66 bits of page index: more than any VMO needs
 
+// Every field is guarded by the owning family's lock (f); `level` is constant (c).
 typedef struct pnode {
-  uint32_t refs;     // references from parent nodes and map roots
-  uint8_t level;     // 0 for leaves
-  uint8_t count;     // non-NULL slots
-  uint64_t epoch;    // scratch for walkers (attribution, checker)
-  uint64_t paths;    // scratch: number of map roots reaching this node
-  void* slot[PMAP_FANOUT];
+  uint32_t refs;     // (f) references from parent nodes and map roots
+  uint8_t level;     // (c) 0 for leaves
+  uint8_t count;     // (f) non-NULL slots
+  uint64_t epoch;    // (f) scratch for walkers (attribution, checker)
+  uint64_t paths;    // (f) scratch: number of map roots reaching this node
+  void* slot[PMAP_FANOUT];  // (f) pages (level 0) or nodes; immutable while refs > 1
 } pnode_t;
 
 typedef struct pmap {
-  pnode_t* root;     // NULL when the map holds no page
+  pnode_t* root;     // (f) NULL when the map holds no page
 } pmap_t;
 
 // Page at `idx`, or NULL.
