@@ -388,14 +388,16 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     }
     if (rest & ~ZX_VMO_CHILD_RESIZABLE) return ZX_ERR_INVALID_ARGS;
     if (!aligned(offset)) return ZX_ERR_INVALID_ARGS;
-    if (offset > UINT64_MAX - size) return ZX_ERR_OUT_OF_RANGE;
+    if (offset > UINT64_MAX - rounded) return ZX_ERR_OUT_OF_RANGE;
     if (p->kind == MK_SLICE) return ZX_ERR_NOT_SUPPORTED;
     kind = MK_SNAPSHOT;
     if (p->kind == MK_ONEWAY) {
       if (!at_least) return ZX_ERR_NOT_SUPPORTED;
       kind = MK_ONEWAY;
     }
-    if (offset > UINT64_MAX - p->acc) return ZX_ERR_INVALID_ARGS;
+    if (offset > UINT64_MAX - p->acc || rounded > UINT64_MAX - (p->acc + offset)) {
+      return ZX_ERR_INVALID_ARGS;
+    }
   }
   if (out_null) return ZX_ERR_INVALID_ARGS;
   // IMMUTABLE: the SNAPSHOT option itself with NO_WRITE (SPEC.md section 5), not
@@ -420,9 +422,11 @@ zx_status_t m_vmo_clone(model_t* m, int h, uint32_t options, uint64_t offset, ui
     return ZX_ERR_INVALID_ARGS;
   }
   if (!aligned(offset)) return ZX_ERR_INVALID_ARGS;
-  if (offset > UINT64_MAX - size) return ZX_ERR_OUT_OF_RANGE;
+  if (offset > UINT64_MAX - rounded) return ZX_ERR_OUT_OF_RANGE;
   if (p->kind == MK_SLICE) return ZX_ERR_NOT_SUPPORTED;
-  if (offset > UINT64_MAX - p->acc) return ZX_ERR_INVALID_ARGS;
+  if (offset > UINT64_MAX - p->acc || rounded > UINT64_MAX - (p->acc + offset)) {
+    return ZX_ERR_INVALID_ARGS;
+  }
   if (out_null) return ZX_ERR_INVALID_ARGS;
   bool resizable = !(options & ZX_VMO_CLONE_NON_RESIZEABLE);
   int id = make_child(m, p, MK_ONEWAY, true, resizable, false, offset, rounded, size);

@@ -286,6 +286,29 @@ zx_status_t handle_close(zx_handle_t h) {
   return ZX_OK;
 }
 
+zx_status_t handle_replace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out) {
+  slot_t* s;
+  uint32_t index, gen;
+  if (!decode(h, &s, &index, &gen)) return ZX_ERR_BAD_HANDLE;
+  pthread_rwlock_t* lock = shard_of(index);
+  pthread_rwlock_wrlock(lock);
+  zx_object_t* obj = s->obj;
+  if (obj == NULL || s->gen != gen) {
+    pthread_rwlock_unlock(lock);
+    return ZX_ERR_BAD_HANDLE;
+  }
+  // Held until the waits through the old value are canceled: the new value is
+  // not ours alone once the lock is released.
+  object_ref(obj);
+  s->rights = rights;
+  s->gen = (gen + 1) & HANDLE_GEN_MASK;
+  *out = encode(index, s->gen);
+  pthread_rwlock_unlock(lock);
+  object_cancel_waits(obj, h);
+  object_unref(obj);
+  return ZX_OK;
+}
+
 uint64_t handle_count_alive(void) {
   return atomic_load_explicit(&table.alive, memory_order_relaxed);
 }

@@ -32,6 +32,11 @@ zx_status_t handle_close(zx_handle_t h);
 // its waiters to catch a close that ran between the lookup and the link.
 bool handle_refers_to(zx_handle_t h, const zx_object_t* obj);
 
+// Gives live handle `h` the rights `rights` (the caller checked they are a subset)
+// under a new value returned in *out; `h` is invalid afterwards and waits through it
+// are canceled. ZX_ERR_BAD_HANDLE if `h` was closed meanwhile. Never allocates.
+zx_status_t handle_replace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out);
+
 // Number of handle-table entries in use.
 uint64_t handle_count_alive(void);
 

@@ -47,6 +47,9 @@ struct waiter {
   zx_handle_t handle;      // (c) the handle the wait came through
   zx_signals_t waitfor;    // (c)
   bool canceled;           // (l) that handle was closed during the wait
+  bool matched;            // (l) the object asserted a waited-for signal
+  zx_signals_t observed;   // (l) the object's signals when it first matched: reported
+                           //     as is, so a success always shows the signal it woke for
 };
 
 // Koids 0 (invalid) and 1 (kernel) and the rest below ZX_KOID_FIRST are reserved.
@@ -163,7 +166,13 @@ void object_update_signals(zx_object_t* obj, zx_signals_t clear, zx_signals_t se
   zx_signals_t raised = now & ~old;
   if (raised != 0) {
     for (waiter_t* w = obj->waiters; w != NULL; w = w->next) {
-      if ((w->waitfor & raised) != 0) block_wake(w->block, false);
+      if ((w->waitfor & raised) != 0) {
+        if (!w->matched) {
+          w->matched = true;
+          w->observed = now;
+        }
+        block_wake(w->block, false);
+      }
     }
   }
   pthread_mutex_unlock(&obj->lock);
@@ -241,9 +250,15 @@ zx_status_t object_wait_many(zx_object_t* const* objs, const zx_handle_t* handle
     w->handle = handles[i];
     w->waitfor = waitfor[i];
     w->canceled = false;
+    w->matched = false;
+    w->observed = 0;
     pthread_mutex_lock(&objs[i]->lock);
     waiter_link_locked(objs[i], w);
-    if ((objs[i]->signals & w->waitfor) != 0) block_wake(&block, false);
+    if ((objs[i]->signals & w->waitfor) != 0) {
+      w->matched = true;
+      w->observed = objs[i]->signals;
+      block_wake(&block, false);
+    }
     pthread_mutex_unlock(&objs[i]->lock);
   }
   // See the file comment: a close that ran before the links cannot have seen them.
@@ -263,7 +278,7 @@ zx_status_t object_wait_many(zx_object_t* const* objs, const zx_handle_t* handle
   for (size_t i = 0; i < count; i++) {
     pthread_mutex_lock(&objs[i]->lock);
     waiter_unlink_locked(objs[i], &ws[i]);
-    pending[i] = objs[i]->signals;
+    pending[i] = ws[i].matched ? ws[i].observed : objs[i]->signals;
     if (ws[i].canceled) {
       pending[i] |= ZX_SIGNAL_HANDLE_CLOSED;
       any_canceled = true;

@@ -80,19 +80,10 @@ ZX_API zx_status_t zx_handle_replace(zx_handle_t handle, zx_rights_t rights, zx_
     object_unref(obj);
     return ZX_ERR_INVALID_ARGS;
   }
-  // The new handle exists before the old one goes, so the object never passes through
-  // zero handles (which would run on_zero_handles).
-  zx_handle_t fresh;
-  st = handle_create_another(obj, want, &fresh);
-  if (st == ZX_OK) {
-    if (handle_close(handle) != ZX_OK) {
-      // Another thread closed the source first: the replace loses that race.
-      handle_close(fresh);
-      st = ZX_ERR_BAD_HANDLE;
-    } else {
-      *out = fresh;
-    }
-  }
+  // In place: the slot takes the new rights and a new generation, so the old value
+  // dies and the new one is born in one step. It cannot fail for lack of room, and
+  // the object never passes through zero handles.
+  st = handle_replace(handle, want, out);
   object_unref(obj);
   return st;
 }

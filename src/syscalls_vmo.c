@@ -54,7 +54,9 @@ ZX_API zx_status_t zx_vmo_read(zx_handle_t handle, void* buffer, uint64_t offset
   zx_status_t st = get_vmo(handle, ZX_RIGHT_READ, &v, NULL);
   if (st != ZX_OK) return st;
   if (!buffer && buffer_size > 0) {
-    st = ZX_ERR_INVALID_ARGS;
+    // The range is checked before any byte moves, so it decides first.
+    st = vmo_check_range(v, offset, buffer_size);
+    if (st == ZX_OK) st = ZX_ERR_INVALID_ARGS;
   } else {
     st = vmo_read(v, buffer, offset, buffer_size);
   }
@@ -68,7 +70,8 @@ ZX_API zx_status_t zx_vmo_write(zx_handle_t handle, const void* buffer, uint64_t
   zx_status_t st = get_vmo(handle, ZX_RIGHT_WRITE, &v, NULL);
   if (st != ZX_OK) return st;
   if (!buffer && buffer_size > 0) {
-    st = ZX_ERR_INVALID_ARGS;
+    st = vmo_check_range(v, offset, buffer_size);
+    if (st == ZX_OK) st = ZX_ERR_INVALID_ARGS;
   } else {
     st = vmo_write(v, buffer, offset, buffer_size);
   }
@@ -243,7 +246,7 @@ ZX_API zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uin
       st = ZX_ERR_INVALID_ARGS;
       goto out;
     }
-    if (offset > UINT64_MAX - size) {
+    if (offset > UINT64_MAX - rounded) {
       st = ZX_ERR_OUT_OF_RANGE;
       goto out;
     }
@@ -272,7 +275,7 @@ ZX_API zx_status_t zx_vmo_clone(zx_handle_t handle, uint32_t options, uint64_t o
     st = ZX_ERR_INVALID_ARGS;
   } else if (!page_aligned(offset)) {
     st = ZX_ERR_INVALID_ARGS;
-  } else if (offset > UINT64_MAX - size) {
+  } else if (offset > UINT64_MAX - rounded) {
     st = ZX_ERR_OUT_OF_RANGE;
   } else {
     vmo_child_args_t a;

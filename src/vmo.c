@@ -197,9 +197,11 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       }
       kind = VMO_ONEWAY;
     }
-    // The accumulated offset from the family's origin must fit in 64 bits.
+    // The accumulated offset from the family's origin, and the child's end, must fit
+    // in 64 bits (Zircon refuses the clone otherwise).
     uint64_t base_bytes = p->base << PAGE_SHIFT;
-    if (a->offset > UINT64_MAX - base_bytes) {
+    if (a->offset > UINT64_MAX - base_bytes ||
+        a->size > UINT64_MAX - (base_bytes + a->offset)) {
       st = ZX_ERR_INVALID_ARGS;
       goto out;
     }

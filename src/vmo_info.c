@@ -302,10 +302,11 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
     default: return ZX_ERR_INVALID_ARGS;
   }
   if (avail) *avail = 1;
-  if (buffer_size < want || !buffer) {
+  if (buffer_size < want) {
     if (actual) *actual = 0;
     return ZX_ERR_BUFFER_TOO_SMALL;
   }
+  if (!buffer) return ZX_ERR_INVALID_ARGS;  // where Zircon's copy-out would fault
   vmo_t* v = vmo_from_obj(obj);
   zx_info_vmo_t info;
   memset(&info, 0, sizeof(info));

@@ -108,3 +108,82 @@ Test(regressions, info_on_deep_clone_chain) {
   zx_handle_close(root);
   cr_assert_eq(pages_in_use(), 0);
 }
+
+// Overflow of offset + size is judged on the page-rounded size (SPEC section 4.1
+// rounds first): a 1-byte child in the last page of the address space does not fit.
+Test(regressions, child_offset_overflow_uses_rounded_size) {
+  zx_handle_t v = mkvmo(PG), c = ZX_HANDLE_INVALID;
+  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT, 0xFFFFFFFFFFFFF000ull, 1, &c),
+               ZX_ERR_OUT_OF_RANGE);
+  cr_assert_eq(zx_vmo_clone(v, ZX_VMO_CLONE_COPY_ON_WRITE, 0xFFFFFFFFFFFFF000ull, 1, &c),
+               ZX_ERR_OUT_OF_RANGE);
+  cr_assert_eq(vmo_info(v).num_children, 0);
+  zx_handle_close(v);
+}
+
+// Down a chain of copy-on-write children, the accumulated offset plus the child's
+// size must fit in 64 bits too (Zircon refuses the clone).
+Test(regressions, accumulated_offset_plus_size_overflow) {
+  zx_handle_t v = mkvmo(PG), c, g = ZX_HANDLE_INVALID;
+  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT, 0xFFFFFFFFFFFF0000ull, PG, &c),
+               ZX_OK);
+  cr_assert_eq(zx_vmo_create_child(c, ZX_VMO_CHILD_SNAPSHOT, 0, 32 * PG, &g),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmo_clone(c, ZX_VMO_CLONE_COPY_ON_WRITE, 0, 32 * PG, &g), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmo_create_child(c, ZX_VMO_CHILD_SNAPSHOT, 0, 8 * PG, &g), ZX_OK);
+  zx_handle_close(g);
+  zx_handle_close(c);
+  zx_handle_close(v);
+}
+
+// A NULL buffer is only refused once the range has been found good: the range error
+// comes first (SPEC section 6: checked before any byte moves).
+Test(regressions, null_buffer_range_checked_first) {
+  zx_handle_t v = mkvmo(4 * PG);
+  cr_assert_eq(zx_vmo_read(v, NULL, 8 * PG, 10), ZX_ERR_OUT_OF_RANGE);
+  cr_assert_eq(zx_vmo_write(v, NULL, 8 * PG, 10), ZX_ERR_OUT_OF_RANGE);
+  cr_assert_eq(zx_vmo_read(v, NULL, 0, 10), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmo_write(v, NULL, 0, 10), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmo_read(v, NULL, 0, 0), ZX_OK);
+  zx_handle_close(v);
+}
+
+// ZX_INFO_VMO with a large enough size but no buffer is INVALID_ARGS (like
+// ZX_INFO_HANDLE_BASIC), not BUFFER_TOO_SMALL.
+Test(regressions, info_vmo_null_buffer) {
+  zx_handle_t v = mkvmo(PG);
+  size_t actual = 7, avail = 7;
+  cr_assert_eq(zx_object_get_info(v, ZX_INFO_VMO, NULL, sizeof(zx_info_vmo_t), &actual, &avail),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_object_get_info(v, ZX_INFO_VMO, NULL, 0, &actual, &avail),
+               ZX_ERR_BUFFER_TOO_SMALL);
+  cr_assert_eq(actual, 0);
+  cr_assert_eq(avail, 1);
+  zx_handle_close(v);
+}
+
+// zx_handle_replace always invalidates the source, even when the handle table is
+// full: it works in place and needs no new slot.
+Test(regressions, replace_works_with_a_full_table, .timeout = 120) {
+  zx_handle_t v = mkvmo(PG);
+  zx_handle_t ev;
+  cr_assert_eq(zx_event_create(0, &ev), ZX_OK);
+  size_t cap = 1u << 21, n = 0;
+  zx_handle_t* dups = malloc(cap * sizeof(*dups));
+  cr_assert_not_null(dups);
+  zx_status_t st;
+  while (n < cap && (st = zx_handle_duplicate(ev, ZX_RIGHT_SAME_RIGHTS, &dups[n])) == ZX_OK) n++;
+  cr_assert_eq(st, ZX_ERR_NO_RESOURCES, "the table never filled (%zu handles)", n);
+  zx_handle_t r = ZX_HANDLE_INVALID;
+  cr_assert_eq(zx_handle_replace(v, ZX_RIGHT_READ | ZX_RIGHT_DUPLICATE, &r), ZX_OK);
+  cr_assert_neq(r, v);
+  uint8_t b;
+  cr_assert_eq(zx_vmo_read(v, &b, 0, 1), ZX_ERR_BAD_HANDLE);
+  cr_assert_eq(zx_vmo_read(r, &b, 0, 1), ZX_OK);
+  cr_assert_eq(handle_rights(r), ZX_RIGHT_READ | ZX_RIGHT_DUPLICATE);
+  cr_assert_eq(zx_handle_close_many(dups, n), ZX_OK);
+  free(dups);
+  zx_handle_close(ev);
+  zx_handle_close(r);
+  cr_assert_eq(pages_in_use(), 0);
+}

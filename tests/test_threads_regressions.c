@@ -46,3 +46,38 @@ static void race(bool replace) {
 
 Test(threads_regressions, duplicate_racing_last_close) { race(false); }
 Test(threads_regressions, replace_racing_last_close) { race(true); }
+
+static zx_handle_t g_ev;
+static atomic_int g_stop;
+
+static void* pulser(void* arg) {
+  (void)arg;
+  while (!atomic_load(&g_stop)) {
+    zx_object_signal(g_ev, 0, ZX_USER_SIGNAL_0);
+    zx_object_signal(g_ev, ZX_USER_SIGNAL_0, 0);
+  }
+  return NULL;
+}
+
+// A wait that succeeds reports the signals as they were when it was satisfied, so
+// they always include one it waited for (they used to be read later, when the
+// signal could already be cleared again).
+Test(threads_regressions, successful_wait_reports_the_signal) {
+  cr_assert_eq(zx_event_create(0, &g_ev), ZX_OK);
+  atomic_store(&g_stop, 0);
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, pulser, NULL), 0);
+  for (int i = 0; i < 20000; i++) {
+    zx_signals_t seen = 0;
+    zx_status_t st = zx_object_wait_one(g_ev, ZX_USER_SIGNAL_0, ZX_TIME_INFINITE, &seen);
+    cr_assert_eq(st, ZX_OK);
+    cr_assert(seen & ZX_USER_SIGNAL_0, "wait %d succeeded with observed %#x", i, seen);
+    zx_wait_item_t items[2] = {{g_ev, ZX_USER_SIGNAL_1, 0}, {g_ev, ZX_USER_SIGNAL_0, 0}};
+    cr_assert_eq(zx_object_wait_many(items, 2, ZX_TIME_INFINITE), ZX_OK);
+    cr_assert(items[1].pending & ZX_USER_SIGNAL_0, "wait_many %d pending %#x", i,
+              items[1].pending);
+  }
+  atomic_store(&g_stop, 1);
+  pthread_join(t, NULL);
+  zx_handle_close(g_ev);
+}
