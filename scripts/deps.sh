@@ -10,7 +10,6 @@ have_hdr() { [ -f "/usr/include/$1" ] || [ -f "/usr/local/include/$1" ]; }
 have_cmd cmake || need="$need cmake"
 have_cmd gcc || need="$need gcc"
 have_cmd make || need="$need make"
-have_cmd pkg-config || need="$need pkg-config"
 if [ "${1:-build}" = test ]; then
   have_cmd clang || need="$need clang"
   # ASan/UBSan/TSan and libFuzzer runtimes for clang
