@@ -142,28 +142,13 @@ static child_result_t child_run(int full) {
   return res;
 }
 
+static void child_entry(const void* arg, void* out) {
+  *(child_result_t*)out = child_run(*(const int*)arg);
+}
+
 static child_result_t run_in_child(int full) {
-  int fds[2];
-  if (pipe(fds) != 0) exit(1);
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid < 0) exit(1);
-  if (pid == 0) {
-    close(fds[0]);
-    child_result_t r = child_run(full);
-    ssize_t w = write(fds[1], &r, sizeof(r));
-    _exit(w == (ssize_t)sizeof(r) ? 0 : 1);
-  }
-  close(fds[1]);
   child_result_t r;
-  ssize_t got = read(fds[0], &r, sizeof(r));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (got != (ssize_t)sizeof(r) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    fprintf(stderr, "bench_cow: child failed\n");
-    exit(1);
-  }
+  run_forked(child_entry, &full, &r, sizeof(r));
   return r;
 }
 

@@ -47,28 +47,13 @@ static result_t child_run(uint64_t n) {
   return r;
 }
 
+static void child_entry(const void* arg, void* out) {
+  *(result_t*)out = child_run(*(const uint64_t*)arg);
+}
+
 static result_t run_in_child(uint64_t n) {
-  int fds[2];
-  if (pipe(fds) != 0) exit(1);
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid < 0) exit(1);
-  if (pid == 0) {
-    close(fds[0]);
-    result_t r = child_run(n);
-    ssize_t w = write(fds[1], &r, sizeof(r));
-    _exit(w == (ssize_t)sizeof(r) ? 0 : 1);
-  }
-  close(fds[1]);
   result_t r;
-  ssize_t got = read(fds[0], &r, sizeof(r));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (got != (ssize_t)sizeof(r) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    fprintf(stderr, "bench_release: child failed\n");
-    exit(1);
-  }
+  run_forked(child_entry, &n, &r, sizeof(r));
   return r;
 }
 

@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zircon/status.h>
 #include <zircon/types.h>
@@ -43,6 +45,33 @@ static inline void check(zx_status_t st, const char* what) {
   if (st != ZX_OK) {
     fprintf(stderr, "%s: %s failed: %s\n", program_invocation_short_name, what,
             zx_status_get_string(st));
+    exit(1);
+  }
+}
+
+// Runs fn(arg, out) in a forked child and copies its `size`-byte result back into
+// `out`: each measurement then starts from a fresh library and page pool. Exits the
+// program if the child fails.
+static inline void run_forked(void (*fn)(const void* arg, void* out), const void* arg, void* out,
+                              size_t size) {
+  int fds[2];
+  if (pipe(fds) != 0) exit(1);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) exit(1);
+  if (pid == 0) {
+    close(fds[0]);
+    fn(arg, out);
+    ssize_t w = write(fds[1], out, size);
+    _exit(w == (ssize_t)size ? 0 : 1);
+  }
+  close(fds[1]);
+  ssize_t got = read(fds[0], out, size);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (got != (ssize_t)size || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fprintf(stderr, "%s: child failed\n", program_invocation_short_name);
     exit(1);
   }
 }
