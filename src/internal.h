@@ -36,6 +36,8 @@ void zxvmo_assert_fail(const char* file, int line, const char* expr) __attribute
 #define VMO_MAX_SIZE (UINT64_MAX - (32 * PAGE_SIZE) + 1)
 
 static inline bool page_aligned(uint64_t v) { return (v & PAGE_MASK) == 0; }
+static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 // Rounds up to a page; returns false if the result would not fit in 64 bits.
 static inline bool round_up_page(uint64_t v, uint64_t* out) {
   if (v > UINT64_MAX - PAGE_MASK) return false;

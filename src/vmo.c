@@ -159,8 +159,6 @@ static void child_unlink_locked(vmo_t* child) {
   child->parent = NULL;
 }
 
-static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
   family_t* fam = p->fam;

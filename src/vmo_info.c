@@ -17,7 +17,6 @@
 #include "handle.h"
 #include "vmo.h"
 
-static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
 // A growable array of nodes, one per tree level.
 typedef struct node_vec {

@@ -9,8 +9,6 @@
 
 #include "vmo.h"
 
-static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 page_t* vmo_view_locked(vmo_t* c, uint64_t idx) {
   for (;;) {
@@ -184,27 +182,29 @@ out:
   return st;
 }
 
+// The page c shows at `idx` if bytes [in, in + n) of it are not all zero, else NULL:
+// only such a page has anything to zero.
+static page_t* partial_nonzero_locked(vmo_t* c, uint64_t idx, uint64_t in, uint64_t n) {
+  static const uint8_t zeros[PAGE_SIZE];
+  page_t* p = vmo_view_locked(c, idx);
+  if (!p || page_is_marker(p) || memcmp(p->data + in, zeros, n) == 0) return NULL;
+  return p;
+}
+
 // Makes bytes [in, in + n) of page `idx` read as zero; touches nothing if they
 // already do. `r` must hold a page if the page is not exclusively c's.
 static void zero_partial_locked(vmo_t* c, uint64_t idx, uint64_t in, uint64_t n,
                                 page_reservation_t* r) {
   family_assert_exclusive(c->fam);
-  page_t* p = vmo_view_locked(c, idx);
-  if (!p || page_is_marker(p)) return;
-  static const uint8_t zeros[PAGE_SIZE];
-  if (memcmp(p->data + in, zeros, n) == 0) return;
+  if (!partial_nonzero_locked(c, idx, in, n)) return;
   pnode_t* leaf = pmap_leaf_for_write(&c->map, idx);
-  p = own_page_locked(c, leaf, idx, false, r);
+  page_t* p = own_page_locked(c, leaf, idx, false, r);
   memset(p->data + in, 0, n);
 }
 
 // Whether zero_partial_locked would need a new page.
 static bool partial_needs_page_locked(vmo_t* c, uint64_t idx, uint64_t in, uint64_t n) {
-  page_t* p = vmo_view_locked(c, idx);
-  if (!p || page_is_marker(p)) return false;
-  static const uint8_t zeros[PAGE_SIZE];
-  if (memcmp(p->data + in, zeros, n) == 0) return false;
-  return !pmap_exclusive(&c->map, idx);
+  return partial_nonzero_locked(c, idx, in, n) && !pmap_exclusive(&c->map, idx);
 }
 
 // Makes whole pages [lo, hi) of c read as zero without allocating: drops c's own
@@ -340,9 +340,7 @@ zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len) {
   if (st != ZX_OK) goto out;
   pnode_t* leaf = NULL;
   uint64_t leaf_block = UINT64_MAX;
-  for (uint64_t i = lo; i < hi; i++) {
-    if (r.count == 0) break;  // everything else is already owned
-    if (pmap_exclusive(&c->map, i)) continue;
+  for (uint64_t i = lo; i < hi && r.count > 0; i++) {  // past the last need: all owned
     if ((i >> PMAP_BITS) != leaf_block) {
       leaf = pmap_leaf_for_write(&c->map, i);
       leaf_block = i >> PMAP_BITS;
