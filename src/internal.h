@@ -25,10 +25,14 @@ void zxvmo_assert_fail(const char* file, int line, const char* expr) __attribute
 #define ZX_ASSERT(e) \
   (ZX_LIKELY(e) ? (void)0 : zxvmo_assert_fail(__FILE__, __LINE__, #e))
 
-// Page geometry. The library uses the host page size; it is 4096 on every platform
-// the library is built for, and is fixed at compile time so that index arithmetic
-// compiles to shifts. os_init() verifies the host agrees.
-#define PAGE_SHIFT 12u
+// Page geometry. The library's page is the host's page by default, or a power-of-two
+// multiple of it chosen at configure time (ZXVMO_PAGE_SIZE); it is fixed at compile
+// time so that index arithmetic compiles to shifts. os.c refuses to run on a host
+// whose page does not divide it.
+#ifndef ZXVMO_PAGE_SHIFT
+#define ZXVMO_PAGE_SHIFT 12
+#endif
+#define PAGE_SHIFT ((unsigned)ZXVMO_PAGE_SHIFT)
 #define PAGE_SIZE ((uint64_t)1 << PAGE_SHIFT)
 #define PAGE_MASK (PAGE_SIZE - 1)
 

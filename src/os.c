@@ -15,7 +15,12 @@ static _Atomic unsigned g_fail_chunks;
 
 size_t os_page_size(void) {
   long ps = sysconf(_SC_PAGESIZE);
-  ZX_ASSERT(ps == (long)PAGE_SIZE);
+  if (ps <= 0 || PAGE_SIZE % (uint64_t)ps != 0) {
+    // A build configured for a smaller page than the host's cannot map its pages.
+    fprintf(stderr, "zxvmo: built for %llu-byte pages, but the host's page is %ld bytes\n",
+            (unsigned long long)PAGE_SIZE, ps);
+    abort();
+  }
   return (size_t)ps;
 }
 

@@ -28,7 +28,8 @@ bool os_chunk_map(os_chunk_t* out);
 bool os_release(uint8_t* addr, size_t len);
 // Makes the next `n` os_chunk_map() calls fail (out-of-memory tests).
 void os_fail_next_chunks(unsigned n);
-// Host page size, checked once against PAGE_SIZE.
+// Host page size; aborts with a message unless it divides the library's PAGE_SIZE
+// (a build configured for the wrong host).
 size_t os_page_size(void);
 
 #endif  // ZXVMO_SRC_OS_H_

@@ -23,7 +23,7 @@
 #define POOL_RETAIN_HIGH 16384u
 #define POOL_RETAIN_LOW 8192u
 
-static _Alignas(4096) const uint8_t g_zero_data[PAGE_SIZE];
+static _Alignas(PAGE_SIZE) const uint8_t g_zero_data[PAGE_SIZE];
 page_t g_zero_page = {.data = (uint8_t*)g_zero_data, .refs = 1, .zeroed = 1};
 
 static pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
