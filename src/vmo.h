@@ -191,11 +191,13 @@ zx_status_t vmo_check_range(vmo_t* v, uint64_t off, uint64_t len);
 // The page visible at family index `idx` of content `c` (NULL: zero).
 page_t* vmo_view_locked(vmo_t* c, uint64_t idx);
 
-// ---- vmo_info.c: attribution, properties, checking ----
+// ---- vmo_attribution.c: ZX_INFO_VMO ----
 zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, void* buffer,
                          size_t buffer_size, size_t* actual, size_t* avail);
+// ---- vmo_property.c ----
 zx_status_t vmo_get_content_size(zx_object_t* obj, uint64_t* out);
 zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size);
+// ---- vmo_check.c ----
 // Verifies every invariant of the family; prints the first violation and returns
 // false. Caller holds the family lock exclusively.
 bool vmo_check_family_locked(family_t* fam);

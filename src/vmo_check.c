@@ -1,0 +1,246 @@
+// The invariant checker: walks a whole family and verifies every invariant listed in
+// vmo.h and page_map.h, run after every operation in checking builds
+// (ZXVMO_CHECKS), and zxvmo_check_invariants(), which also checks the page census.
+#include <string.h>
+
+#include <zircon/syscalls/object.h>
+#include <zxvmo.h>
+
+#include "family_walk.h"
+
+#define CHECK(cond, ...)                                          \
+  do {                                                            \
+    if (!(cond)) {                                                \
+      fprintf(stderr, "zxvmo: invariant violated: %s: ", #cond);  \
+      fprintf(stderr, __VA_ARGS__);                               \
+      fputc('\n', stderr);                                        \
+      goto fail;                                                  \
+    }                                                             \
+  } while (0)
+
+// Checks the user-tree links of alive VMO v and stamps its children and one-way
+// children with `epoch` (so that membership is verified in one pass per list: the
+// checker stays linear in the family's size).
+static bool check_lists_locked(vmo_t* v, uint64_t epoch) {
+  uint64_t n = 0;
+  for (vmo_t* c = v->children; c; c = c->sib.next) {
+    CHECK(c->parent == v && c->alive, "koid %lu child %lu", (unsigned long)v->obj.koid,
+          (unsigned long)c->obj.koid);
+    c->mark_sib = epoch;
+    n++;
+  }
+  CHECK(n == v->num_children, "koid %lu: %lu listed, num_children %lu",
+        (unsigned long)v->obj.koid, (unsigned long)n, (unsigned long)v->num_children);
+  bool zc = (object_get_signals(&v->obj) & ZX_VMO_ZERO_CHILDREN) != 0;
+  CHECK(zc == (n == 0), "koid %lu: ZERO_CHILDREN %d with %lu children",
+        (unsigned long)v->obj.koid, zc, (unsigned long)n);
+  for (vmo_t* c = v->oneway_children; c; c = c->ow.next) {
+    CHECK(c->backing == v, "koid %lu: one-way child link", (unsigned long)v->obj.koid);
+    c->mark_ow = epoch;
+  }
+  return true;
+fail:
+  return false;
+}
+
+// Second pass: v's own links point at lists that contain it.
+static bool check_back_links_locked(const vmo_t* v, uint64_t epoch) {
+  if (v->parent) {
+    CHECK(v->alive && v->parent->alive && v->mark_sib == epoch, "koid %lu: parent link",
+          (unsigned long)v->obj.koid);
+  }
+  if (v->backing) {
+    CHECK(v->mark_ow == epoch, "koid %lu: not in its backing's list", (unsigned long)v->obj.koid);
+  }
+  return true;
+fail:
+  return false;
+}
+
+static bool check_member_locked(vmo_t* m) {
+  uint64_t end = m->base + vmo_pages(m);
+  uint64_t i = 0;
+  CHECK(pmap_next(&m->map, &i, m->base) == NULL, "koid %lu: page %lu below window",
+        (unsigned long)m->obj.koid, (unsigned long)i);
+  i = end;
+  CHECK(pmap_next(&m->map, &i, UINT64_MAX) == NULL, "koid %lu: page %lu past window end %lu",
+        (unsigned long)m->obj.koid, (unsigned long)i, (unsigned long)end);
+  CHECK(m->kind != VMO_SLICE, "slice %lu holds content", (unsigned long)m->obj.koid);
+  if (m->backing) {
+    vmo_t* b = m->backing;
+    CHECK(m->kind == VMO_ONEWAY && b->alive && b->member, "koid %lu: backing %lu not live",
+          (unsigned long)m->obj.koid, (unsigned long)b->obj.koid);
+    // cut == base (nothing shows through) is fine even when base lies past the
+    // backing's end.
+    CHECK(m->base >= b->base && m->cut >= m->base &&
+              (m->cut == m->base || m->cut <= b->base + vmo_pages(b)),
+          "koid %lu: cut %lu outside [%lu, %lu]", (unsigned long)m->obj.koid,
+          (unsigned long)m->cut, (unsigned long)m->base,
+          (unsigned long)(b->base + vmo_pages(b)));
+  }
+  for (vmo_t* s = m->slices; s; s = s->sl.next) {
+    CHECK(s->root == m && s->alive && s->slice_off + vmo_pages(s) <= vmo_pages(m),
+          "koid %lu: slice %lu", (unsigned long)m->obj.koid, (unsigned long)s->obj.koid);
+  }
+  if (!m->alive) {
+    // Kept only for its slices: every page must lie in some slice's window.
+    CHECK(m->slices != NULL && m->oneway_children == NULL && m->children == NULL,
+          "dead koid %lu kept without slices", (unsigned long)m->obj.koid);
+    uint64_t j = m->base;
+    while (pmap_next(&m->map, &j, end)) {
+      bool seen = false;
+      for (vmo_t* s = m->slices; s && !seen; s = s->sl.next) {
+        uint64_t lo = m->base + s->slice_off;
+        seen = j >= lo && j < lo + vmo_pages(s);
+      }
+      CHECK(seen, "dead koid %lu holds page %lu no slice sees", (unsigned long)m->obj.koid,
+            (unsigned long)j);
+      j++;
+    }
+  }
+  return true;
+fail:
+  return false;
+}
+
+bool vmo_check_family_locked(family_t* fam) {
+  family_assert_exclusive(fam);
+  dag_t d;
+  bool ok = false;
+  memset(&d, 0, sizeof(d));
+  uint64_t n_members = 0;
+  uint64_t links = ++fam->epoch;
+  for (vmo_t* m = fam->members; m; m = m->fm.next) {
+    n_members++;
+    CHECK(m->member && m->fam == fam, "member flag");
+    if (!check_member_locked(m)) goto fail;
+    if (m->alive && !check_lists_locked(m, links)) goto fail;
+    for (vmo_t* s = m->slices; s; s = s->sl.next) {
+      if (!check_lists_locked(s, links)) goto fail;
+    }
+  }
+  CHECK(n_members == fam->member_count, "member_count %lu != %lu",
+        (unsigned long)fam->member_count, (unsigned long)n_members);
+  for (vmo_t* m = fam->members; m; m = m->fm.next) {
+    if (!check_back_links_locked(m, links)) goto fail;
+    for (vmo_t* s = m->slices; s; s = s->sl.next) {
+      if (!check_back_links_locked(s, links)) goto fail;
+    }
+  }
+  // Reference counts: walk the DAG counting incoming references in `paths`.
+  d.epoch = ++fam->epoch;
+  for (vmo_t* m = fam->members; m; m = m->fm.next) {
+    pnode_t* r = m->map.root;
+    if (!r) continue;
+    if (r->epoch != d.epoch) {
+      r->epoch = d.epoch;
+      r->paths = 0;
+      CHECK(dag_vec_push(&d.level[r->level], r), "out of memory");
+    }
+    r->paths++;
+  }
+  for (unsigned l = PMAP_MAX_LEVELS + 1; l-- > 0;) {
+    node_vec_t* lv = &d.level[l];
+    for (size_t k = 0; k < lv->n; k++) {
+      pnode_t* n = lv->v[k];
+      unsigned cnt = 0;
+      for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+        void* c = n->slot[s];
+        if (!c) continue;
+        cnt++;
+        if (l == 0) {
+          page_t* p = c;
+          if (page_is_marker(p)) continue;
+          if (p->u.s.epoch != d.epoch) {
+            p->u.s.epoch = d.epoch;
+            p->u.s.count = 0;
+          }
+          p->u.s.count++;
+          continue;
+        }
+        pnode_t* cn = c;
+        CHECK(cn->level + 1u == n->level, "level %u under %u", cn->level, n->level);
+        if (cn->epoch != d.epoch) {
+          cn->epoch = d.epoch;
+          cn->paths = 0;
+          CHECK(dag_vec_push(&d.level[l - 1], cn), "out of memory");
+        }
+        cn->paths++;
+      }
+      CHECK(cnt == n->count && cnt > 0, "node count %u, %u slots used", n->count, cnt);
+      CHECK(n->refs == n->paths, "node refs %u, %lu references", n->refs,
+            (unsigned long)n->paths);
+    }
+  }
+  for (size_t k = 0; k < d.level[0].n; k++) {
+    pnode_t* n = d.level[0].v[k];
+    for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+      page_t* p = n->slot[s];
+      if (!p || page_is_marker(p)) continue;
+      CHECK(p->refs == p->u.s.count, "page refs %u, %lu references", p->refs,
+            (unsigned long)p->u.s.count);
+    }
+  }
+  ok = true;
+fail:
+  dag_free(&d);
+  return ok;
+}
+
+void vmo_after_op_locked(family_t* fam) {
+  family_assert_exclusive(fam);
+#if ZXVMO_CHECKS
+  // Every operation on small families; on large ones often enough that the checker
+  // costs O(1) amortised per operation.
+  if (++fam->ops_since_check * 64 < fam->member_count) return;
+  fam->ops_since_check = 0;
+  if (!vmo_check_family_locked(fam)) {
+    fputs("zxvmo: aborting on invariant violation\n", stderr);
+    abort();
+  }
+#else
+  (void)fam;
+#endif
+}
+
+typedef struct count_ctx {
+  uint64_t pages;
+} count_ctx_t;
+
+static bool count_family_pages(family_t* fam, void* ctx) {
+  count_ctx_t* c = ctx;
+  dag_t d;
+  bool ok = dag_walk_locked(fam, &d);
+  if (ok) {
+    for (size_t k = 0; k < d.level[0].n; k++) {
+      pnode_t* n = d.level[0].v[k];
+      for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+        page_t* p = n->slot[s];
+        if (!p || page_is_marker(p) || p->u.s.epoch == UINT64_MAX) continue;
+        // Count each distinct page once: mark it with an impossible epoch.
+        p->u.s.epoch = UINT64_MAX;
+        c->pages++;
+      }
+    }
+  }
+  dag_free(&d);
+  return ok;
+}
+
+static bool check_one_family(family_t* fam, void* ctx) {
+  (void)ctx;
+  return vmo_check_family_locked(fam);
+}
+
+ZX_API zx_status_t zxvmo_check_invariants(void) {
+  if (!family_list_visit(check_one_family, NULL)) return ZX_ERR_INTERNAL;
+  count_ctx_t c = {.pages = 0};
+  if (!family_list_visit(count_family_pages, &c)) return ZX_ERR_NO_MEMORY;
+  uint64_t held = pool_pages_in_use();
+  if (c.pages != held) {
+    fprintf(stderr, "zxvmo: invariant violated: %lu pages reachable, %lu held\n",
+            (unsigned long)c.pages, (unsigned long)held);
+    return ZX_ERR_INTERNAL;
+  }
+  return ZX_OK;
+}

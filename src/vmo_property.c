@@ -1,0 +1,22 @@
+// The VMO properties stored in the VMO itself: ZX_PROP_VMO_CONTENT_SIZE.
+#include "vmo.h"
+
+zx_status_t vmo_get_content_size(zx_object_t* obj, uint64_t* out) {
+  vmo_t* v = vmo_from_obj(obj);
+  family_rdlock(v->fam);
+  *out = v->content_size;
+  family_unlock(v->fam);
+  return ZX_OK;
+}
+
+zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size) {
+  vmo_t* v = vmo_from_obj(obj);
+  family_wrlock(v->fam);
+  zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
+  // Zircon allows a content size past the VMO's size; one below it zeroes the rest.
+  if (st == ZX_OK && size < v->size) st = vmo_zero_locked(v, size, v->size - size);
+  if (st == ZX_OK) v->content_size = size;
+  vmo_after_op_locked(v->fam);
+  family_unlock(v->fam);
+  return st;
+}
