@@ -1,6 +1,7 @@
 // Event objects: nothing but the object header, with ZX_EVENT_SIGNALED settable by
 // users. They are the library's general-purpose waitable object.
 #include "handle.h"
+#include "os.h"
 #include "object.h"
 
 typedef struct event {
@@ -9,7 +10,7 @@ typedef struct event {
 
 static void event_destroy(zx_object_t* obj) {
   pthread_mutex_destroy(&obj->lock);
-  free((event_t*)obj);
+  os_free((event_t*)obj);
 }
 
 static const object_ops_t event_ops = {
@@ -22,7 +23,7 @@ static const object_ops_t event_ops = {
 ZX_API zx_status_t zx_event_create(uint32_t options, zx_handle_t* out) {
   if (options != 0) return ZX_ERR_INVALID_ARGS;
   if (out == NULL) return ZX_ERR_INVALID_ARGS;
-  event_t* ev = calloc(1, sizeof(*ev));
+  event_t* ev = os_calloc(1, sizeof(*ev));
   if (ev == NULL) return ZX_ERR_NO_MEMORY;
   object_init(&ev->base, &event_ops, ZX_SIGNAL_NONE);
   zx_status_t st = handle_create(&ev->base, ZX_DEFAULT_EVENT_RIGHTS, out);

@@ -1,12 +1,13 @@
 // The family DAG walk; see family_walk.h for the contract.
 #include "family_walk.h"
+#include "os.h"
 
 #include <string.h>
 
 bool dag_vec_push(node_vec_t* a, pnode_t* x) {
   if (a->n == a->cap) {
     size_t cap = a->cap ? a->cap * 2 : 64;
-    pnode_t** nv = realloc(a->v, cap * sizeof(*nv));
+    pnode_t** nv = os_realloc(a->v, cap * sizeof(*nv));
     if (!nv) return false;
     a->v = nv;
     a->cap = cap;
@@ -16,7 +17,7 @@ bool dag_vec_push(node_vec_t* a, pnode_t* x) {
 }
 
 void dag_free(dag_t* d) {
-  for (unsigned l = 0; l <= PMAP_MAX_LEVELS; l++) free(d->level[l].v);
+  for (unsigned l = 0; l <= PMAP_MAX_LEVELS; l++) os_free(d->level[l].v);
 }
 
 bool dag_walk_locked(family_t* fam, dag_t* d) {

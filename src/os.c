@@ -62,6 +62,33 @@ out:
   return ok;
 }
 
+// Fault injection. g_fail_armed keeps the common path to one relaxed load.
+static _Atomic bool g_fail_armed;
+static _Atomic uint64_t g_alloc_seq;    // allocations attempted since arming
+static _Atomic uint64_t g_fail_nth;
+static _Atomic bool g_fail_persistent;
+
+void os_fail_alloc(uint64_t nth, bool persistent) {
+  atomic_store(&g_alloc_seq, 0);
+  atomic_store(&g_fail_nth, nth);
+  atomic_store(&g_fail_persistent, persistent);
+  atomic_store(&g_fail_armed, nth != 0);
+}
+
+uint64_t os_alloc_count(void) { return atomic_load(&g_alloc_seq); }
+
+static bool alloc_should_fail(void) {
+  if (ZX_LIKELY(!atomic_load_explicit(&g_fail_armed, memory_order_relaxed))) return false;
+  uint64_t k = atomic_fetch_add(&g_alloc_seq, 1) + 1;
+  uint64_t nth = atomic_load(&g_fail_nth);
+  return nth != 0 && (k == nth || (k > nth && atomic_load(&g_fail_persistent)));
+}
+
+void* os_malloc(size_t n) { return alloc_should_fail() ? NULL : malloc(n); }
+void* os_calloc(size_t n, size_t size) { return alloc_should_fail() ? NULL : calloc(n, size); }
+void* os_realloc(void* p, size_t n) { return alloc_should_fail() ? NULL : realloc(p, n); }
+void os_free(void* p) { free(p); }
+
 bool os_release(uint8_t* addr, size_t len) {
   // MADV_REMOVE frees the shared memory behind the range (a hole in the memfd).
   return madvise(addr, len, MADV_REMOVE) == 0;

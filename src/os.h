@@ -1,7 +1,7 @@
 // The one seam between zxvmo and the operating system for memory.
 //
-// Contract: every mmap/munmap/memfd/madvise/fallocate call of the library lives in
-// os.c. Page memory is carved from one memfd ("zxvmo-pool") in chunks that are mapped
+// Contract: every mmap/munmap/memfd/madvise/fallocate call and every metadata
+// allocation (malloc and friends) of the library lives in os.c. Page memory is carved from one memfd ("zxvmo-pool") in chunks that are mapped
 // MAP_SHARED, so that any pool page can later be mapped a second time into an address
 // space (at its memfd offset) without copying. Fresh chunk memory reads as zero.
 // os_chunk_map() returns NULL on failure (or when a test asked it to fail); it never
@@ -28,6 +28,19 @@ bool os_chunk_map(os_chunk_t* out);
 bool os_release(uint8_t* addr, size_t len);
 // Makes the next `n` os_chunk_map() calls fail (out-of-memory tests).
 void os_fail_next_chunks(unsigned n);
+
+// Metadata allocation: every malloc/calloc/realloc/free of the library goes through
+// these, so that a test can make any one of them fail. Same contracts as libc's
+// (os_realloc leaves the block alone on failure); they never abort.
+void* os_malloc(size_t n);
+void* os_calloc(size_t n, size_t size);
+void* os_realloc(void* p, size_t n);
+void os_free(void* p);
+// Fault injection for tests: the `nth` metadata allocation from now (1 = the next)
+// fails, and with `persistent` every later one too; nth == 0 disarms. Returns nothing;
+// os_alloc_count() tells how many allocations were attempted since the last arming.
+void os_fail_alloc(uint64_t nth, bool persistent);
+uint64_t os_alloc_count(void);
 // Host page size; aborts with a message unless it divides the library's PAGE_SIZE
 // (a build configured for the wrong host).
 size_t os_page_size(void);

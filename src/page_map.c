@@ -3,6 +3,7 @@
 // Index ranges are handled as [base, last] with `last` inclusive, because the root of
 // the tallest tree covers 2^66 indices and its end does not fit in 64 bits.
 #include "page_map.h"
+#include "os.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static inline bool root_covers(const pnode_t* root, uint64_t idx) {
 }
 
 static pnode_t* node_new(unsigned level) {
-  pnode_t* n = malloc(sizeof(*n));
+  pnode_t* n = os_malloc(sizeof(*n));
   if (!n) {
     // Metadata allocation failure is not recoverable here (see DESIGN.md: the page
     // budget governs data pages; metadata comes from malloc, which on Linux fails
@@ -62,7 +63,7 @@ static void node_unref(pnode_t* n) {
       node_unref(c);  // recursion bounded by the tree height (<= PMAP_MAX_LEVELS)
     }
   }
-  free(n);
+  os_free(n);
   atomic_fetch_sub_explicit(&g_nodes_alive, 1, memory_order_relaxed);
 }
 
@@ -175,7 +176,7 @@ void pmap_prune(pmap_t* m, uint64_t idx) {
       p->slot[slot_of(idx, p->level)] = NULL;
       p->count--;
     }
-    free(c);
+    os_free(c);
     atomic_fetch_sub_explicit(&g_nodes_alive, 1, memory_order_relaxed);
   }
 }
@@ -210,7 +211,7 @@ static pnode_t* remove_rec(pnode_t* n, uint64_t base, uint64_t lo, uint64_t last
   }
   if (n->count == 0) {
     ZX_ASSERT(n->refs == 1);
-    free(n);
+    os_free(n);
     atomic_fetch_sub_explicit(&g_nodes_alive, 1, memory_order_relaxed);
     return NULL;
   }
@@ -248,7 +249,7 @@ static pnode_t* restrict_rec(pnode_t* n, uint64_t base, uint64_t lo, uint64_t la
     c->count++;
   }
   if (c->count == 0) {
-    free(c);
+    os_free(c);
     atomic_fetch_sub_explicit(&g_nodes_alive, 1, memory_order_relaxed);
     return NULL;
   }

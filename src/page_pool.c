@@ -52,7 +52,7 @@ static void read_env_budget_locked(void) {
 static bool grow_locked(void) {
   os_chunk_t c;
   if (!os_chunk_map(&c)) return false;
-  page_t* d = calloc(PAGES_PER_CHUNK, sizeof(page_t));
+  page_t* d = os_calloc(PAGES_PER_CHUNK, sizeof(page_t));
   if (!d) return false;  // the chunk stays mapped but unused; rare and bounded
   for (size_t i = PAGES_PER_CHUNK; i-- > 0;) {
     d[i].data = c.base + i * PAGE_SIZE;
@@ -128,7 +128,7 @@ static int cmp_page_addr(const void* a, const void* b) {
 // them to the clean list. Pages are sorted by address so contiguous runs cost one call.
 static void trim_locked(void) {
   uint64_t n = g_dirty_count - POOL_RETAIN_LOW;
-  page_t** v = malloc(n * sizeof(*v));
+  page_t** v = os_malloc(n * sizeof(*v));
   if (!v) return;  // keep the memory; the next free tries again
   // The list is LIFO: the pages beyond the first LOW are the least recently freed.
   page_t* p = g_dirty;
@@ -156,7 +156,7 @@ static void trim_locked(void) {
     i = j;
   }
   for (i = 0; i < n; i++) push_free_locked(v[i]);
-  free(v);
+  os_free(v);
 }
 
 void pool_unreserve(page_reservation_t* r) {

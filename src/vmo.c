@@ -2,6 +2,7 @@
 // user-visible parent/child tree with ZX_VMO_ZERO_CHILDREN, and what happens to pages
 // and links when a VMO dies. See vmo.h for the model and invariants.
 #include "vmo.h"
+#include "os.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -48,10 +49,10 @@ bool family_list_visit(family_visit_fn fn, void* ctx) {
 }
 
 static family_t* family_new(void) {
-  family_t* f = calloc(1, sizeof(*f));
+  family_t* f = os_calloc(1, sizeof(*f));
   if (!f) return NULL;
   if (pthread_rwlock_init(&f->lock, NULL) != 0) {
-    free(f);
+    os_free(f);
     return NULL;
   }
   family_list_add(f);
@@ -63,7 +64,7 @@ static void family_release(family_t* f) {
   family_list_remove(f);
   ZX_ASSERT(f->members == NULL && f->member_count == 0);
   pthread_rwlock_destroy(&f->lock);
-  free(f);
+  os_free(f);
 }
 
 static void vmo_destroy(zx_object_t* obj) {
@@ -74,7 +75,7 @@ static void vmo_destroy(zx_object_t* obj) {
   ZX_ASSERT(v->slices == NULL && v->oneway_children == NULL && v->backing == NULL);
   family_t* f = v->fam;
   pthread_mutex_destroy(&v->obj.lock);
-  free(v);
+  os_free(v);
   atomic_fetch_sub(&g_vmos_alive, 1);
   family_release(f);
 }
@@ -89,7 +90,7 @@ const object_ops_t g_vmo_ops = {
 };
 
 static vmo_t* vmo_alloc(family_t* fam, vmo_kind_t kind) {
-  vmo_t* v = calloc(1, sizeof(*v));
+  vmo_t* v = os_calloc(1, sizeof(*v));
   if (!v) return NULL;
   object_init(&v->obj, &g_vmo_ops, ZX_VMO_ZERO_CHILDREN);
   v->fam = fam;
@@ -296,7 +297,7 @@ static void trim_to_slices_locked(vmo_t* r) {
   for (vmo_t* s = r->slices; s; s = s->sl.next) n++;
   uint64_t lo = r->base;
   uint64_t end = r->base + vmo_pages(r);
-  uint64_t(*iv)[2] = n ? malloc(n * sizeof(*iv)) : NULL;
+  uint64_t(*iv)[2] = n ? os_malloc(n * sizeof(*iv)) : NULL;
   if (n && !iv) {
     // As for page-map metadata (see DESIGN.md), running out of malloc here is fatal
     // rather than leaving pages nobody can see.
@@ -315,7 +316,7 @@ static void trim_to_slices_locked(vmo_t* r) {
     at = max_u64(at, iv[k][1]);
   }
   if (at < end) pmap_remove_range(&r->map, at, end);
-  free(iv);
+  os_free(iv);
 }
 
 typedef struct unref_list {
@@ -385,7 +386,7 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
   } else {
     for (vmo_t* ch = v->oneway_children; ch; ch = ch->ow.next) ow_n++;
     if (ow_n) {
-      ow_refs = malloc(ow_n * sizeof(*ow_refs));
+      ow_refs = os_malloc(ow_n * sizeof(*ow_refs));
       ZX_ASSERT(ow_refs != NULL);
     }
     size_t k = 0;
@@ -417,6 +418,6 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
   family_unlock(fam);
 
   for (size_t i = 0; i < ow_n; i++) object_unref(ow_refs[i]);
-  free(ow_refs);
+  os_free(ow_refs);
   for (size_t i = 0; i < later.n; i++) object_unref(later.objs[i]);
 }

@@ -59,6 +59,9 @@ typedef struct family {
   uint64_t member_count;       // (f)
   uint64_t epoch;              // (f) scratch generation for walkers
   uint64_t ops_since_check;    // (f)
+  // (f, written exclusively) bumped by every operation that takes the lock exclusively
+  // (vmo_after_op_locked): a value read under the lock identifies the family's state.
+  uint64_t gen;
   struct family* g_next;       // (global family list lock)
   struct family* g_prev;
 } family_t;

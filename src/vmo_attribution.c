@@ -12,6 +12,7 @@
 #include <zircon/syscalls/object.h>
 
 #include "family_walk.h"
+#include "os.h"
 
 
 // What a one-way VMO sees through its backing: (index, page) pairs sorted by index,
@@ -29,7 +30,7 @@ typedef struct vis_vec {
 static bool vis_push(vis_vec_t* a, uint64_t idx, page_t* p) {
   if (a->n == a->cap) {
     size_t cap = a->cap ? a->cap * 2 : 16;
-    vis_entry_t* nv = realloc(a->v, cap * sizeof(*nv));
+    vis_entry_t* nv = os_realloc(a->v, cap * sizeof(*nv));
     if (!nv) return false;
     a->v = nv;
     a->cap = cap;
@@ -76,7 +77,7 @@ static bool compute_through_locked(vmo_t* m) {
       k++;
     }
     if (!ok) {
-      free(out.v);
+      os_free(out.v);
       return false;
     }
   }
@@ -117,7 +118,7 @@ static bool through_all_locked(family_t* fam, vmo_t** order) {
 
 static void through_free_locked(family_t* fam) {
   for (vmo_t* m = fam->members; m; m = m->fm.next) {
-    free(m->through);
+    os_free(m->through);
     m->through = NULL;
     m->through_n = 0;
   }
@@ -152,7 +153,7 @@ static zx_status_t attribute_locked(vmo_t* v, attribution_t* a) {
   bool ok = dag_walk_locked(fam, &d);
   dag_free(&d);
   if (!ok) return ZX_ERR_NO_MEMORY;
-  vmo_t** order = malloc(fam->member_count * sizeof(*order));
+  vmo_t** order = os_malloc(fam->member_count * sizeof(*order));
   if (!order) return ZX_ERR_NO_MEMORY;
   ok = through_all_locked(fam, order);
   if (ok) {
@@ -173,7 +174,7 @@ static zx_status_t attribute_locked(vmo_t* v, attribution_t* a) {
     }
   }
   through_free_locked(fam);
-  free(order);
+  os_free(order);
   return ok ? ZX_OK : ZX_ERR_NO_MEMORY;
 }
 

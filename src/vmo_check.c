@@ -7,6 +7,7 @@
 #include <zxvmo.h>
 
 #include "family_walk.h"
+#include "os.h"
 
 #define CHECK(cond, ...)                                          \
   do {                                                            \
@@ -189,6 +190,7 @@ fail:
 
 void vmo_after_op_locked(family_t* fam) {
   family_assert_exclusive(fam);
+  fam->gen++;
 #if ZXVMO_CHECKS
   // Every operation on small families; on large ones often enough that the checker
   // costs O(1) amortised per operation.
