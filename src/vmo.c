@@ -51,10 +51,7 @@ bool family_list_visit(family_visit_fn fn, void* ctx) {
 static family_t* family_new(void) {
   family_t* f = os_calloc(1, sizeof(*f));
   if (!f) return NULL;
-  if (pthread_rwlock_init(&f->lock, NULL) != 0) {
-    os_free(f);
-    return NULL;
-  }
+  rw_init(&f->lock);
   family_list_add(f);
   return f;
 }
@@ -63,7 +60,7 @@ static void family_release(family_t* f) {
   if (atomic_fetch_sub(&f->refs, 1) != 1) return;
   family_list_remove(f);
   ZX_ASSERT(f->members == NULL && f->member_count == 0);
-  pthread_rwlock_destroy(&f->lock);
+  rw_destroy(&f->lock);
   os_free(f);
 }
 

@@ -43,13 +43,14 @@
 
 #include "object.h"
 #include "page_map.h"
+#include "rwlock.h"
 
 typedef enum vmo_kind { VMO_ROOT, VMO_SNAPSHOT, VMO_ONEWAY, VMO_SLICE } vmo_kind_t;
 
 typedef struct vmo vmo_t;
 
 typedef struct family {
-  pthread_rwlock_t lock;
+  rw_lock_t lock;              // phase-fair: see rwlock.h
 #if ZXVMO_CHECKS
   pthread_t writer;            // (lock) the thread holding `lock` exclusively
   bool has_writer;             // (lock)
@@ -118,21 +119,23 @@ static inline vmo_t* vmo_from_obj(zx_object_t* o) { return (vmo_t*)o; }
 
 // The family lock. Functions ending in _locked expect it held (exclusively if they
 // change anything); in checking builds, family_assert_exclusive() verifies that the
-// calling thread is the exclusive holder.
+// calling thread is the exclusive holder. It is not recursive: a thread holding it
+// (either side) must not take it again, not even the read side (rwlock.h); checking
+// builds assert this.
 static inline void family_wrlock(family_t* f) {
-  pthread_rwlock_wrlock(&f->lock);
+  rw_wrlock(&f->lock);
 #if ZXVMO_CHECKS
   f->writer = pthread_self();
   f->has_writer = true;
 #endif
 }
-static inline void family_rdlock(family_t* f) { pthread_rwlock_rdlock(&f->lock); }
+static inline void family_rdlock(family_t* f) { rw_rdlock(&f->lock); }
 static inline void family_unlock(family_t* f) {
 #if ZXVMO_CHECKS
   // Readers never see has_writer set: no writer holds the lock while they do.
   if (f->has_writer) f->has_writer = false;
 #endif
-  pthread_rwlock_unlock(&f->lock);
+  rw_unlock(&f->lock);
 }
 static inline void family_assert_exclusive(const family_t* f) {
 #if ZXVMO_CHECKS
