@@ -15,8 +15,9 @@
 //   phase, and a writer for at most one reader phase per writer ahead of it, plus one.
 //
 // Cost: an uncontended read lock and unlock are one atomic add each, with no system
-// call; a writer adds two atomic read-modify-writes and a load. Waiting spins briefly
-// (a few microseconds) and then sleeps on a futex: nothing burns a CPU for long.
+// call; an uncontended write lock and unlock are four atomic read-modify-writes and
+// three loads together. Waiting spins briefly (a few microseconds) and then sleeps on
+// a futex: nothing burns a CPU for long.
 //
 // Contracts:
 //   - Not recursive. A thread must not take either side of a lock it already holds:
