@@ -198,18 +198,24 @@ void rw_wrunlock(rw_lock_t* l) {
 #if ZXVMO_CHECKS
 // Locks held by this thread, to catch recursive acquisition (a latent deadlock that
 // only bites when a writer arrives in between) and unlocking a lock not held. The
-// library holds at most two rwlocks at once; holding more than RW_DEBUG_HELD is
-// refused in checking builds rather than tracked approximately.
+// first RW_DEBUG_HELD holds are tracked exactly; beyond that (the checker locks every
+// family at once) further holds are only counted, so the checks stay free of false
+// alarms: a recursion is reported only for a lock found in the table, and an unlock
+// of an untracked lock is accepted while untracked holds remain.
 #define RW_DEBUG_HELD 16
 static _Thread_local rw_lock_t* t_held[RW_DEBUG_HELD];
-static _Thread_local unsigned t_nheld;
+static _Thread_local unsigned t_nheld;      // entries used in t_held
+static _Thread_local uint64_t t_untracked;  // holds beyond the table
 
 void rw_debug_acquire(rw_lock_t* l) {
   for (unsigned i = 0; i < t_nheld; i++) {
     if (t_held[i] == l) zxvmo_assert_fail(__FILE__, __LINE__, "rwlock taken recursively");
   }
-  ZX_ASSERT(t_nheld < RW_DEBUG_HELD);
-  t_held[t_nheld++] = l;
+  if (t_nheld < RW_DEBUG_HELD) {
+    t_held[t_nheld++] = l;
+  } else {
+    t_untracked++;
+  }
 }
 
 void rw_debug_release(rw_lock_t* l) {
@@ -219,6 +225,10 @@ void rw_debug_release(rw_lock_t* l) {
       t_held[i] = t_held[--t_nheld];
       return;
     }
+  }
+  if (t_untracked > 0) {
+    t_untracked--;
+    return;
   }
   zxvmo_assert_fail(__FILE__, __LINE__, "rwlock unlocked by a thread not holding it");
 }
