@@ -532,6 +532,8 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   if (!round_up(size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
   if (!v->resizable) return ZX_ERR_UNAVAILABLE;
   if (rounded > M_MAX_SIZE) return ZX_ERR_OUT_OF_RANGE;
+  // Growing keeps the accumulated offset plus the size within 64 bits (behavior.md §7).
+  if (rounded > UINT64_MAX - v->acc) return ZX_ERR_INVALID_ARGS;
   if (rounded / M_PAGE > 4096) abort();  // the driver keeps VMOs small
   uint64_t old = v->pages * M_PAGE;
   if (!aligned(size) && size < old) zero_partial(m, v, size / M_PAGE, size % M_PAGE, M_PAGE - size % M_PAGE);

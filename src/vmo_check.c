@@ -69,7 +69,8 @@ static bool check_member_locked(vmo_t* m) {
   CHECK(m->kind != VMO_SLICE, "slice %lu holds content", (unsigned long)m->obj.koid);
   if (m->backing) {
     vmo_t* b = m->backing;
-    CHECK(m->kind == VMO_ONEWAY && b->alive && b->member, "koid %lu: backing %lu not live",
+    CHECK(m->kind == VMO_ONEWAY && (b->alive || b->pending) && b->member,
+          "koid %lu: backing %lu not live",
           (unsigned long)m->obj.koid, (unsigned long)b->obj.koid);
     // cut == base (nothing shows through) is fine even when base lies past the
     // backing's end.
@@ -83,7 +84,8 @@ static bool check_member_locked(vmo_t* m) {
     CHECK(s->root == m && s->alive && s->slice_off + vmo_pages(s) <= vmo_pages(m),
           "koid %lu: slice %lu", (unsigned long)m->obj.koid, (unsigned long)s->obj.koid);
   }
-  if (!m->alive) {
+  CHECK(!m->pending || !m->alive, "live koid %lu pending", (unsigned long)m->obj.koid);
+  if (!m->alive && !m->pending) {
     // Kept only for its slices: every page must lie in some slice's window.
     CHECK(m->slices != NULL && m->oneway_children == NULL && m->children == NULL,
           "dead koid %lu kept without slices", (unsigned long)m->obj.koid);
@@ -122,6 +124,14 @@ bool vmo_check_family_locked(family_t* fam) {
   }
   CHECK(n_members == fam->member_count, "member_count %lu != %lu",
         (unsigned long)fam->member_count, (unsigned long)n_members);
+  uint64_t n_pending = 0;
+  for (vmo_t* m = fam->pending; m; m = m->pd.next) {
+    CHECK(m->pending && m->member && !m->alive, "koid %lu on the pending list",
+          (unsigned long)m->obj.koid);
+    n_pending++;
+  }
+  for (vmo_t* m = fam->members; m; m = m->fm.next) n_pending -= m->pending;
+  CHECK(n_pending == 0, "pending flags and list disagree");
   for (vmo_t* m = fam->members; m; m = m->fm.next) {
     if (!check_back_links_locked(m, links)) goto fail;
     for (vmo_t* s = m->slices; s; s = s->sl.next) {
@@ -191,6 +201,7 @@ fail:
 void vmo_after_op_locked(family_t* fam) {
   family_assert_exclusive(fam);
   fam->gen++;
+  if (fam->pending || fam->drops) family_settle_locked(fam);
 #if ZXVMO_CHECKS
   // Every operation on small families; on large ones often enough that the checker
   // costs O(1) amortised per operation.
