@@ -33,19 +33,18 @@ void family_list_remove(family_t* fam) {
   pthread_mutex_unlock(&g_families_lock);
 }
 
-// Visits every family with its lock held exclusively. The global list lock is held
+// Locks every family, then visits them (vmo.h). The global list lock is held
 // throughout, so families cannot be freed meanwhile (lock order: global list lock ->
-// family lock, used only here and by family_release).
-bool family_list_visit(family_visit_fn fn, void* ctx) {
-  bool ok = true;
+// family lock, used only here and by family_release). Used by the checker only.
+zx_status_t family_list_visit(family_visit_fn fn, zx_status_t (*all)(void* ctx), void* ctx) {
+  zx_status_t st = ZX_OK;
   pthread_mutex_lock(&g_families_lock);
-  for (family_t* f = g_families; f && ok; f = f->g_next) {
-    family_wrlock(f);
-    ok = fn(f, ctx);
-    family_unlock(f);
-  }
+  for (family_t* f = g_families; f; f = f->g_next) family_wrlock(f);
+  for (family_t* f = g_families; f && st == ZX_OK; f = f->g_next) st = fn(f, ctx);
+  if (st == ZX_OK && all) st = all(ctx);
+  for (family_t* f = g_families; f; f = f->g_next) family_unlock(f);
   pthread_mutex_unlock(&g_families_lock);
-  return ok;
+  return st;
 }
 
 static family_t* family_new(void) {

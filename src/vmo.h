@@ -210,8 +210,9 @@ zx_status_t vmo_get_content_size(zx_object_t* obj, uint64_t* out);
 zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size);
 // ---- vmo_check.c ----
 // Verifies every invariant of the family; prints the first violation and returns
-// false. Caller holds the family lock exclusively.
-bool vmo_check_family_locked(family_t* fam);
+// ZX_ERR_INTERNAL, or ZX_ERR_NO_MEMORY if it had no memory to check. Caller holds
+// the family lock exclusively.
+zx_status_t vmo_check_family_locked(family_t* fam);
 // In checking builds, runs the checker after an operation (amortised for very large
 // families) and aborts on a violation. Caller holds the lock exclusively.
 void vmo_after_op_locked(family_t* fam);
@@ -224,8 +225,11 @@ void family_settle_locked(family_t* fam);
 // Global family list, for zxvmo_check_invariants and stats.
 void family_list_add(family_t* fam);
 void family_list_remove(family_t* fam);
-typedef bool (*family_visit_fn)(family_t* fam, void* ctx);
-bool family_list_visit(family_visit_fn fn, void* ctx);
+// Locks every family exclusively at once (in list order, under the global list lock:
+// no other code holds two family locks), runs fn on each until one fails, then
+// `all` (if not NULL and all passed) while everything is still locked.
+typedef zx_status_t (*family_visit_fn)(family_t* fam, void* ctx);
+zx_status_t family_list_visit(family_visit_fn fn, zx_status_t (*all)(void* ctx), void* ctx);
 uint64_t vmo_count_alive(void);
 
 // List helpers.

@@ -106,10 +106,10 @@ fail:
   return false;
 }
 
-bool vmo_check_family_locked(family_t* fam) {
+zx_status_t vmo_check_family_locked(family_t* fam) {
   family_assert_exclusive(fam);
   dag_t d;
-  bool ok = false;
+  zx_status_t st = ZX_ERR_INTERNAL;
   memset(&d, 0, sizeof(d));
   uint64_t n_members = 0;
   uint64_t links = ++fam->epoch;
@@ -118,6 +118,14 @@ bool vmo_check_family_locked(family_t* fam) {
     CHECK(m->member && m->fam == fam, "member flag");
     if (!check_member_locked(m)) goto fail;
     if (m->alive && !check_lists_locked(m, links)) goto fail;
+    if (!m->alive) {
+      // A pending dead VMO's one-way children still look through it.
+      for (vmo_t* c = m->oneway_children; c; c = c->ow.next) {
+        CHECK(m->pending && c->backing == m, "dead koid %lu has one-way children",
+              (unsigned long)m->obj.koid);
+        c->mark_ow = links;
+      }
+    }
     for (vmo_t* s = m->slices; s; s = s->sl.next) {
       if (!check_lists_locked(s, links)) goto fail;
     }
@@ -146,7 +154,7 @@ bool vmo_check_family_locked(family_t* fam) {
     if (r->epoch != d.epoch) {
       r->epoch = d.epoch;
       r->paths = 0;
-      CHECK(dag_vec_push(&d.level[r->level], r), "out of memory");
+      if (!dag_vec_push(&d.level[r->level], r)) goto oom;
     }
     r->paths++;
   }
@@ -174,7 +182,7 @@ bool vmo_check_family_locked(family_t* fam) {
         if (cn->epoch != d.epoch) {
           cn->epoch = d.epoch;
           cn->paths = 0;
-          CHECK(dag_vec_push(&d.level[l - 1], cn), "out of memory");
+          if (!dag_vec_push(&d.level[l - 1], cn)) goto oom;
         }
         cn->paths++;
       }
@@ -192,10 +200,13 @@ bool vmo_check_family_locked(family_t* fam) {
             (unsigned long)p->u.s.count);
     }
   }
-  ok = true;
+  st = ZX_OK;
+  goto fail;
+oom:
+  st = ZX_ERR_NO_MEMORY;
 fail:
   dag_free(&d);
-  return ok;
+  return st;
 }
 
 void vmo_after_op_locked(family_t* fam) {
@@ -207,7 +218,8 @@ void vmo_after_op_locked(family_t* fam) {
   // costs O(1) amortised per operation.
   if (++fam->ops_since_check * 64 < fam->member_count) return;
   fam->ops_since_check = 0;
-  if (!vmo_check_family_locked(fam)) {
+  // Running out of memory for the checker's own scratch skips one check.
+  if (vmo_check_family_locked(fam) == ZX_ERR_INTERNAL) {
     fputs("zxvmo: aborting on invariant violation\n", stderr);
     abort();
   }
@@ -220,8 +232,9 @@ typedef struct count_ctx {
   uint64_t pages;
 } count_ctx_t;
 
-static bool count_family_pages(family_t* fam, void* ctx) {
-  count_ctx_t* c = ctx;
+// Counts the distinct pages reachable from the family's maps into *ctx.
+static zx_status_t count_family_pages(family_t* fam, void* ctx) {
+  uint64_t* pages = ctx;
   dag_t d;
   bool ok = dag_walk_locked(fam, &d);
   if (ok) {
@@ -232,28 +245,34 @@ static bool count_family_pages(family_t* fam, void* ctx) {
         if (!p || page_is_marker(p) || p->u.s.epoch == UINT64_MAX) continue;
         // Count each distinct page once: mark it with an impossible epoch.
         p->u.s.epoch = UINT64_MAX;
-        c->pages++;
+        (*pages)++;
       }
     }
   }
   dag_free(&d);
-  return ok;
+  return ok ? ZX_OK : ZX_ERR_NO_MEMORY;
 }
 
-static bool check_one_family(family_t* fam, void* ctx) {
-  (void)ctx;
-  return vmo_check_family_locked(fam);
+static zx_status_t check_one_family(family_t* fam, void* ctx) {
+  zx_status_t st = vmo_check_family_locked(fam);
+  return st == ZX_OK ? count_family_pages(fam, ctx) : st;
 }
 
-ZX_API zx_status_t zxvmo_check_invariants(void) {
-  if (!family_list_visit(check_one_family, NULL)) return ZX_ERR_INTERNAL;
-  count_ctx_t c = {.pages = 0};
-  if (!family_list_visit(count_family_pages, &c)) return ZX_ERR_NO_MEMORY;
+// Holds every family lock at once (family_list_visit), so no operation is half-way
+// through a reservation and pages_in_use is exactly the pages maps reach, whatever
+// other threads are doing.
+static zx_status_t census_locked(void* ctx) {
+  uint64_t reachable = *(uint64_t*)ctx;
   uint64_t held = pool_pages_in_use();
-  if (c.pages != held) {
+  if (reachable != held) {
     fprintf(stderr, "zxvmo: invariant violated: %lu pages reachable, %lu held\n",
-            (unsigned long)c.pages, (unsigned long)held);
+            (unsigned long)reachable, (unsigned long)held);
     return ZX_ERR_INTERNAL;
   }
   return ZX_OK;
+}
+
+ZX_API zx_status_t zxvmo_check_invariants(void) {
+  uint64_t reachable = 0;
+  return family_list_visit(check_one_family, census_locked, &reachable);
 }
