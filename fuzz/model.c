@@ -1,6 +1,6 @@
 // The reference model (see model.h). Written for obviousness: loops over flat slot
 // arrays, no sharing tricks, no recursion. Each entry point mirrors one syscall and
-// its checks in the order SPEC.md (and the library's decided behaviour) gives.
+// its checks in the order docs/behavior.md gives.
 #include "model.h"
 
 #include <stdlib.h>
@@ -218,7 +218,7 @@ static void release(model_t* m, mvmo_t* v) {
   v->parent = v->backing = v->root = -1;
 }
 
-// v's last handle closed (SPEC.md section 9 and the rules in the brief).
+// v's last handle closed (docs/behavior.md §5 and §9).
 static void vmo_die(model_t* m, mvmo_t* v) {
   int vid = (int)(v - m->v);
   v->alive = false;
@@ -400,7 +400,7 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     }
   }
   if (out_null) return ZX_ERR_INVALID_ARGS;
-  // IMMUTABLE: the SNAPSHOT option itself with NO_WRITE (SPEC.md section 5), not
+  // IMMUTABLE: the SNAPSHOT option itself with NO_WRITE (docs/behavior.md §5), not
   // SNAPSHOT_AT_LEAST_ON_WRITE even where it behaves as a snapshot.
   bool immutable = kind == MK_SNAPSHOT && no_write && !at_least;
   int id = make_child(m, p, kind, false, resizable, immutable, offset, rounded, size);
@@ -558,7 +558,7 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   return ZX_OK;
 }
 
-// DECOMMIT is refused on content holder c (SPEC.md section 8, D5).
+// DECOMMIT is refused on content holder c (docs/behavior.md §8, D5).
 static bool decommit_refused(model_t* m, const mvmo_t* c) {
   if (c->legacy) return false;
   int cid = (int)(c - m->v);

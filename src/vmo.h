@@ -168,7 +168,7 @@ typedef struct vmo_child_args {
   uint64_t size;         // bytes, page multiple
   uint64_t content_size;
 } vmo_child_args_t;
-// Creates a child of `parent` per SPEC.md sections 4-5. Checks that depend on the
+// Creates a child of `parent` per docs/behavior.md §4-§5. Checks that depend on the
 // parent's state are made under the family lock: NOT_SUPPORTED, INVALID_ARGS (slice
 // containment, accumulated offset), BAD_HANDLE if the parent died meanwhile.
 zx_status_t vmo_create_child(vmo_t* parent, const vmo_child_args_t* a, vmo_t** out);

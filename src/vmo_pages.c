@@ -486,7 +486,7 @@ out:
   return st;
 }
 
-// Whether DECOMMIT is refused on content holder `c` (SPEC.md section 8 and D5).
+// Whether DECOMMIT is refused on content holder `c` (docs/behavior.md §8 and D5).
 static bool decommit_refused_locked(const vmo_t* c) {
   if (c->legacy) return false;
   if (c->kind != VMO_ROOT && c->parent) return true;
