@@ -11,6 +11,11 @@ PREFIX    ?= /usr/local
 FUZZ_SECONDS ?= 60
 CMAKE     ?= cmake
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
+# The project's own builds: warnings are errors (a plain cmake configure leaves them
+# warnings), and the test builds require Criterion (a plain configure skips the tests
+# without it).
+ZXVMO_CMAKE_FLAGS := -DZXVMO_WERROR=ON
+ZXVMO_TEST_FLAGS  := $(ZXVMO_CMAKE_FLAGS) -DZXVMO_TESTS=ON
 
 B_REL   := build/release
 B_DBG   := build/debug
@@ -22,7 +27,8 @@ B_P16K  := build/page16k
 .PHONY: all run test test-debug test-asan test-tsan test-page16k bench fuzz install clean deps deps-test
 
 all: deps
-	@$(CMAKE) -S . -B $(B_REL) -DCMAKE_BUILD_TYPE=Release -DZXVMO_TESTS=OFF >/dev/null
+	@$(CMAKE) -S . -B $(B_REL) -DCMAKE_BUILD_TYPE=Release -DZXVMO_TESTS=OFF \
+	    $(ZXVMO_CMAKE_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_REL) -j$(JOBS) -- --no-print-directory
 
 run: all
@@ -40,21 +46,21 @@ test: deps-test test-debug test-asan test-tsan
 # Plain build with gcc and the invariant checker run after every operation.
 test-debug:
 	@$(CMAKE) -S . -B $(B_DBG) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
-	    -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF >/dev/null
+	    -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF $(ZXVMO_TEST_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_DBG) -j$(JOBS)
 	cd $(B_DBG) && ctest $(CTEST_FLAGS)
 
 # clang with AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite.
 test-asan:
 	@$(CMAKE) -S . -B $(B_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-	    -DZXVMO_SANITIZE=address -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF >/dev/null
+	    -DZXVMO_SANITIZE=address -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF $(ZXVMO_TEST_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_ASAN) -j$(JOBS)
 	cd $(B_ASAN) && ctest $(CTEST_FLAGS)
 
 # clang with ThreadSanitizer: the tests labelled "threads".
 test-tsan:
 	@$(CMAKE) -S . -B $(B_TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-	    -DZXVMO_SANITIZE=thread -DZXVMO_BENCH=OFF >/dev/null
+	    -DZXVMO_SANITIZE=thread -DZXVMO_BENCH=OFF $(ZXVMO_TEST_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_TSAN) -j$(JOBS)
 	cd $(B_TSAN) && ctest $(CTEST_FLAGS) -L threads
 
@@ -62,7 +68,7 @@ test-tsan:
 # 4096 (arm64 hosts with 16 KiB pages run the default build this way).
 test-page16k:
 	@$(CMAKE) -S . -B $(B_P16K) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
-	    -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF -DZXVMO_PAGE_SIZE=16384 >/dev/null
+	    -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF -DZXVMO_PAGE_SIZE=16384 $(ZXVMO_TEST_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_P16K) -j$(JOBS)
 	cd $(B_P16K) && ctest $(CTEST_FLAGS)
 
@@ -72,7 +78,7 @@ bench: all
 fuzz: deps
 	@$(CMAKE) -S . -B $(B_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
 	    -DZXVMO_SANITIZE=address -DZXVMO_CHECKS=ON -DZXVMO_FUZZ=ON -DZXVMO_TESTS=OFF \
-	    -DZXVMO_BENCH=OFF >/dev/null
+	    -DZXVMO_BENCH=OFF $(ZXVMO_CMAKE_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_FUZZ) -j$(JOBS) --target fuzz_vmo
 	mkdir -p $(B_FUZZ)/corpus
 	./$(B_FUZZ)/fuzz/fuzz_vmo -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
