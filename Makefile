@@ -2,7 +2,10 @@
 #   make          build the library (static and shared), examples and benchmarks
 #   make run      build, then run the main job (examples/tour)
 #   make test     build and run every test: plain (with the invariant checker),
-#                 ASan+UBSan, TSan for the threaded tests, and 16 KiB pages
+#                 ASan+UBSan, TSan for the threaded tests, and 16 KiB pages;
+#                 then test-install
+#   make test-install  install to a temporary prefix and build the README's example
+#                 against it: pkg-config and the CMake package, from C and C++
 #   make bench    build and run the benchmarks
 #   make fuzz     libFuzzer differential fuzzer for FUZZ_SECONDS seconds (clang)
 #   make install PREFIX=/dir
@@ -24,7 +27,8 @@ B_TSAN  := build/tsan
 B_FUZZ  := build/fuzz
 B_P16K  := build/page16k
 
-.PHONY: all run test test-debug test-asan test-tsan test-page16k bench fuzz install clean deps deps-test
+.PHONY: all run test test-debug test-asan test-tsan test-page16k test-install bench fuzz \
+        install clean deps deps-test deps-test-install
 
 all: deps
 	@$(CMAKE) -S . -B $(B_REL) -DCMAKE_BUILD_TYPE=Release -DZXVMO_TESTS=OFF \
@@ -40,7 +44,10 @@ deps:
 deps-test:
 	@sh scripts/deps.sh test
 
-test: deps-test test-debug test-asan test-tsan
+deps-test-install:
+	@sh scripts/deps.sh test-install
+
+test: deps-test test-debug test-asan test-tsan test-install
 	@echo "make test: all suites passed"
 
 # Plain build with gcc and the invariant checker run after every operation.
@@ -71,6 +78,12 @@ test-page16k:
 	    -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF -DZXVMO_PAGE_SIZE=16384 $(ZXVMO_TEST_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_P16K) -j$(JOBS)
 	cd $(B_P16K) && ctest $(CTEST_FLAGS)
+
+# Install to a temporary prefix, then build and run the README's example
+# (examples/readme_example.c) against the installed files only: with pkg-config from
+# C and C++, with the CMake package (examples/find_package/) from C and C++.
+test-install: deps-test-install
+	@CMAKE="$(CMAKE)" JOBS=$(JOBS) sh scripts/test-install.sh
 
 bench: all
 	@for b in $(B_REL)/bench_*; do echo "== $$b"; ./$$b || exit 1; done
