@@ -30,6 +30,13 @@
 #define MAX_RW (3 * PG)     // longest read or write
 #define MAX_LOOKUP 24       // LOOKUP buffer entries
 
+// §16 asks for zx_vmo_replace_as_executable, the only way a handle gets
+// ZX_RIGHT_EXECUTE, without which §2's rules about EXECUTE cannot be observed. It is
+// declared weak here, so the driver uses it as soon as the library has it (Zircon's
+// signature) and builds without it until then.
+zx_status_t zx_vmo_replace_as_executable(zx_handle_t handle, zx_handle_t vmex,
+                                         zx_handle_t* out) __attribute__((weak));
+
 // ---- reporting ----
 
 // The driver running on this thread, for the abort handler.
@@ -502,6 +509,22 @@ static void op_create(driver_t* d) {
   EXPECT_STATUS(d, "set ZX_PROP_NAME",
                 zx_object_set_property(rh, ZX_PROP_NAME, name, strlen(name)),
                 m_set_name(&d->m, mh, name));
+  // Every other root becomes executable, where the library can do it (see the weak
+  // declaration above), so that children show what happens to EXECUTE (§2).
+  if (zx_vmo_replace_as_executable && d->m.v[d->m.h[mh].vmo].seq % 2 == 1) {
+    zx_handle_t rx = ZX_HANDLE_INVALID;
+    zx_status_t st = zx_vmo_replace_as_executable(rh, ZX_HANDLE_INVALID, &rx);
+    trace(d, "replace_as_executable(%s) = %s", hname(d, mh, hb, sizeof(hb)), sname(st));
+    if (st == ZX_OK) {
+      d->real[mh] = rx;
+      m_add_execute(&d->m, mh);
+    } else {
+      // Zircon: the handle is invalidated whether or not the call succeeds.
+      d->real[mh] = ZX_HANDLE_INVALID;
+      m_handle_close(&d->m, mh);
+      d->stale = rh;
+    }
+  }
 }
 
 static const uint32_t k_child_opts[] = {

@@ -1066,6 +1066,8 @@ zx_status_t m_set_name(model_t* m, int h, const char* name) {
   return ZX_OK;
 }
 
+void m_add_execute(model_t* m, int h) { m->h[h].rights |= ZX_RIGHT_EXECUTE; }
+
 zx_status_t m_wait_zero_children(model_t* m, int h, bool* asserted) {
   // Zircon: waiting needs the WAIT right. §9 "ZX_VMO_ZERO_CHILDREN is active when the
   // VMO has no live child"; §3 "asserted from creation".

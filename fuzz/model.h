@@ -153,6 +153,9 @@ zx_status_t m_get_content_size(model_t* m, int h, uint64_t* out);
 zx_status_t m_set_content_size(model_t* m, int h, uint64_t cs);
 // ZX_PROP_NAME (needs SET_PROPERTY; longer names are cut to 31 bytes, as on Zircon).
 zx_status_t m_set_name(model_t* m, int h, const char* name);
+// zx_vmo_replace_as_executable succeeded on h: Zircon's new handle has h's rights
+// plus EXECUTE (the driver keeps the model's handle index).
+void m_add_execute(model_t* m, int h);
 // zx_object_wait_one(h, ZX_VMO_ZERO_CHILDREN, 0): ZX_OK when asserted, else TIMED_OUT.
 zx_status_t m_wait_zero_children(model_t* m, int h, bool* asserted);
 
