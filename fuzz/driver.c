@@ -356,6 +356,20 @@ static void verify_handle(driver_t* d, int h) {
   EXPECT_EQ64(d, "info.num_children", info.num_children, mi.num_children);
   EXPECT_EQ64(d, "info.flags", info.flags, mi.flags);
   EXPECT_EQ64(d, "info.handle_rights", info.handle_rights, mi.rights);
+  // §10 "A caller passing the size of an older, shorter version (zx_info_vmo_v1_t ..
+  // v3) gets that prefix".
+  static const size_t older[] = {sizeof(zx_info_vmo_v1_t), sizeof(zx_info_vmo_v2_t),
+                                 sizeof(zx_info_vmo_v3_t)};
+  for (size_t k = 0; k < sizeof(older) / sizeof(older[0]); k++) {
+    zx_info_vmo_t prefix;
+    memset(&prefix, 0x5a, sizeof(prefix));
+    EXPECT_STATUS(d, "ZX_INFO_VMO with an older size",
+                  zx_object_get_info(rh, ZX_INFO_VMO, &prefix, older[k], NULL, NULL), ZX_OK);
+    if (memcmp(&prefix, &info, older[k]) != 0) {
+      fail(d, "%s: ZX_INFO_VMO with the size of v%zu is not the prefix of the newest", what,
+           k + 1);
+    }
+  }
   // No mappings are made here (§12), and every VMO is cached (§15).
   EXPECT_EQ64(d, "info.num_mappings", info.num_mappings, 0);
   EXPECT_EQ64(d, "info.cache_policy", info.cache_policy, ZX_CACHE_POLICY_CACHED);
@@ -858,6 +872,9 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
         break;
     }
     d->ops++;
+    if (d->ops % 16 == 0 && !m_attribution_conserved(&d->m)) {
+      fail(d, "model: scaled bytes over all VMOs do not add up to the pages held (§10)");
+    }
     check_global(d, false);
     if (d->verify_all) {
       verify_all(d);

@@ -990,6 +990,7 @@ static void attribute(model_t* m, const mvmo_t* v, m_info_t* out) {
   scaled_t s = {0, 0};
   uint64_t e = ++m->epoch;
   for (uint64_t x = 0; x < v->pages; x++) {
+    if (!v->alive && !slice_sees(m, v, x)) continue;  // as above
     mrec_t* r = view(m, v, x);
     if (!r || r->mark == e) continue;
     r->mark = e;
@@ -1001,6 +1002,29 @@ static void attribute(model_t* m, const mvmo_t* v, m_info_t* out) {
   }
   out->scaled = s.whole;
   out->frac = s.part;
+}
+
+// §10 "The sum of scaled bytes over all VMOs equals the pages actually held": summed
+// over every holder (a dead root kept by slices included), the scaled bytes and their
+// fractions come to the bytes of the distinct pages held, less what truncating each
+// share to 2^-63 byte loses (under one byte in all). Checks the model itself.
+bool m_attribution_conserved(model_t* m) {
+  scaled_t total = {0, 0};
+  for (int i = 0; i < M_MAX_VMOS; i++) {
+    mvmo_t* v = &m->v[i];
+    if (!is_holder(v)) continue;
+    m_info_t one;
+    memset(&one, 0, sizeof(one));
+    attribute(m, v, &one);
+    total.whole += one.scaled;
+    total.part += one.frac;
+    while (total.part >= ONE_BYTE) {
+      total.part -= ONE_BYTE;
+      total.whole++;
+    }
+  }
+  uint64_t held = m->nlive * m->page;
+  return total.whole == held || (held > 0 && total.whole == held - 1 && total.part > 0);
 }
 
 zx_status_t m_vmo_info(model_t* m, int h, m_info_t* out) {

@@ -168,5 +168,7 @@ int m_handle_nth(const model_t* m, int i);
 // Distinct live page records: must equal zxvmo's pages_in_use.
 uint64_t m_pages_in_use(const model_t* m);
 uint64_t m_children(const model_t* m, int vmo);
+// The model's own attribution adds up to the pages it holds (§10).
+bool m_attribution_conserved(model_t* m);
 
 #endif  // ZXVMO_FUZZ_MODEL_H_
