@@ -168,6 +168,7 @@ int main(void) {
         "shrinking to 4 pages frees the far page: 1 page held");
   term("committed bytes", "the bytes of the pages a VMO holds in memory (ZX_INFO_VMO committed_bytes).");
   term("populated bytes", "committed bytes plus compressed ones; zxvmo never compresses, so they are equal.");
+  term("COMMIT", "a zx_vmo_op_range operation that gives a range its pages now rather than at first write.");
   MUST(zx_vmo_op_range(vmo, ZX_VMO_OP_COMMIT, PAGE, 2 * PAGE, NULL, 0));
   zx_info_vmo_t iv = info(vmo);
   claim(iv.committed_bytes == 3 * PAGE && peek(vmo, PAGE) == 0,
@@ -189,7 +190,7 @@ int main(void) {
   say("snapshot koid %llu, parent koid %llu", (unsigned long long)is.koid,
       (unsigned long long)is.parent_koid);
   claim(is.parent_koid == b.koid && info(vmo).num_children == 1,
-        "the snapshot's parent koid is the VMO's koid, and the VMO counts 1 child");
+        "the snapshot's parent koid is the VMO's koid, and the VMO's num_children is 1");
   poke(vmo, 0, "HELLO");
   claim(peek(snap, 0) == 'h', "after the parent wrote \"HELLO\", the snapshot still reads 'h'");
   poke(snap, 0, "jello");
@@ -205,6 +206,7 @@ int main(void) {
         peek(alow, 0));
   MUST(zx_handle_close(alow));
 
+  term("NO_WRITE", "a child option that withholds WRITE; a SNAPSHOT made with it gets the info flag IMMUTABLE, as nothing can ever write it.");
   zx_handle_t ro;
   MUST(zx_vmo_create_child(vmo, ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_NO_WRITE, 0, PAGE, &ro));
   st = zx_vmo_write(ro, "x", 0, 1);
@@ -255,6 +257,7 @@ int main(void) {
   poke(clone, 2 * PAGE, "c");
   claim(peek(clone, 2 * PAGE) == 'c' && peek(fixed, 2 * PAGE) == 'V',
         "once it writes the page ('c'), the page is its own and the parent keeps 'V'");
+  term("DECOMMIT", "a zx_vmo_op_range operation that frees a range's pages (a legacy clone frees only its own).");
   MUST(zx_vmo_op_range(clone, ZX_VMO_OP_DECOMMIT, 2 * PAGE, PAGE, NULL, 0));
   claim(peek(clone, 2 * PAGE) == 'V', "DECOMMIT drops its page and the parent's shows through again");
 
