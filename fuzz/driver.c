@@ -343,6 +343,9 @@ static void verify_handle(driver_t* d, int h) {
                 zx_object_get_info(rh, ZX_INFO_HANDLE_BASIC, &bi, sizeof(bi), NULL, NULL), ZX_OK);
   EXPECT_EQ64(d, "handle rights", bi.rights, mh->rights);
   EXPECT_EQ64(d, "handle koid", bi.koid, mv->koid);
+  // Zircon: a VMO handle's type is ZX_OBJ_TYPE_VMO, and a VMO has no related koid.
+  EXPECT_EQ64(d, "handle type", bi.type, ZX_OBJ_TYPE_VMO);
+  EXPECT_EQ64(d, "handle related_koid", bi.related_koid, 0);
 
   zx_info_vmo_t info;
   m_info_t mi;
