@@ -23,9 +23,19 @@
 #include <zircon/syscalls/object.h>
 #include <zxvmo.h>
 
-#define PG M_PAGE
+// The library's page size (§1: zx_system_get_page_size()); nothing here assumes 4096.
+// With 4 KiB pages every generator below yields exactly the values it always did, so
+// the saved inputs in tests/regressions/ keep their meaning.
+#define PG ((uint64_t)zx_system_get_page_size())
 #define MAX_RW (3 * PG)     // longest read or write
 #define MAX_LOOKUP 24       // LOOKUP buffer entries
+
+// §16 asks for zx_vmo_replace_as_executable, the only way a handle gets
+// ZX_RIGHT_EXECUTE, without which §2's rules about EXECUTE cannot be observed. It is
+// declared weak here, so the driver uses it as soon as the library has it (Zircon's
+// signature) and builds without it until then.
+zx_status_t zx_vmo_replace_as_executable(zx_handle_t handle, zx_handle_t vmex,
+                                         zx_handle_t* out) __attribute__((weak));
 
 // ---- reporting ----
 
@@ -170,12 +180,25 @@ static zx_handle_t real_handle(driver_t* d, int h) {
   return d->real[h];
 }
 
-static const uint64_t k_huge[] = {
-    UINT64_MAX,         UINT64_MAX - 1,          UINT64_MAX - PG + 1,
-    0xFFFFFFFFFFFFF000, 0xFFFFFFFFFFFE0001ull,  0xFFFFFFFFFFFE1000ull,
-    (uint64_t)1 << 63,  ((uint64_t)1 << 63) + 1, 0xFFFFFFFFFFFF0000ull,
-};
-#define NHUGE (sizeof(k_huge) / sizeof(k_huge[0]))
+// Huge values for overflow checks, relative to the page size and the largest VMO size
+// (§1); with 4 KiB pages: UINT64_MAX, UINT64_MAX - 1, 0xFFFFFFFFFFFFF001,
+// 0xFFFFFFFFFFFFF000, 0xFFFFFFFFFFFE0001, 0xFFFFFFFFFFFE1000, 1 << 63, (1 << 63) + 1,
+// 0xFFFFFFFFFFFF0000.
+#define NHUGE 9
+static uint64_t huge(driver_t* d, unsigned i) {
+  const uint64_t max_size = d->m.max_size;
+  switch (i % NHUGE) {
+    case 0: return UINT64_MAX;
+    case 1: return UINT64_MAX - 1;
+    case 2: return UINT64_MAX - PG + 1;       // inside the top page
+    case 3: return (uint64_t)0 - PG;          // the top page, aligned
+    case 4: return max_size + 1;
+    case 5: return max_size + PG;
+    case 6: return (uint64_t)1 << 63;
+    case 7: return ((uint64_t)1 << 63) + 1;
+    default: return (uint64_t)0 - 16 * PG;    // 16 pages below the top
+  }
+}
 
 // A VMO size: mostly small whole pages, sometimes unaligned, sometimes invalid.
 // Valid sizes stay under ~20 pages so the model's flat arrays stay small.
@@ -187,13 +210,18 @@ static uint64_t gen_size(driver_t* d) {
       return (uint64_t)(u8(d) % 17) * PG;
     case 10: case 11: case 12:
       return (uint64_t)(u8(d) % 17) * PG + 1 + u16(d) % (PG - 1);
-    case 13: case 14: {
-      // Invalid: every entry here rounds past MAX_SIZE or wraps.
-      static const uint64_t bad[] = {UINT64_MAX, UINT64_MAX - 100, 0xFFFFFFFFFFFE0001ull,
-                                     0xFFFFFFFFFFFE1000ull, 0xFFFFFFFFFFFFF000ull,
-                                     0xFFFFFFFFFFFFF001ull};
-      return bad[u8(d) % (sizeof(bad) / sizeof(bad[0]))];
-    }
+    case 13: case 14:
+      // Invalid: every value here rounds past MAX_SIZE or wraps (with 4 KiB pages:
+      // UINT64_MAX, UINT64_MAX - 100, 0xFFFFFFFFFFFE0001, 0xFFFFFFFFFFFE1000,
+      // 0xFFFFFFFFFFFFF000, 0xFFFFFFFFFFFFF001).
+      switch (u8(d) % 6) {
+        case 0: return UINT64_MAX;
+        case 1: return UINT64_MAX - 100;
+        case 2: return d->m.max_size + 1;
+        case 3: return d->m.max_size + PG;
+        case 4: return (uint64_t)0 - PG;
+        default: return (uint64_t)0 - PG + 1;
+      }
     default:
       return (uint64_t)(u8(d) % 21) * PG + (k & 0x10 ? 0 : 512);
   }
@@ -216,7 +244,7 @@ static uint64_t gen_child_offset(driver_t* d, uint64_t size) {
       return (uint64_t)(u8(d) % (pages + 2)) * PG;
     case 10: return (uint64_t)(u8(d) % 20) * PG;
     case 11: case 12: return u16(d) | 1;
-    case 13: case 14: return k_huge[u8(d) % NHUGE] & (k & 0x10 ? ~(PG - 1) : UINT64_MAX);
+    case 13: case 14: return huge(d, u8(d)) & (k & 0x10 ? ~(PG - 1) : UINT64_MAX);
     default: return u64(d);
   }
 }
@@ -232,7 +260,7 @@ static uint64_t gen_off(driver_t* d, uint64_t size) {
     case 6: return (uint64_t)(u8(d) % (pages + 1)) * PG + (u8(d) % 8) - 4;
     case 7: return size;
     case 8: return u16(d) % (18 * PG);
-    default: return k_huge[u8(d) % NHUGE];
+    default: return huge(d, u8(d));
   }
 }
 
@@ -251,7 +279,7 @@ static uint64_t gen_len_any(driver_t* d, uint64_t off, uint64_t size) {
     case 8: return u16(d) % (2 * PG + 1);
     default:
       if (k & 0x10) return (uint64_t)0 - off;  // off + len wraps to 0
-      return k_huge[u8(d) % NHUGE];
+      return huge(d, u8(d));
   }
 }
 
@@ -315,6 +343,9 @@ static void verify_handle(driver_t* d, int h) {
                 zx_object_get_info(rh, ZX_INFO_HANDLE_BASIC, &bi, sizeof(bi), NULL, NULL), ZX_OK);
   EXPECT_EQ64(d, "handle rights", bi.rights, mh->rights);
   EXPECT_EQ64(d, "handle koid", bi.koid, mv->koid);
+  // Zircon: a VMO handle's type is ZX_OBJ_TYPE_VMO, and a VMO has no related koid.
+  EXPECT_EQ64(d, "handle type", bi.type, ZX_OBJ_TYPE_VMO);
+  EXPECT_EQ64(d, "handle related_koid", bi.related_koid, 0);
 
   zx_info_vmo_t info;
   m_info_t mi;
@@ -328,6 +359,35 @@ static void verify_handle(driver_t* d, int h) {
   EXPECT_EQ64(d, "info.num_children", info.num_children, mi.num_children);
   EXPECT_EQ64(d, "info.flags", info.flags, mi.flags);
   EXPECT_EQ64(d, "info.handle_rights", info.handle_rights, mi.rights);
+  // §10 "A caller passing the size of an older, shorter version (zx_info_vmo_v1_t ..
+  // v3) gets that prefix".
+  static const size_t older[] = {sizeof(zx_info_vmo_v1_t), sizeof(zx_info_vmo_v2_t),
+                                 sizeof(zx_info_vmo_v3_t)};
+  for (size_t k = 0; k < sizeof(older) / sizeof(older[0]); k++) {
+    zx_info_vmo_t prefix;
+    memset(&prefix, 0x5a, sizeof(prefix));
+    EXPECT_STATUS(d, "ZX_INFO_VMO with an older size",
+                  zx_object_get_info(rh, ZX_INFO_VMO, &prefix, older[k], NULL, NULL), ZX_OK);
+    if (memcmp(&prefix, &info, older[k]) != 0) {
+      fail(d, "%s: ZX_INFO_VMO with the size of v%zu is not the prefix of the newest", what,
+           k + 1);
+    }
+  }
+  // No mappings are made here (§12), and every VMO is cached (§15).
+  EXPECT_EQ64(d, "info.num_mappings", info.num_mappings, 0);
+  EXPECT_EQ64(d, "info.cache_policy", info.cache_policy, ZX_CACHE_POLICY_CACHED);
+  if (memcmp(info.name, mi.name, sizeof(info.name)) != 0) {
+    fail(d, "%s: info.name: zxvmo \"%.32s\", model \"%.32s\"", what, info.name, mi.name);
+  }
+  if (mh->rights & ZX_RIGHT_GET_PROPERTY) {
+    char name[ZX_MAX_NAME_LEN];
+    memset(name, 0x55, sizeof(name));
+    EXPECT_STATUS(d, "get ZX_PROP_NAME",
+                  zx_object_get_property(rh, ZX_PROP_NAME, name, sizeof(name)), ZX_OK);
+    if (memcmp(name, mi.name, sizeof(name)) != 0) {
+      fail(d, "%s: ZX_PROP_NAME: zxvmo \"%.32s\", model \"%.32s\"", what, name, mi.name);
+    }
+  }
   EXPECT_EQ64(d, "info.committed_bytes", info.committed_bytes, mi.committed);
   EXPECT_EQ64(d, "info.committed_private_bytes", info.committed_private_bytes, mi.priv);
   EXPECT_EQ64(d, "info.committed_scaled_bytes", info.committed_scaled_bytes, mi.scaled);
@@ -341,7 +401,8 @@ static void verify_handle(driver_t* d, int h) {
 
   if (mh->rights & ZX_RIGHT_READ) {
     // Whole contents, a page at a time.
-    uint8_t a[PG], b[PG];
+    uint8_t* a = d->buf_a;
+    uint8_t* b = d->buf_b;
     for (uint64_t off = 0; off < msize; off += PG) {
       EXPECT_STATUS(d, "verify read", zx_vmo_read(rh, a, off, PG),
                     m_vmo_read(&d->m, h, b, off, PG));
@@ -447,10 +508,40 @@ static void op_create(driver_t* d) {
   zx_status_t want = m_vmo_create(&d->m, size, opts, &mh);
   zx_status_t got = zx_vmo_create(size, opts, &rh);
   char hb[32];
+  if (want == M_UNMODELLED) {
+    trace(d, "create(size=%#" PRIx64 ", opts=%#x) = %s (not modelled; closed)", size, opts,
+          sname(got));
+    if (got == ZX_OK) zx_handle_close(rh);
+    return;
+  }
   trace(d, "create(size=%#" PRIx64 ", opts=%#x) = %s %s", size, opts, sname(want),
         want == ZX_OK ? hname(d, mh, hb, sizeof(hb)) : "");
   EXPECT_STATUS(d, "zx_vmo_create", got, want);
-  if (got == ZX_OK) bind_new(d, mh, rh);
+  if (got != ZX_OK) return;
+  bind_new(d, mh, rh);
+  // Every root gets a name of its own, so that children show whether they inherited
+  // it (§4 rule 10). No input byte is consumed.
+  char name[M_NAME_LEN];
+  snprintf(name, sizeof(name), "vmo#%u", d->m.v[d->m.h[mh].vmo].seq);
+  EXPECT_STATUS(d, "set ZX_PROP_NAME",
+                zx_object_set_property(rh, ZX_PROP_NAME, name, strlen(name)),
+                m_set_name(&d->m, mh, name));
+  // Every other root becomes executable, where the library can do it (see the weak
+  // declaration above), so that children show what happens to EXECUTE (§2).
+  if (zx_vmo_replace_as_executable && d->m.v[d->m.h[mh].vmo].seq % 2 == 1) {
+    zx_handle_t rx = ZX_HANDLE_INVALID;
+    zx_status_t st = zx_vmo_replace_as_executable(rh, ZX_HANDLE_INVALID, &rx);
+    trace(d, "replace_as_executable(%s) = %s", hname(d, mh, hb, sizeof(hb)), sname(st));
+    if (st == ZX_OK) {
+      d->real[mh] = rx;
+      m_add_execute(&d->m, mh);
+    } else {
+      // Zircon: the handle is invalidated whether or not the call succeeds.
+      d->real[mh] = ZX_HANDLE_INVALID;
+      m_handle_close(&d->m, mh);
+      d->stale = rh;
+    }
+  }
 }
 
 static const uint32_t k_child_opts[] = {
@@ -487,6 +578,12 @@ static void op_create_child(driver_t* d) {
   zx_status_t want = m_vmo_create_child(&d->m, h, opts, off, size, out_null, &mh);
   zx_status_t got = zx_vmo_create_child(real_handle(d, h), opts, off, size, out_null ? NULL : &rh);
   char hb[32], nb[32];
+  if (want == M_UNMODELLED) {
+    trace(d, "create_child(%s, opts=%#x, off=%#" PRIx64 ", size=%#" PRIx64 ") = %s (not "
+          "modelled; closed)", hname(d, h, hb, sizeof(hb)), opts, off, size, sname(got));
+    if (got == ZX_OK && !out_null) zx_handle_close(rh);
+    return;
+  }
   trace(d, "create_child(%s, opts=%#x, off=%#" PRIx64 ", size=%#" PRIx64 "%s) = %s %s",
         hname(d, h, hb, sizeof(hb)), opts, off, size, out_null ? ", out=NULL" : "", sname(want),
         want == ZX_OK ? hname(d, mh, nb, sizeof(nb)) : "");
@@ -524,7 +621,7 @@ static void op_write(driver_t* d) {
   uint64_t off = gen_off(d, hsize(d, h));
   uint64_t len = gen_len(d, off, hsize(d, h));
   uint8_t v = u8(d);
-  uint8_t buf[MAX_RW];
+  uint8_t* buf = d->buf_a;
   uint64_t n = len < MAX_RW ? len : MAX_RW;  // longer ones must fail the range check
   fill(buf, n, v);
   zx_status_t want = m_vmo_write(&d->m, h, buf, off, len);
@@ -539,8 +636,9 @@ static void op_read(driver_t* d) {
   int h = pick_handle(d, true);
   uint64_t off = gen_off(d, hsize(d, h));
   uint64_t len = gen_len(d, off, hsize(d, h));
-  uint8_t a[MAX_RW], b[MAX_RW];
-  memset(a, 0xA5, sizeof(a));
+  uint8_t* a = d->buf_a;
+  uint8_t* b = d->buf_b;
+  memset(a, 0xA5, MAX_RW);
   zx_status_t want = m_vmo_read(&d->m, h, b, off, len);
   char hb[32];
   trace(d, "read(%s, off=%#" PRIx64 ", len=%#" PRIx64 ") = %s", hname(d, h, hb, sizeof(hb)),
@@ -681,7 +779,7 @@ static void op_content_size(driver_t* d) {
       case 0: cs = size ? u16(d) % size : 0; break;
       case 1: cs = size; break;
       case 2: cs = size + u16(d); break;
-      case 3: cs = (size / PG) * PG - (size ? PG : 0) + (u8(d) % 3) * 2048; break;
+      case 3: cs = (size / PG) * PG - (size ? PG : 0) + (u8(d) % 3) * (PG / 2); break;
       default: cs = u64(d); break;
     }
     zx_status_t want = m_set_content_size(&d->m, h, cs);
@@ -777,6 +875,9 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
         break;
     }
     d->ops++;
+    if (d->ops % 16 == 0 && !m_attribution_conserved(&d->m)) {
+      fail(d, "model: scaled bytes over all VMOs do not add up to the pages held (§10)");
+    }
     check_global(d, false);
     if (d->verify_all) {
       verify_all(d);
@@ -796,6 +897,9 @@ void driver_init(driver_t* d, bool check_global_) {
   memset(d, 0, sizeof(*d));
   install_abort_handler();
   m_init(&d->m);
+  d->buf_a = malloc(MAX_RW);
+  d->buf_b = malloc(MAX_RW);
+  if (!d->buf_a || !d->buf_b) fail(d, "out of memory for the buffers");
   d->check_global = check_global_;
   d->verify_all = false;
   zx_status_t st = zx_event_create(0, &d->event);
@@ -826,4 +930,7 @@ void driver_fini(driver_t* d) {
   driver_reset(d);
   zx_handle_close(d->event);
   d->event = ZX_HANDLE_INVALID;
+  free(d->buf_a);
+  free(d->buf_b);
+  d->buf_a = d->buf_b = NULL;
 }

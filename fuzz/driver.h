@@ -37,11 +37,13 @@ typedef struct driver {
   size_t n, pos;
   uint64_t ops;                     // operations run since init
   int last_h;                       // model handle the current operation touched
+  uint8_t* buf_a;                   // two buffers of MAX_RW (3 pages) bytes
+  uint8_t* buf_b;
   char trace[DRV_TRACE_LINES][DRV_TRACE_WIDTH];
   uint64_t ntrace;
 } driver_t;
 
-// d must be zeroed or fresh; allocates the event handle.
+// d must be zeroed or fresh; allocates the event handle and the buffers.
 void driver_init(driver_t* d, bool check_global);
 // Runs the operations encoded in data[0..n), then compares every live handle.
 // Handles stay open across calls (a later call continues the same world).
@@ -49,7 +51,7 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n);
 // Closes every handle in both worlds and checks that nothing is left: with
 // check_global, pages_in_use must drop to 0 and the invariants hold.
 void driver_reset(driver_t* d);
-// driver_reset, then releases the event handle.
+// driver_reset, then releases the event handle and the buffers.
 void driver_fini(driver_t* d);
 
 #endif  // ZXVMO_FUZZ_DRIVER_H_

@@ -1,40 +1,179 @@
 // The reference model (see model.h). Written for obviousness: loops over flat slot
-// arrays, no sharing tricks, no recursion. Each entry point mirrors one syscall and
-// its checks in the order SPEC.md (and the library's decided behaviour) gives.
+// arrays, no sharing tricks, no recursion. Each entry point is one syscall; its checks
+// are written out one rule at a time, in the order the reference gives, each with the
+// place it comes from:
+//   §N         docs/behavior.md section N (the behaviour reference)
+//   DESIGN     docs/DESIGN.md, "Decisions" (where the reference is silent)
+//   Zircon     what Zircon does, where both are silent
+// None of it is taken from src/.
 #include "model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <zircon/errors.h>
 #include <zircon/rights.h>
+#include <zircon/syscalls.h>
 #include <zircon/syscalls/object.h>
+
+// §1: the constants have Zircon's values. The model uses the header names, so check
+// the header against the reference once, at compile time.
+_Static_assert(ZX_VMO_CHILD_SNAPSHOT == (1u << 0), "§1");
+_Static_assert(ZX_VMO_CHILD_RESIZABLE == (1u << 2), "§1");
+_Static_assert(ZX_VMO_CHILD_SLICE == (1u << 3), "§1");
+_Static_assert(ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE == (1u << 4), "§1");
+_Static_assert(ZX_VMO_CHILD_NO_WRITE == (1u << 5), "§1");
+_Static_assert(ZX_VMO_CHILD_COPY_ON_WRITE == (1u << 4), "§1");
+_Static_assert(ZX_VMO_CHILD_PRIVATE_PAGER_COPY == (1u << 4), "§1");
+_Static_assert(ZX_VMO_CHILD_REFERENCE == (1u << 6), "§1");
+_Static_assert(ZX_VMO_CHILD_SNAPSHOT_MODIFIED == (1u << 7), "§1");
+_Static_assert(ZX_VMO_RESIZABLE == (1u << 1), "§1");
+_Static_assert(ZX_VMO_DISCARDABLE == (1u << 2), "§1");
+_Static_assert(ZX_VMO_TRAP_DIRTY == (1u << 3), "§1");
+_Static_assert(ZX_VMO_UNBOUNDED == (1u << 4), "§1");
+_Static_assert(ZX_VMO_CLONE_COPY_ON_WRITE == (1u << 0), "§1");
+_Static_assert(ZX_VMO_CLONE_NON_RESIZEABLE == (1u << 1), "§1");
+_Static_assert(ZX_VMO_OP_COMMIT == 1 && ZX_VMO_OP_DECOMMIT == 2 && ZX_VMO_OP_LOCK == 3 &&
+                   ZX_VMO_OP_UNLOCK == 4 && ZX_VMO_OP_LOOKUP == 5 && ZX_VMO_OP_CACHE_SYNC == 6 &&
+                   ZX_VMO_OP_CACHE_INVALIDATE == 7 && ZX_VMO_OP_CACHE_CLEAN == 8 &&
+                   ZX_VMO_OP_CACHE_CLEAN_INVALIDATE == 9 && ZX_VMO_OP_ZERO == 10 &&
+                   ZX_VMO_OP_TRY_LOCK == 11 && ZX_VMO_OP_DONT_NEED == 12 &&
+                   ZX_VMO_OP_ALWAYS_NEED == 13 && ZX_VMO_OP_PREFETCH == 14,
+               "§1");
+_Static_assert(ZX_VMO_ZERO_CHILDREN == (1u << 3), "§1");
+_Static_assert(ZX_INFO_VMO_TYPE_PAGED == (1u << 0) && ZX_INFO_VMO_RESIZABLE == (1u << 1) &&
+                   ZX_INFO_VMO_IS_COW_CLONE == (1u << 2) && ZX_INFO_VMO_VIA_HANDLE == (1u << 3) &&
+                   ZX_INFO_VMO_IMMUTABLE == (1u << 8),
+               "§1");
 
 // The zero marker: a slot that reads as zero and hides the backing. Only its address
 // is used.
 static mrec_t g_marker;
 #define MARKER (&g_marker)
 
-#define DEFAULT_RIGHTS                                                                    \
-  (ZX_RIGHT_DUPLICATE | ZX_RIGHT_TRANSFER | ZX_RIGHT_WAIT | ZX_RIGHT_INSPECT |           \
-   ZX_RIGHT_READ | ZX_RIGHT_WRITE | ZX_RIGHT_GET_PROPERTY | ZX_RIGHT_SET_PROPERTY |       \
-   ZX_RIGHT_MAP | ZX_RIGHT_SIGNAL)
-
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 // max(0, a - b) without wrapping.
 static uint64_t sub_sat(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
-static bool aligned(uint64_t x) { return (x & (M_PAGE - 1)) == 0; }
-// Round up to a page; false if it wraps.
-static bool round_up(uint64_t x, uint64_t* out) {
-  if (x > UINT64_MAX - (M_PAGE - 1)) return false;
-  *out = (x + M_PAGE - 1) & ~(M_PAGE - 1);
+static bool page_aligned(const model_t* m, uint64_t x) { return x % m->page == 0; }
+// §1 "Sizes round up to a page": false if the round-up wraps past 2^64.
+static bool round_up_page(const model_t* m, uint64_t x, uint64_t* out) {
+  uint64_t r = x % m->page;
+  if (r == 0) {
+    *out = x;
+    return true;
+  }
+  uint64_t add = m->page - r;
+  if (x > UINT64_MAX - add) return false;
+  *out = x + add;
   return true;
+}
+// a + b + c fits in 64 bits.
+static bool sum_fits(uint64_t a, uint64_t b, uint64_t c) {
+  if (a > UINT64_MAX - b) return false;
+  return c <= UINT64_MAX - (a + b);
+}
+
+// ---- rights (§2, §11), spelled out one right at a time ----
+
+// Each right that can appear on a VMO handle, for the loops below.
+static const zx_rights_t k_all_rights[] = {
+    ZX_RIGHT_DUPLICATE,   ZX_RIGHT_TRANSFER,     ZX_RIGHT_READ,        ZX_RIGHT_WRITE,
+    ZX_RIGHT_EXECUTE,     ZX_RIGHT_MAP,          ZX_RIGHT_GET_PROPERTY, ZX_RIGHT_SET_PROPERTY,
+    ZX_RIGHT_ENUMERATE,   ZX_RIGHT_DESTROY,      ZX_RIGHT_SET_POLICY,  ZX_RIGHT_GET_POLICY,
+    ZX_RIGHT_SIGNAL,      ZX_RIGHT_SIGNAL_PEER,  ZX_RIGHT_WAIT,        ZX_RIGHT_INSPECT,
+    ZX_RIGHT_MANAGE_JOB,  ZX_RIGHT_MANAGE_PROCESS, ZX_RIGHT_MANAGE_THREAD,
+    ZX_RIGHT_APPLY_PROFILE, ZX_RIGHT_MANAGE_SOCKET, ZX_RIGHT_OP_CHILDREN, ZX_RIGHT_RESIZE,
+    ZX_RIGHT_ATTACH_VMO,  ZX_RIGHT_MANAGE_VMO,
+};
+#define N_ALL_RIGHTS (sizeof(k_all_rights) / sizeof(k_all_rights[0]))
+
+// §2 "A new VMO's handle: DUPLICATE, TRANSFER, READ, WRITE, MAP, GET_PROPERTY,
+// SET_PROPERTY, WAIT, INSPECT, SIGNAL; plus RESIZE if the VMO is resizable."
+static bool new_vmo_has(zx_rights_t right, bool resizable) {
+  if (right == ZX_RIGHT_DUPLICATE) return true;
+  if (right == ZX_RIGHT_TRANSFER) return true;
+  if (right == ZX_RIGHT_READ) return true;
+  if (right == ZX_RIGHT_WRITE) return true;
+  if (right == ZX_RIGHT_MAP) return true;
+  if (right == ZX_RIGHT_GET_PROPERTY) return true;
+  if (right == ZX_RIGHT_SET_PROPERTY) return true;
+  if (right == ZX_RIGHT_WAIT) return true;
+  if (right == ZX_RIGHT_INSPECT) return true;
+  if (right == ZX_RIGHT_SIGNAL) return true;
+  if (right == ZX_RIGHT_RESIZE) return resizable;
+  return false;  // EXECUTE among them: a new VMO is not executable
+}
+
+static zx_rights_t new_vmo_rights(bool resizable) {
+  zx_rights_t out = 0;
+  for (size_t i = 0; i < N_ALL_RIGHTS; i++) {
+    if (new_vmo_has(k_all_rights[i], resizable)) out |= k_all_rights[i];
+  }
+  return out;
+}
+
+// What zx_vmo_create_child made, for the rights rule.
+typedef enum child_type { CT_SLICE, CT_SNAPSHOT_TYPE } child_type_t;
+
+// §2 "A child's handle", sentence by sentence, for one right.
+static bool child_has(zx_rights_t right, bool parent_has, child_type_t type, bool resizable,
+                      bool no_write) {
+  // "start from the parent handle's rights,"
+  bool has = parent_has;
+  // "drop RESIZE, add RESIZE if the child is resizable,"
+  if (right == ZX_RIGHT_RESIZE) has = resizable;
+  // "always add GET_PROPERTY and SET_PROPERTY."
+  if (right == ZX_RIGHT_GET_PROPERTY || right == ZX_RIGHT_SET_PROPERTY) has = true;
+  // "Then: with NO_WRITE: remove WRITE (EXECUTE is kept);"
+  if (no_write) {
+    if (right == ZX_RIGHT_WRITE) has = false;
+    return has;
+  }
+  // "else for snapshot types (SNAPSHOT, SNAPSHOT_AT_LEAST_ON_WRITE): add WRITE, remove
+  // EXECUTE;"
+  if (type == CT_SNAPSHOT_TYPE) {
+    if (right == ZX_RIGHT_WRITE) has = true;
+    if (right == ZX_RIGHT_EXECUTE) has = false;
+    return has;
+  }
+  // "a slice gets nothing more (WRITE is not added, EXECUTE is kept)."
+  return has;
+}
+
+static zx_rights_t child_rights_by_reference(zx_rights_t parent, child_type_t type,
+                                             bool resizable, bool no_write) {
+  zx_rights_t out = 0;
+  for (size_t i = 0; i < N_ALL_RIGHTS; i++) {
+    zx_rights_t r = k_all_rights[i];
+    if (child_has(r, (parent & r) != 0, type, resizable, no_write)) out |= r;
+  }
+  return out;
+}
+
+// §11 "Its handle has the parent handle's rights plus WRITE, GET_PROPERTY and
+// SET_PROPERTY, and RESIZE exactly when the clone is resizable."
+static bool clone_has(zx_rights_t right, bool parent_has, bool resizable) {
+  if (right == ZX_RIGHT_RESIZE) return resizable;
+  if (right == ZX_RIGHT_WRITE) return true;
+  if (right == ZX_RIGHT_GET_PROPERTY) return true;
+  if (right == ZX_RIGHT_SET_PROPERTY) return true;
+  return parent_has;
+}
+
+static zx_rights_t clone_rights_by_reference(zx_rights_t parent, bool resizable) {
+  zx_rights_t out = 0;
+  for (size_t i = 0; i < N_ALL_RIGHTS; i++) {
+    zx_rights_t r = k_all_rights[i];
+    if (clone_has(r, (parent & r) != 0, resizable)) out |= r;
+  }
+  return out;
 }
 
 // ---- records ----
 
 static mrec_t* rec_new(model_t* m) {
-  mrec_t* r = calloc(1, sizeof(*r));
+  mrec_t* r = calloc(1, sizeof(*r) + m->page);
   if (!r) abort();
   r->id = ++m->next_rec_id;
   r->next = m->live;
@@ -88,7 +227,8 @@ static mrec_t* backing_view(model_t* m, const mvmo_t* v, uint64_t x) {
   return view(m, &m->v[v->backing], x + v->boff);
 }
 
-// The VMO holding the pages behind v and v's page 0 in it.
+// The VMO holding the pages behind v and v's page 0 in it (§5: a slice acts on the
+// parent's pages at offset + x; a slice of a slice is a slice of the root, §4 rule 8).
 static mvmo_t* content(model_t* m, mvmo_t* v, uint64_t* base) {
   if (v->kind == MK_SLICE) {
     *base = v->soff;
@@ -98,28 +238,26 @@ static mvmo_t* content(model_t* m, mvmo_t* v, uint64_t* base) {
   return v;
 }
 
-// Makes slot x of c a record referenced only by that slot, content unchanged (the
-// write rule): in place if it already is one, else a fresh copy of the view.
+// §6 "A write to a page shared with another VMO copies it first": makes slot x of c a
+// record referenced only by that slot, content unchanged: in place if it already is
+// one, else a fresh copy of what c shows there.
 static mrec_t* own_page(model_t* m, mvmo_t* c, uint64_t x) {
   mrec_t* s = c->slots[x];
   if (s && s != MARKER && s->refs == 1) return s;
   mrec_t* src = s == MARKER ? NULL : s ? s : backing_view(m, c, x);
   mrec_t* n = rec_new(m);
-  if (src) memcpy(n->bytes, src->bytes, sizeof(n->bytes));
+  if (src) memcpy(n->bytes, src->bytes, m->page);
   set_slot(m, c, x, n);
   return n;
 }
 
+// Holds pages for attribution (§10): a live non-slice VMO, or a dead one kept for
+// the slices that window it (DESIGN: it counts as a sharer of what they window).
 static bool is_holder(const mvmo_t* v) {
   return v->used && v->kind != MK_SLICE && (v->alive || v->nslices > 0);
 }
 
 // ---- setup ----
-
-void m_init(model_t* m) {
-  memset(m, 0, sizeof(*m));
-  m->compat_dead_root_drops_backing = false;
-}
 
 static int vmo_alloc(model_t* m) {
   for (int i = 0; i < M_MAX_VMOS; i++) {
@@ -165,6 +303,7 @@ int m_handle_nth(const model_t* m, int k) {
 
 uint64_t m_pages_in_use(const model_t* m) { return m->nlive; }
 
+// §9 "num_children: live direct children (clones and slices), counting re-homed ones."
 uint64_t m_children(const model_t* m, int vmo) {
   uint64_t n = 0;
   for (int i = 0; i < M_MAX_VMOS; i++) {
@@ -173,7 +312,9 @@ uint64_t m_children(const model_t* m, int vmo) {
   return n;
 }
 
-// Handle lookup in the library's order: BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED.
+// A VMO handle with the rights `need`. §2: "A wrong-type handle is WRONG_TYPE even
+// when it also lacks the rights (type is checked before rights). An invalid or closed
+// handle is BAD_HANDLE." Lacking a right is ACCESS_DENIED (§4 rule 3, §6, §7).
 static zx_status_t lookup(model_t* m, int h, zx_rights_t need, mvmo_t** v, zx_rights_t* rights) {
   if (h == M_H_WRONG_TYPE) return ZX_ERR_WRONG_TYPE;
   if (h < 0 || h >= M_MAX_HANDLES || !m->h[h].used) return ZX_ERR_BAD_HANDLE;
@@ -183,10 +324,13 @@ static zx_status_t lookup(model_t* m, int h, zx_rights_t need, mvmo_t** v, zx_ri
   return ZX_OK;
 }
 
-static zx_status_t range(const mvmo_t* v, uint64_t off, uint64_t len) {
-  uint64_t size = v->pages * M_PAGE;
-  if (off > size || len > size - off) return ZX_ERR_OUT_OF_RANGE;
-  return ZX_OK;
+static uint64_t size_bytes(const model_t* m, const mvmo_t* v) { return v->pages * m->page; }
+
+// [off, off+len) lies inside v; overflow counts as outside (§6, §8).
+static bool in_range(const model_t* m, const mvmo_t* v, uint64_t off, uint64_t len) {
+  uint64_t size = size_bytes(m, v);
+  if (off > size) return false;
+  return len <= size - off;
 }
 
 // ---- death ----
@@ -204,7 +348,8 @@ static bool slice_sees(const model_t* m, const mvmo_t* r, uint64_t x) {
   return false;
 }
 
-// Drops every page of dead root r that no live slice windows.
+// Drops every page of dead root r that no live slice windows (§10: "pages only it
+// saw are freed").
 static void trim_to_slices(model_t* m, mvmo_t* r) {
   for (uint64_t x = 0; x < r->pages; x++) {
     if (!slice_sees(m, r, x)) set_slot(m, r, x, NULL);
@@ -218,11 +363,11 @@ static void release(model_t* m, mvmo_t* v) {
   v->parent = v->backing = v->root = -1;
 }
 
-// v's last handle closed (SPEC.md section 9 and the rules in the brief).
+// v's last handle closed.
 static void vmo_die(model_t* m, mvmo_t* v) {
   int vid = (int)(v - m->v);
   v->alive = false;
-  // User tree: children move to v's parent.
+  // §9 "When a VMO dies, its children are re-homed to its parent."
   for (int i = 0; i < M_MAX_VMOS; i++) {
     if (m->v[i].used && m->v[i].alive && m->v[i].parent == vid) m->v[i].parent = v->parent;
   }
@@ -241,7 +386,9 @@ static void vmo_die(model_t* m, mvmo_t* v) {
     }
     return;
   }
-  // One-way children take over the pages they saw through v, then see v's backing.
+  // DESIGN: "A one-way clone whose parent dies keeps what it saw then, and goes on
+  // seeing the grandparent through the same window." So each one-way child takes
+  // over the pages it saw of v's own, then looks through v's backing.
   for (int i = 0; i < M_MAX_VMOS; i++) {
     mvmo_t* c = &m->v[i];
     if (!c->used || c->kind != MK_ONEWAY || c->backing != vid) continue;
@@ -261,47 +408,49 @@ static void vmo_die(model_t* m, mvmo_t* v) {
       c->cut = 0;
     }
   }
+  // A dead VMO that slices still window keeps (only) the pages they see; it keeps
+  // seeing its own backing, so what its slices read does not change at its death.
   if (v->nslices) {
-    if (m->compat_dead_root_drops_backing) {
-      v->backing = -1;
-      v->cut = 0;
-    }
     trim_to_slices(m, v);
   } else {
     release(m, v);
   }
 }
 
-// ---- syscalls ----
+// ---- zx_vmo_create (§3) ----
 
 zx_status_t m_vmo_create(model_t* m, uint64_t size, uint32_t options, int* out) {
+  const uint32_t known = ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED;
+  // §3 "Order: RESIZABLE with UNBOUNDED -> INVALID_ARGS;"
   if ((options & ZX_VMO_RESIZABLE) && (options & ZX_VMO_UNBOUNDED)) return ZX_ERR_INVALID_ARGS;
+  // "size round-up wraps or > MAX_SIZE -> OUT_OF_RANGE;"
   uint64_t rounded;
-  if (!round_up(size, &rounded) || rounded > M_MAX_SIZE) return ZX_ERR_OUT_OF_RANGE;
-  if (options & ~(ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED)) {
-    return ZX_ERR_INVALID_ARGS;
-  }
-  if (options & ZX_VMO_DISCARDABLE) return ZX_ERR_NOT_SUPPORTED;
-  if (options & ZX_VMO_UNBOUNDED) abort();  // the driver never asks: no flat array that big
+  if (!round_up_page(m, size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
+  if (rounded > m->max_size) return ZX_ERR_OUT_OF_RANGE;
+  // "unknown option bits -> INVALID_ARGS." (TRAP_DIRTY is for pager VMOs, §1.)
+  if ((options & ~known) != 0) return ZX_ERR_INVALID_ARGS;
+  // §16 DISCARDABLE and §3 UNBOUNDED: outside the model.
+  if (options & (ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED)) return M_UNMODELLED;
   int id = vmo_alloc(m);
   if (id < 0) abort();  // the driver bounds live VMOs
   mvmo_t* v = &m->v[id];
   v->kind = MK_ROOT;
   v->resizable = (options & ZX_VMO_RESIZABLE) != 0;
-  v->pages = rounded / M_PAGE;
+  v->pages = rounded / m->page;
+  // "The content size (ZX_PROP_VMO_CONTENT_SIZE) is the unrounded size."
   v->content_size = size;
   v->slots = calloc(v->pages ? v->pages : 1, sizeof(*v->slots));
-  zx_rights_t r = DEFAULT_RIGHTS | (v->resizable ? ZX_RIGHT_RESIZE : 0);
-  *out = handle_alloc(m, id, r);
+  *out = handle_alloc(m, id, new_vmo_rights(v->resizable));
   if (*out < 0) abort();
   return ZX_OK;
 }
 
-static void link_child(model_t* m, int parent, int child) { m->v[child].parent = parent; }
+// ---- children (§4, §5, §11) ----
 
 // Creates the child VMO entry once every check has passed. `kind` is final.
-static int make_child(model_t* m, mvmo_t* p, mkind_t kind, bool legacy, bool resizable,
-                      bool immutable, uint64_t offset, uint64_t rounded, uint64_t size) {
+static int make_child(model_t* m, mvmo_t* p, zx_rights_t prights, mkind_t kind, bool legacy,
+                      bool resizable, bool immutable, uint64_t offset, uint64_t rounded,
+                      uint64_t size) {
   int pid = (int)(p - m->v);
   int id = vmo_alloc(m);
   if (id < 0) abort();
@@ -311,10 +460,15 @@ static int make_child(model_t* m, mvmo_t* p, mkind_t kind, bool legacy, bool res
   c->legacy = legacy;
   c->resizable = resizable;
   c->immutable = immutable;
-  c->pages = rounded / M_PAGE;
+  c->pages = rounded / m->page;
+  // §4 rule 10 "The child's content size is the unrounded size argument."
   c->content_size = size;
-  uint64_t o = offset / M_PAGE;
+  // §4 rule 10 "The child's name is the parent's if the parent handle had
+  // GET_PROPERTY."
+  if (prights & ZX_RIGHT_GET_PROPERTY) memcpy(c->name, p->name, sizeof(c->name));
+  uint64_t o = offset / m->page;
   if (kind == MK_SLICE) {
+    // §4 rule 8 "a slice of a slice is a slice of the root."
     if (p->kind == MK_SLICE) {
       c->root = p->root;
       c->soff = p->soff + o;
@@ -327,130 +481,176 @@ static int make_child(model_t* m, mvmo_t* p, mkind_t kind, bool legacy, bool res
     c->acc = p->acc + offset;
     c->slots = calloc(c->pages ? c->pages : 1, sizeof(*c->slots));
     if (kind == MK_SNAPSHOT) {
-      // An eager copy: share the parent's records page by page.
+      // §5 "as if the parent's range [offset, offset+size) were copied at creation";
+      // "Parent content beyond the parent's size at creation reads as zero."
       for (uint64_t x = 0; x < c->pages; x++) {
         if (o + x < o) break;  // past the end of the index space: zeros
         mrec_t* r = view(m, p, o + x);
         if (r) set_slot(m, c, x, r);
       }
     } else {
+      // §11 one-way: sees the parent's pages (within the parent's size now) until
+      // it writes them.
       c->backing = pid;
       c->boff = o;
       c->cut = min64(c->pages, sub_sat(p->pages, o));
     }
   }
-  link_child(m, pid, id);
+  // §9 parent_koid: the VMO it was made from (DESIGN: also for a slice of a slice).
+  c->parent = pid;
   return id;
-}
-
-static zx_rights_t child_rights(zx_rights_t parent, bool resizable, bool no_write, bool cow) {
-  zx_rights_t r = (parent & ~ZX_RIGHT_RESIZE) | ZX_RIGHT_GET_PROPERTY | ZX_RIGHT_SET_PROPERTY;
-  if (resizable) r |= ZX_RIGHT_RESIZE;
-  if (no_write) {
-    r &= ~ZX_RIGHT_WRITE;
-  } else if (cow) {
-    r = (r | ZX_RIGHT_WRITE) & ~ZX_RIGHT_EXECUTE;
-  }
-  return r;
 }
 
 zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t offset,
                                uint64_t size, bool out_null, int* out) {
+  const bool no_write = (options & ZX_VMO_CHILD_NO_WRITE) != 0;
+  const bool resizable = (options & ZX_VMO_CHILD_RESIZABLE) != 0;
+  // §4, "checks, in this order":
+  // 1. "Size round-up wraps or > MAX_SIZE -> OUT_OF_RANGE (before the handle is looked
+  //    up)."
   uint64_t rounded;
-  if (!round_up(size, &rounded) || rounded > M_MAX_SIZE) return ZX_ERR_OUT_OF_RANGE;
-  if ((options & ZX_VMO_CHILD_NO_WRITE) && (options & ZX_VMO_CHILD_RESIZABLE)) {
+  if (!round_up_page(m, size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
+  if (rounded > m->max_size) return ZX_ERR_OUT_OF_RANGE;
+  // 2. "NO_WRITE together with RESIZABLE -> INVALID_ARGS (any child type)."
+  if (no_write && resizable) return ZX_ERR_INVALID_ARGS;
+  // 3. "Handle: invalid -> BAD_HANDLE; not a VMO -> WRONG_TYPE; lacks DUPLICATE or READ
+  //    -> ACCESS_DENIED."
+  mvmo_t* p;
+  zx_rights_t prights;
+  zx_status_t st = lookup(m, h, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &prights);
+  if (st != ZX_OK) return st;
+  // 4. "Discardable parent -> NOT_SUPPORTED." The model makes no discardable VMOs.
+  // 5. "SLICE with any other option bit (other than NO_WRITE) -> INVALID_ARGS."
+  const bool slice = (options & ZX_VMO_CHILD_SLICE) != 0;
+  if (slice && (options & ~(ZX_VMO_CHILD_SLICE | ZX_VMO_CHILD_NO_WRITE)) != 0) {
     return ZX_ERR_INVALID_ARGS;
   }
-  mvmo_t* p;
-  zx_rights_t pr;
-  zx_status_t st = lookup(m, h, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &pr);
-  if (st != ZX_OK) return st;
-  bool no_write = (options & ZX_VMO_CHILD_NO_WRITE) != 0;
-  bool resizable = (options & ZX_VMO_CHILD_RESIZABLE) != 0;
-  uint32_t rest = options & ~ZX_VMO_CHILD_NO_WRITE;
+  bool snapshot = false;  // the SNAPSHOT type (else SNAPSHOT_AT_LEAST_ON_WRITE or a slice)
+  if (!slice) {
+    // 6. "Otherwise exactly one type: SNAPSHOT wins over SNAPSHOT_AT_LEAST_ON_WRITE;
+    //    no type bit, or any bit left after removing the type and RESIZABLE (two types,
+    //    unknown bits) -> INVALID_ARGS." REFERENCE and SNAPSHOT_MODIFIED are types too
+    //    (§1, §16); NO_WRITE is allowed with every type (rule 5, §5 IMMUTABLE).
+    uint32_t type;
+    if (options & ZX_VMO_CHILD_SNAPSHOT) {
+      type = ZX_VMO_CHILD_SNAPSHOT;
+    } else if (options & ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE) {
+      type = ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE;
+    } else if (options & ZX_VMO_CHILD_SNAPSHOT_MODIFIED) {
+      type = ZX_VMO_CHILD_SNAPSHOT_MODIFIED;
+    } else if (options & ZX_VMO_CHILD_REFERENCE) {
+      type = ZX_VMO_CHILD_REFERENCE;
+    } else {
+      return ZX_ERR_INVALID_ARGS;  // no type bit
+    }
+    uint32_t left = options & ~(type | ZX_VMO_CHILD_RESIZABLE | ZX_VMO_CHILD_NO_WRITE);
+    if (left != 0) return ZX_ERR_INVALID_ARGS;
+    // §16 REFERENCE and SNAPSHOT_MODIFIED children: outside the model.
+    if (type == ZX_VMO_CHILD_SNAPSHOT_MODIFIED || type == ZX_VMO_CHILD_REFERENCE) {
+      return M_UNMODELLED;
+    }
+    snapshot = type == ZX_VMO_CHILD_SNAPSHOT;
+  }
   mkind_t kind;
-  bool at_least = false;
-  if (rest & ZX_VMO_CHILD_SLICE) {
-    if (rest != ZX_VMO_CHILD_SLICE) return ZX_ERR_INVALID_ARGS;
-    if (!aligned(offset)) return ZX_ERR_INVALID_ARGS;
-    uint64_t psize = p->pages * M_PAGE;
-    if (offset > psize || rounded > psize - offset) return ZX_ERR_INVALID_ARGS;
+  if (!slice) {
+    // 7. Snapshot types:
+    //    "offset not page-aligned -> INVALID_ARGS;"
+    if (!page_aligned(m, offset)) return ZX_ERR_INVALID_ARGS;
+    //    "offset + size overflows 64 bits -> OUT_OF_RANGE;" (DESIGN: judged on the
+    //    page-rounded size)
+    if (!sum_fits(offset, rounded, 0)) return ZX_ERR_OUT_OF_RANGE;
+    //    (contiguous, uncached, pager-backed, physical and pinned parents: the model
+    //    makes none.)
+    //    "any snapshot type of a slice -> NOT_SUPPORTED"
+    if (p->kind == MK_SLICE) return ZX_ERR_NOT_SUPPORTED;
+    //    DESIGN: SNAPSHOT of a one-way VMO is NOT_SUPPORTED (as Zircon refuses SNAPSHOT
+    //    of a pager-backed VMO); SNAPSHOT_AT_LEAST_ON_WRITE of one is another one-way
+    //    clone (D6 for pager-backed VMOs). Elsewhere D6: it behaves as SNAPSHOT.
+    if (p->kind == MK_ONEWAY) {
+      if (snapshot) return ZX_ERR_NOT_SUPPORTED;
+      kind = MK_ONEWAY;
+    } else {
+      kind = MK_SNAPSHOT;
+    }
+    //    "the accumulated offset down a chain of clones overflowing 64 bits ->
+    //    INVALID_ARGS." (DESIGN: the accumulated offset plus the size must fit.)
+    if (!sum_fits(p->acc, offset, rounded)) return ZX_ERR_INVALID_ARGS;
+  } else {
+    // 8. Slices: "offset not aligned -> INVALID_ARGS;"
+    if (!page_aligned(m, offset)) return ZX_ERR_INVALID_ARGS;
+    //    "not wholly inside the parent (including offset + size overflow) ->
+    //    INVALID_ARGS (a zero-size slice at offset == parent size is fine);"
+    if (!in_range(m, p, offset, rounded)) return ZX_ERR_INVALID_ARGS;
+    //    "parent resizable -> NOT_SUPPORTED (checked after containment)"
     if (p->resizable) return ZX_ERR_NOT_SUPPORTED;
     kind = MK_SLICE;
-  } else {
-    if (rest & ZX_VMO_CHILD_SNAPSHOT) {
-      rest &= ~ZX_VMO_CHILD_SNAPSHOT;
-    } else if (rest & ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE) {
-      rest &= ~ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE;
-      at_least = true;
-    } else {
-      return ZX_ERR_INVALID_ARGS;
-    }
-    if (rest & ~ZX_VMO_CHILD_RESIZABLE) return ZX_ERR_INVALID_ARGS;
-    if (!aligned(offset)) return ZX_ERR_INVALID_ARGS;
-    if (offset > UINT64_MAX - rounded) return ZX_ERR_OUT_OF_RANGE;
-    if (p->kind == MK_SLICE) return ZX_ERR_NOT_SUPPORTED;
-    kind = MK_SNAPSHOT;
-    if (p->kind == MK_ONEWAY) {
-      if (!at_least) return ZX_ERR_NOT_SUPPORTED;
-      kind = MK_ONEWAY;
-    }
-    if (offset > UINT64_MAX - p->acc || rounded > UINT64_MAX - (p->acc + offset)) {
-      return ZX_ERR_INVALID_ARGS;
-    }
   }
+  // 9. "A bad out pointer (NULL): nothing is leaked; INVALID_ARGS."
   if (out_null) return ZX_ERR_INVALID_ARGS;
-  // IMMUTABLE: the SNAPSHOT option itself with NO_WRITE (SPEC.md section 5), not
-  // SNAPSHOT_AT_LEAST_ON_WRITE even where it behaves as a snapshot.
-  bool immutable = kind == MK_SNAPSHOT && no_write && !at_least;
-  int id = make_child(m, p, kind, false, resizable, immutable, offset, rounded, size);
-  *out = handle_alloc(m, id, child_rights(pr, resizable, no_write, kind != MK_SLICE));
+  // §5 "IMMUTABLE info flag: set exactly on children made with SNAPSHOT | NO_WRITE."
+  bool immutable = snapshot && no_write;
+  // §5 "SLICE ... Never resizable."
+  int id = make_child(m, p, prights, kind, false, slice ? false : resizable, immutable, offset,
+                      rounded, size);
+  zx_rights_t r = child_rights_by_reference(prights, slice ? CT_SLICE : CT_SNAPSHOT_TYPE,
+                                            resizable, no_write);
+  *out = handle_alloc(m, id, r);
   if (*out < 0) abort();
   return ZX_OK;
 }
 
 zx_status_t m_vmo_clone(model_t* m, int h, uint32_t options, uint64_t offset, uint64_t size,
                         bool out_null, int* out) {
+  // §11 "Same handle, offset, size and ZERO_CHILDREN rules as section 4": so §4 rule 1
+  // (size, before the handle), then rule 3 (handle), then the options, then rule 7.
   uint64_t rounded;
-  if (!round_up(size, &rounded) || rounded > M_MAX_SIZE) return ZX_ERR_OUT_OF_RANGE;
+  if (!round_up_page(m, size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
+  if (rounded > m->max_size) return ZX_ERR_OUT_OF_RANGE;
   mvmo_t* p;
-  zx_rights_t pr;
-  zx_status_t st = lookup(m, h, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &pr);
+  zx_rights_t prights;
+  zx_status_t st = lookup(m, h, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &prights);
   if (st != ZX_OK) return st;
-  if (!(options & ZX_VMO_CLONE_COPY_ON_WRITE) ||
-      (options & ~(ZX_VMO_CLONE_COPY_ON_WRITE | ZX_VMO_CLONE_NON_RESIZEABLE))) {
+  // "options must contain ZX_VMO_CLONE_COPY_ON_WRITE, else INVALID_ARGS; unknown bits
+  // -> INVALID_ARGS."
+  if (!(options & ZX_VMO_CLONE_COPY_ON_WRITE)) return ZX_ERR_INVALID_ARGS;
+  if (options & ~(ZX_VMO_CLONE_COPY_ON_WRITE | ZX_VMO_CLONE_NON_RESIZEABLE)) {
     return ZX_ERR_INVALID_ARGS;
   }
-  if (!aligned(offset)) return ZX_ERR_INVALID_ARGS;
-  if (offset > UINT64_MAX - rounded) return ZX_ERR_OUT_OF_RANGE;
+  // §4 rule 7, as for a snapshot type.
+  if (!page_aligned(m, offset)) return ZX_ERR_INVALID_ARGS;
+  if (!sum_fits(offset, rounded, 0)) return ZX_ERR_OUT_OF_RANGE;
+  // DESIGN: "Any copy-on-write child of a slice, zx_vmo_clone included, is
+  // NOT_SUPPORTED."
   if (p->kind == MK_SLICE) return ZX_ERR_NOT_SUPPORTED;
-  if (offset > UINT64_MAX - p->acc || rounded > UINT64_MAX - (p->acc + offset)) {
-    return ZX_ERR_INVALID_ARGS;
-  }
+  if (!sum_fits(p->acc, offset, rounded)) return ZX_ERR_INVALID_ARGS;
+  // §4 rule 9.
   if (out_null) return ZX_ERR_INVALID_ARGS;
+  // "The clone is resizable unless ZX_VMO_CLONE_NON_RESIZEABLE."
   bool resizable = !(options & ZX_VMO_CLONE_NON_RESIZEABLE);
-  int id = make_child(m, p, MK_ONEWAY, true, resizable, false, offset, rounded, size);
-  zx_rights_t r = (pr & ~ZX_RIGHT_RESIZE) | ZX_RIGHT_WRITE | ZX_RIGHT_GET_PROPERTY |
-                  ZX_RIGHT_SET_PROPERTY | (resizable ? ZX_RIGHT_RESIZE : 0);
-  *out = handle_alloc(m, id, r);
+  int id = make_child(m, p, prights, MK_ONEWAY, true, resizable, false, offset, rounded, size);
+  *out = handle_alloc(m, id, clone_rights_by_reference(prights, resizable));
   if (*out < 0) abort();
   return ZX_OK;
 }
 
+// ---- read, write, size (§6, §7) ----
+
 zx_status_t m_vmo_read(model_t* m, int h, uint8_t* buf, uint64_t off, uint64_t len) {
+  // §6 "READ right, else ACCESS_DENIED; non-VMO -> WRONG_TYPE."
   mvmo_t* v;
   zx_status_t st = lookup(m, h, ZX_RIGHT_READ, &v, NULL);
   if (st != ZX_OK) return st;
-  st = range(v, off, len);
-  if (st != ZX_OK) return st;
+  // "offset + len overflowing or past the size -> OUT_OF_RANGE, checked before any
+  // byte moves. A zero-length access at offset == size is OK."
+  if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
   uint64_t base;
   mvmo_t* c = content(m, v, &base);
   uint64_t i = 0;
-  while (i < len) {
+  while (i < len) {  // a page at a time
     uint64_t a = off + i;
-    uint64_t in = a % M_PAGE;
-    uint64_t n = min64(len - i, M_PAGE - in);
-    mrec_t* r = view(m, c, base + a / M_PAGE);
+    uint64_t in = a % m->page;
+    uint64_t n = min64(len - i, m->page - in);
+    mrec_t* r = view(m, c, base + a / m->page);
     if (r) {
       memcpy(buf + i, r->bytes + in, n);
     } else {
@@ -462,19 +662,19 @@ zx_status_t m_vmo_read(model_t* m, int h, uint8_t* buf, uint64_t off, uint64_t l
 }
 
 zx_status_t m_vmo_write(model_t* m, int h, const uint8_t* buf, uint64_t off, uint64_t len) {
+  // §6, as for reads with the WRITE right.
   mvmo_t* v;
   zx_status_t st = lookup(m, h, ZX_RIGHT_WRITE, &v, NULL);
   if (st != ZX_OK) return st;
-  st = range(v, off, len);
-  if (st != ZX_OK) return st;
+  if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
   uint64_t base;
   mvmo_t* c = content(m, v, &base);
   uint64_t i = 0;
-  while (i < len) {
+  while (i < len) {  // a page at a time
     uint64_t a = off + i;
-    uint64_t in = a % M_PAGE;
-    uint64_t n = min64(len - i, M_PAGE - in);
-    mrec_t* r = own_page(m, c, base + a / M_PAGE);
+    uint64_t in = a % m->page;
+    uint64_t n = min64(len - i, m->page - in);
+    mrec_t* r = own_page(m, c, base + a / m->page);
     memcpy(r->bytes + in, buf + i, n);
     i += n;
   }
@@ -482,20 +682,24 @@ zx_status_t m_vmo_write(model_t* m, int h, const uint8_t* buf, uint64_t off, uin
 }
 
 zx_status_t m_vmo_get_size(model_t* m, int h, uint64_t* size) {
+  // §7 "get_size needs no rights."
   mvmo_t* v;
   zx_status_t st = lookup(m, h, 0, &v, NULL);
   if (st != ZX_OK) return st;
-  *size = v->pages * M_PAGE;
+  *size = size_bytes(m, v);
   return ZX_OK;
 }
 
-// Makes bytes [in, in+n) of page x of c read zero: nothing if they already do, else
-// the write rule.
+// Makes bytes [in, in+n) of page x of c read zero: nothing if they already do (§8
+// ZERO: "partial pages are zeroed in place only if they do not already read as zero"),
+// else the write rule.
 static void zero_partial(model_t* m, mvmo_t* c, uint64_t x, uint64_t in, uint64_t n) {
   mrec_t* r = view(m, c, x);
   if (!r) return;
   bool zero = true;
-  for (uint64_t i = 0; i < n && zero; i++) zero = r->bytes[in + i] == 0;
+  for (uint64_t i = 0; i < n; i++) {
+    if (r->bytes[in + i] != 0) zero = false;
+  }
   if (zero) return;
   r = own_page(m, c, x);
   memset(r->bytes + in, 0, n);
@@ -508,13 +712,15 @@ static void zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len) {
   uint64_t end = off + len;
   uint64_t a = off;
   while (a < end) {
-    uint64_t x = a / M_PAGE;
-    uint64_t in = a % M_PAGE;
-    uint64_t n = min64(end - a, M_PAGE - in);
-    if (n < M_PAGE) {
+    uint64_t x = a / m->page;
+    uint64_t in = a % m->page;
+    uint64_t n = min64(end - a, m->page - in);
+    if (n < m->page) {
       zero_partial(m, c, base + x, in, n);
     } else {
-      // A whole page: drop it; hide a backing page that would show through.
+      // §8 "whole pages are dropped rather than written where possible (a child stops
+      // seeing the parent's page without copying it)": drop the page, and hide a
+      // backing page that would show through.
       set_slot(m, c, base + x, NULL);
       if (backing_view(m, c, base + x)) set_slot(m, c, base + x, MARKER);
     }
@@ -523,22 +729,40 @@ static void zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len) {
 }
 
 zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
+  // §7 set_size, in order:
+  // "WRITE right else ACCESS_DENIED;"
   mvmo_t* v;
   zx_rights_t rights;
   zx_status_t st = lookup(m, h, ZX_RIGHT_WRITE, &v, &rights);
   if (st != ZX_OK) return st;
-  uint64_t rounded = 0;
+  // "resizable VMO whose handle lacks RESIZE -> ACCESS_DENIED;"
   if (v->resizable && !(rights & ZX_RIGHT_RESIZE)) return ZX_ERR_ACCESS_DENIED;
-  if (!round_up(size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
+  // "round-up wraps -> OUT_OF_RANGE;"
+  uint64_t rounded;
+  if (!round_up_page(m, size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
+  // "VMO not resizable (every slice, every child made without RESIZABLE) ->
+  // UNAVAILABLE;"
   if (!v->resizable) return ZX_ERR_UNAVAILABLE;
-  if (rounded > M_MAX_SIZE) return ZX_ERR_OUT_OF_RANGE;
-  if (rounded / M_PAGE > 4096) abort();  // the driver keeps VMOs small
-  uint64_t old = v->pages * M_PAGE;
-  if (!aligned(size) && size < old) zero_partial(m, v, size / M_PAGE, size % M_PAGE, M_PAGE - size % M_PAGE);
-  uint64_t np = rounded / M_PAGE;
+  // "> MAX_SIZE -> OUT_OF_RANGE."
+  if (rounded > m->max_size) return ZX_ERR_OUT_OF_RANGE;
+  // §16 "Growing a child with zx_vmo_set_size obeys the same accumulated-offset
+  // overflow rule as creating it (section 4 rule 7): INVALID_ARGS."
+  if (!sum_fits(v->acc, rounded, 0)) return ZX_ERR_INVALID_ARGS;
+  uint64_t np = rounded / m->page;
+  if (np > 4096) abort();  // the driver keeps VMOs small
+  uint64_t old = size_bytes(m, v);
+  // "After shrinking to an unaligned size, the tail of the last page reads 0."
+  if (!page_aligned(m, size) && size < old) {
+    uint64_t in = size % m->page;
+    zero_partial(m, v, size / m->page, in, m->page - in);
+  }
   int vid = (int)(v - m->v);
   if (np < v->pages) {
+    // "Shrinking frees the pages beyond the new size."
     for (uint64_t x = np; x < v->pages; x++) set_slot(m, v, x, NULL);
+    // §5 "Shrinking a node permanently cuts its children's view of the cut range (they
+    // see zeros there even if it grows back)"; §5 "Growing any COW child exposes
+    // zeros, never parent content": both by lowering `cut`, which never rises.
     if (v->kind == MK_ONEWAY) v->cut = min64(v->cut, np);
     for (int i = 0; i < M_MAX_VMOS; i++) {
       mvmo_t* c = &m->v[i];
@@ -552,15 +776,22 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   for (uint64_t x = v->pages; x < np; x++) ns[x] = NULL;
   v->slots = ns;
   v->pages = np;
+  // Zircon: zx_vmo_set_size sets the content size to `size`.
   v->content_size = size;
   return ZX_OK;
 }
 
-// DECOMMIT is refused on content holder c (SPEC.md section 8, D5).
+// ---- op_range (§8, §11) ----
+
+// §8 DECOMMIT "on a VMO that has a live COW parent, or that currently has a live
+// SNAPSHOT child -> NOT_SUPPORTED"; D5: clones made by zx_vmo_clone keep the legacy
+// behaviour (DECOMMIT allowed). DESIGN: one-way children do not block their parent's
+// DECOMMIT. `c` holds the pages (a slice's root).
 static bool decommit_refused(model_t* m, const mvmo_t* c) {
   if (c->legacy) return false;
+  bool cow_child = c->kind == MK_SNAPSHOT || c->kind == MK_ONEWAY;
+  if (cow_child && c->parent >= 0) return true;
   int cid = (int)(c - m->v);
-  if (c->kind != MK_ROOT && c->parent >= 0) return true;
   for (int i = 0; i < M_MAX_VMOS; i++) {
     const mvmo_t* ch = &m->v[i];
     if (ch->used && ch->alive && ch->parent == cid && ch->kind == MK_SNAPSHOT) return true;
@@ -574,79 +805,108 @@ zx_status_t m_vmo_op_range(model_t* m, int h, uint32_t op, uint64_t off, uint64_
   zx_rights_t rights;
   zx_status_t st = lookup(m, h, 0, &v, &rights);
   if (st != ZX_OK) return st;
-  bool can_r = (rights & ZX_RIGHT_READ) != 0;
-  bool can_w = (rights & ZX_RIGHT_WRITE) != 0;
+  const bool can_read = (rights & ZX_RIGHT_READ) != 0;
+  const bool can_write = (rights & ZX_RIGHT_WRITE) != 0;
   uint64_t base;
   mvmo_t* c = content(m, v, &base);
+  // Zircon's order throughout: the op's right first, then its own checks.
   switch (op) {
     case ZX_VMO_OP_COMMIT: {
-      if (!can_w) return ZX_ERR_ACCESS_DENIED;
-      if (len > UINT64_MAX - off) return ZX_ERR_OUT_OF_RANGE;
+      // §8 "COMMIT ... need WRITE"
+      if (!can_write) return ZX_ERR_ACCESS_DENIED;
+      // "range rounded out to pages"; the rounded range must lie in the VMO ("A range
+      // past the size -> OUT_OF_RANGE"); an end that overflows is out of range.
+      if (!sum_fits(off, len, 0)) return ZX_ERR_OUT_OF_RANGE;
       uint64_t end;
-      if (!round_up(off + len, &end)) return ZX_ERR_OUT_OF_RANGE;
-      uint64_t start = off & ~(M_PAGE - 1);
-      st = range(v, start, end - start);
-      if (st != ZX_OK) return st;
-      for (uint64_t x = start / M_PAGE; x < end / M_PAGE; x++) own_page(m, c, base + x);
+      if (!round_up_page(m, off + len, &end)) return ZX_ERR_OUT_OF_RANGE;
+      uint64_t start = off - off % m->page;
+      if (!in_range(m, v, start, end - start)) return ZX_ERR_OUT_OF_RANGE;
+      // "every page in range becomes the child's own page with unchanged content"
+      // (D7); DESIGN: on roots as on children.
+      for (uint64_t x = start / m->page; x < end / m->page; x++) own_page(m, c, base + x);
       return ZX_OK;
     }
     case ZX_VMO_OP_DECOMMIT:
-      if (!can_w) return ZX_ERR_ACCESS_DENIED;
-      st = range(v, off, len);
-      if (st != ZX_OK || len == 0) return st;
+      if (!can_write) return ZX_ERR_ACCESS_DENIED;
+      // DESIGN: "Check order (Zircon's): range -> length 0 is OK -> NOT_SUPPORTED ->
+      // alignment."
+      if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+      if (len == 0) return ZX_OK;
       if (decommit_refused(m, c)) return ZX_ERR_NOT_SUPPORTED;
-      if (!aligned(off) || !aligned(len)) return ZX_ERR_INVALID_ARGS;
-      for (uint64_t x = off / M_PAGE; x < (off + len) / M_PAGE; x++) {
+      if (!page_aligned(m, off) || !page_aligned(m, len)) return ZX_ERR_INVALID_ARGS;
+      // "Decommitted pages read as zero and are freed." On a legacy clone, §11: "the
+      // parent's page shows through again": the slot is emptied, not hidden.
+      for (uint64_t x = off / m->page; x < (off + len) / m->page; x++) {
         set_slot(m, c, base + x, NULL);
       }
       return ZX_OK;
     case ZX_VMO_OP_ZERO:
-      if (!can_w) return ZX_ERR_ACCESS_DENIED;
-      st = range(v, off, len);
-      if (st != ZX_OK || len == 0) return st;
+      if (!can_write) return ZX_ERR_ACCESS_DENIED;
+      if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+      if (len == 0) return ZX_OK;
       zero_range(m, v, off, len);
       return ZX_OK;
     case ZX_VMO_OP_LOCK:
     case ZX_VMO_OP_TRY_LOCK:
     case ZX_VMO_OP_UNLOCK:
-      if (!can_r && !can_w) return ZX_ERR_ACCESS_DENIED;
+      // Zircon: these need READ or WRITE; §8 "NOT_SUPPORTED on others" (not
+      // discardable).
+      if (!can_read && !can_write) return ZX_ERR_ACCESS_DENIED;
       return ZX_ERR_NOT_SUPPORTED;
     case ZX_VMO_OP_CACHE_SYNC:
     case ZX_VMO_OP_CACHE_CLEAN:
     case ZX_VMO_OP_CACHE_CLEAN_INVALIDATE:
-    case ZX_VMO_OP_CACHE_INVALIDATE:
-      if (op == ZX_VMO_OP_CACHE_INVALIDATE ? !can_w : !can_r) return ZX_ERR_ACCESS_DENIED;
+      // §8 "CACHE_SYNC, CACHE_CLEAN, CACHE_CLEAN_INVALIDATE ... need READ"
+      if (!can_read) return ZX_ERR_ACCESS_DENIED;
+      // "CACHE_*: range checks only (size == 0 -> INVALID_ARGS)" (Zircon: size first)
       if (len == 0) return ZX_ERR_INVALID_ARGS;
-      return range(v, off, len);
+      return in_range(m, v, off, len) ? ZX_OK : ZX_ERR_OUT_OF_RANGE;
+    case ZX_VMO_OP_CACHE_INVALIDATE:
+      // "CACHE_INVALIDATE need[s] WRITE"
+      if (!can_write) return ZX_ERR_ACCESS_DENIED;
+      if (len == 0) return ZX_ERR_INVALID_ARGS;
+      return in_range(m, v, off, len) ? ZX_OK : ZX_ERR_OUT_OF_RANGE;
     case ZX_VMO_OP_PREFETCH:
-      if (!can_r) return ZX_ERR_ACCESS_DENIED;
-      return range(v, off, len);
+      // "PREFETCH need[s] READ"; "hints; range check, then OK."
+      if (!can_read) return ZX_ERR_ACCESS_DENIED;
+      return in_range(m, v, off, len) ? ZX_OK : ZX_ERR_OUT_OF_RANGE;
     case ZX_VMO_OP_DONT_NEED:
     case ZX_VMO_OP_ALWAYS_NEED:
-      return range(v, off, len);
+      // "DONT_NEED, ALWAYS_NEED need none"; "range check, then OK."
+      return in_range(m, v, off, len) ? ZX_OK : ZX_ERR_OUT_OF_RANGE;
     case ZX_VMO_OP_LOOKUP: {
+      // §11 legacy LOOKUP: "fills buffer with one address per page, the parent's page
+      // where the clone has not written". No right (old Zircon checked none). Check
+      // order, old Zircon's: a buffer is needed; the page table must fit the buffer
+      // (BUFFER_TOO_SMALL); then zero length is INVALID_ARGS; then the range; DESIGN:
+      // "a page committed nowhere is ZX_ERR_NO_MEMORY".
       if (buf_null) return ZX_ERR_INVALID_ARGS;
+      if (!sum_fits(off, len, 0)) return ZX_ERR_OUT_OF_RANGE;
       uint64_t end;
-      if (len > UINT64_MAX - off || !round_up(off + len, &end)) return ZX_ERR_OUT_OF_RANGE;
-      uint64_t pages = (end - (off & ~(M_PAGE - 1))) / M_PAGE;
+      if (!round_up_page(m, off + len, &end)) return ZX_ERR_OUT_OF_RANGE;
+      uint64_t first = off / m->page;
+      uint64_t pages = end / m->page - first;
       if (pages > nbuf) return ZX_ERR_BUFFER_TOO_SMALL;
       if (len == 0) return ZX_ERR_INVALID_ARGS;
-      st = range(v, off, len);
-      if (st != ZX_OK) return st;
-      uint64_t first = off / M_PAGE;
+      if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
       for (uint64_t k = 0; k < pages; k++) {
         mrec_t* r = view(m, c, base + first + k);
-        if (!r) return ZX_ERR_NO_MEMORY;  // nothing committed there
+        if (!r) return ZX_ERR_NO_MEMORY;
         recs[k] = r;
       }
       return ZX_OK;
     }
     default:
+      // §8 "Unknown op -> INVALID_ARGS."
       return ZX_ERR_INVALID_ARGS;
   }
 }
 
+// ---- handles and objects (Zircon) ----
+
 zx_status_t m_handle_duplicate(model_t* m, int h, zx_rights_t rights, int* out) {
+  // Zircon: the handle needs DUPLICATE (ACCESS_DENIED); rights that are not a subset
+  // of the handle's are INVALID_ARGS; ZX_RIGHT_SAME_RIGHTS keeps them.
   mvmo_t* v;
   zx_rights_t have;
   if (h == M_H_WRONG_TYPE) abort();  // the driver only duplicates VMO handles
@@ -680,16 +940,43 @@ zx_status_t m_handle_rights(model_t* m, int h, zx_rights_t* rights, int* vmo) {
   return st;
 }
 
-// Attribution of non-slice v: each distinct record r v sees counts in full, privately
-// when only one holder sees it, and as PAGE/N (plus a 63-bit fraction) when N do.
+// ---- attribution (§10) ----
+
+// A byte count with a fractional part: `part` counts units of 2^-63 byte (§10:
+// "63-bit fixed point, 1<<63 = one byte").
+typedef struct scaled {
+  uint64_t whole;
+  uint64_t part;
+} scaled_t;
+
+#define ONE_BYTE ((uint64_t)1 << 63)
+
+// Adds one page's share: "a page seen by N VMOs counts ... as PAGE/N in
+// committed_scaled_bytes (PSS) with the remainder in committed_fractional_scaled_bytes".
+// The remainder (PAGE mod N bytes, shared N ways) is written in units, rounded down;
+// a part that reaches a whole byte carries into `whole`.
+static void add_share(scaled_t* s, uint64_t page, uint64_t n) {
+  s->whole += page / n;
+  uint64_t rem = page % n;  // rem/n of a byte is left
+  unsigned __int128 units = ((unsigned __int128)rem * ONE_BYTE) / n;
+  s->part += (uint64_t)units;
+  if (s->part >= ONE_BYTE) {
+    s->part -= ONE_BYTE;
+    s->whole += 1;
+  }
+}
+
+// Attribution of non-slice v: "a page seen by N VMOs counts fully in each one's
+// committed_bytes (RSS), in none of their committed_private_bytes (USS) unless N == 1".
 static void attribute(model_t* m, const mvmo_t* v, m_info_t* out) {
+  // N for every record: the number of holders whose view includes it.
   for (mrec_t* r = m->live; r; r = r->next) r->sharers = 0;
   for (int i = 0; i < M_MAX_VMOS; i++) {
     const mvmo_t* hv = &m->v[i];
     if (!is_holder(hv)) continue;
     uint64_t e = ++m->epoch;
     for (uint64_t x = 0; x < hv->pages; x++) {
-      // A dead root kept by its slices sees only what they window.
+      // A dead root kept by its slices sees only what they window (DESIGN).
       if (!hv->alive && !slice_sees(m, hv, x)) continue;
       mrec_t* r = view(m, hv, x);
       if (r && r->mark != e) {
@@ -698,47 +985,75 @@ static void attribute(model_t* m, const mvmo_t* v, m_info_t* out) {
       }
     }
   }
+  scaled_t s = {0, 0};
   uint64_t e = ++m->epoch;
   for (uint64_t x = 0; x < v->pages; x++) {
+    if (!v->alive && !slice_sees(m, v, x)) continue;  // as above
     mrec_t* r = view(m, v, x);
     if (!r || r->mark == e) continue;
     r->mark = e;
     uint64_t n = r->sharers;
     if (n == 0) abort();  // v is a holder, so it counted itself
-    out->committed += M_PAGE;
-    if (n == 1) out->priv += M_PAGE;
-    out->scaled += M_PAGE / n;
-    unsigned __int128 rem = (unsigned __int128)(M_PAGE % n) << 63;
-    out->frac += (uint64_t)(rem / n);
-    if (out->frac >= ((uint64_t)1 << 63)) {
-      out->frac -= (uint64_t)1 << 63;
-      out->scaled += 1;
+    out->committed += m->page;
+    if (n == 1) out->priv += m->page;
+    add_share(&s, m->page, n);
+  }
+  out->scaled = s.whole;
+  out->frac = s.part;
+}
+
+// §10 "The sum of scaled bytes over all VMOs equals the pages actually held": summed
+// over every holder (a dead root kept by slices included), the scaled bytes and their
+// fractions come to the bytes of the distinct pages held, less what truncating each
+// share to 2^-63 byte loses (under one byte in all). Checks the model itself.
+bool m_attribution_conserved(model_t* m) {
+  scaled_t total = {0, 0};
+  for (int i = 0; i < M_MAX_VMOS; i++) {
+    mvmo_t* v = &m->v[i];
+    if (!is_holder(v)) continue;
+    m_info_t one;
+    memset(&one, 0, sizeof(one));
+    attribute(m, v, &one);
+    total.whole += one.scaled;
+    total.part += one.frac;
+    while (total.part >= ONE_BYTE) {
+      total.part -= ONE_BYTE;
+      total.whole++;
     }
   }
+  uint64_t held = m->nlive * m->page;
+  return total.whole == held || (held > 0 && total.whole == held - 1 && total.part > 0);
 }
 
 zx_status_t m_vmo_info(model_t* m, int h, m_info_t* out) {
+  // DESIGN: "ZX_INFO_VMO needs no right."
   mvmo_t* v;
   zx_rights_t rights;
   zx_status_t st = lookup(m, h, 0, &v, &rights);
   if (st != ZX_OK) return st;
   memset(out, 0, sizeof(*out));
   out->vmo = (int)(v - m->v);
-  out->size_bytes = v->pages * M_PAGE;
+  out->size_bytes = size_bytes(m, v);
+  // §9 "parent_koid: koid of the current live parent; 0 when none."
   out->parent = v->parent;
   out->num_children = m_children(m, out->vmo);
+  // §1 flags: paged (TYPE_PAGED), seen through a handle (VIA_HANDLE);
   out->flags = ZX_INFO_VMO_TYPE_PAGED | ZX_INFO_VMO_VIA_HANDLE;
   if (v->resizable) out->flags |= ZX_INFO_VMO_RESIZABLE;
+  // §9 "IS_COW_CLONE: set on a COW child while it has a parent; never on slices."
   if ((v->kind == MK_SNAPSHOT || v->kind == MK_ONEWAY) && v->parent >= 0) {
     out->flags |= ZX_INFO_VMO_IS_COW_CLONE;
   }
   if (v->immutable) out->flags |= ZX_INFO_VMO_IMMUTABLE;
   out->rights = rights;
+  memcpy(out->name, v->name, sizeof(out->name));
+  // §10 "Slices report 0."
   if (v->kind != MK_SLICE) attribute(m, v, out);
   return ZX_OK;
 }
 
 zx_status_t m_get_content_size(model_t* m, int h, uint64_t* out) {
+  // Zircon: reading a property needs GET_PROPERTY.
   mvmo_t* v;
   if (h == M_H_WRONG_TYPE) abort();  // not generated: the rights check would come first
   zx_status_t st = lookup(m, h, ZX_RIGHT_GET_PROPERTY, &v, NULL);
@@ -750,20 +1065,137 @@ zx_status_t m_get_content_size(model_t* m, int h, uint64_t* out) {
 zx_status_t m_set_content_size(model_t* m, int h, uint64_t cs) {
   mvmo_t* v;
   if (h == M_H_WRONG_TYPE) abort();
-  // Zircon: setting the content size can zero data, so it needs WRITE too.
+  // DESIGN: "setting it below zeroes the bytes from there to the end (Zircon), so
+  // setting it needs ZX_RIGHT_WRITE as well as ZX_RIGHT_SET_PROPERTY"; "may be set
+  // past the VMO's size".
   zx_status_t st = lookup(m, h, ZX_RIGHT_SET_PROPERTY | ZX_RIGHT_WRITE, &v, NULL);
   if (st != ZX_OK) return st;
-  uint64_t size = v->pages * M_PAGE;
+  uint64_t size = size_bytes(m, v);
   if (cs < size) zero_range(m, v, cs, size - cs);
   v->content_size = cs;
   return ZX_OK;
 }
 
+zx_status_t m_set_name(model_t* m, int h, const char* name) {
+  // Zircon: setting a property needs SET_PROPERTY; names are cut to 31 bytes.
+  mvmo_t* v;
+  zx_status_t st = lookup(m, h, ZX_RIGHT_SET_PROPERTY, &v, NULL);
+  if (st != ZX_OK) return st;
+  memset(v->name, 0, sizeof(v->name));
+  size_t n = strlen(name);
+  if (n > M_NAME_LEN - 1) n = M_NAME_LEN - 1;
+  memcpy(v->name, name, n);
+  return ZX_OK;
+}
+
+void m_add_execute(model_t* m, int h) { m->h[h].rights |= ZX_RIGHT_EXECUTE; }
+
 zx_status_t m_wait_zero_children(model_t* m, int h, bool* asserted) {
+  // Zircon: waiting needs the WAIT right. §9 "ZX_VMO_ZERO_CHILDREN is active when the
+  // VMO has no live child"; §3 "asserted from creation".
   mvmo_t* v;
   if (h == M_H_WRONG_TYPE) abort();
   zx_status_t st = lookup(m, h, ZX_RIGHT_WAIT, &v, NULL);
   if (st != ZX_OK) return st;
   *asserted = m_children(m, (int)(v - m->v)) == 0;
   return *asserted ? ZX_OK : ZX_ERR_TIMED_OUT;
+}
+
+// ---- the reference's worked examples, run on the model itself ----
+
+static void self_fail(const char* what, uint64_t got, uint64_t want) {
+  fprintf(stderr, "zxvmo model: disagrees with docs/behavior.md: %s: model %#llx, reference %#llx\n",
+          what, (unsigned long long)got, (unsigned long long)want);
+  abort();
+}
+
+static void self_expect(const char* what, uint64_t got, uint64_t want) {
+  if (got != want) self_fail(what, got, want);
+}
+
+static void m_init_bare(model_t* m) {
+  memset(m, 0, sizeof(*m));
+  m->page = zx_system_get_page_size();
+  if (m->page == 0 || (m->page & (m->page - 1)) != 0) self_fail("page size", m->page, 4096);
+  // §1 "MAX_SIZE of a VMO: the largest multiple of 32 pages that fits in 64 bits".
+  uint64_t unit = 32 * m->page;
+  m->max_size = (UINT64_MAX / unit) * unit;
+}
+
+static void self_test(void) {
+  model_t* m = calloc(1, sizeof(*m));
+  if (!m) abort();
+  m_init_bare(m);
+  const uint64_t P = m->page;
+  // §1 "0xFFFF_FFFF_FFFE_0000 with 4 KiB pages".
+  if (P == 4096) self_expect("§1 MAX_SIZE", m->max_size, 0xFFFFFFFFFFFE0000ull);
+  // §2 "Example: parent handle READ|DUPLICATE, SNAPSHOT child:
+  // READ|DUPLICATE|WRITE|GET_PROPERTY|SET_PROPERTY."
+  self_expect("§2 example",
+              child_rights_by_reference(ZX_RIGHT_READ | ZX_RIGHT_DUPLICATE, CT_SNAPSHOT_TYPE,
+                                        false, false),
+              ZX_RIGHT_READ | ZX_RIGHT_DUPLICATE | ZX_RIGHT_WRITE | ZX_RIGHT_GET_PROPERTY |
+                  ZX_RIGHT_SET_PROPERTY);
+  // §10 "2-page VMO with both pages written, then a SNAPSHOT child: parent and child
+  // each scaled = 1 page; parent writes page 0 -> 1.5 pages each; child writes page 1
+  // -> 2 pages each."
+  int p, c, d;
+  uint8_t b = 1;
+  m_info_t ip, ic, id;
+  if (m_vmo_create(m, 2 * P, 0, &p) != ZX_OK) self_fail("§10 create", 1, 0);
+  m_vmo_write(m, p, &b, 0, 1);
+  m_vmo_write(m, p, &b, P, 1);
+  if (m_vmo_create_child(m, p, ZX_VMO_CHILD_SNAPSHOT, 0, 2 * P, false, &c) != ZX_OK) {
+    self_fail("§10 snapshot", 1, 0);
+  }
+  m_vmo_info(m, p, &ip);
+  m_vmo_info(m, c, &ic);
+  self_expect("§10 example, parent scaled", ip.scaled, P);
+  self_expect("§10 example, child scaled", ic.scaled, P);
+  m_vmo_write(m, p, &b, 0, 1);
+  m_vmo_info(m, p, &ip);
+  m_vmo_info(m, c, &ic);
+  self_expect("§10 example, parent scaled after parent write", ip.scaled, P + P / 2);
+  self_expect("§10 example, child scaled after parent write", ic.scaled, P + P / 2);
+  m_vmo_write(m, c, &b, P, 1);
+  m_vmo_info(m, p, &ip);
+  m_vmo_info(m, c, &ic);
+  self_expect("§10 example, parent scaled after child write", ip.scaled, 2 * P);
+  self_expect("§10 example, child scaled after child write", ic.scaled, 2 * P);
+  self_expect("§10 example, private = scaled when nothing is shared", ic.priv, 2 * P);
+  m_reset(m);
+  // "Two snapshots of one 1-page VMO -> each of the three VMOs scaled = PAGE/3 (plus
+  // fractions)."
+  m_vmo_create(m, P, 0, &p);
+  m_vmo_write(m, p, &b, 0, 1);
+  m_vmo_create_child(m, p, ZX_VMO_CHILD_SNAPSHOT, 0, P, false, &c);
+  m_vmo_create_child(m, p, ZX_VMO_CHILD_SNAPSHOT, 0, P, false, &d);
+  m_vmo_info(m, p, &ip);
+  m_vmo_info(m, c, &ic);
+  m_vmo_info(m, d, &id);
+  uint64_t third_units = (uint64_t)(((unsigned __int128)(P % 3) << 63) / 3);
+  self_expect("§10 three sharers, scaled", ip.scaled, P / 3);
+  self_expect("§10 three sharers, fraction", ip.frac, third_units);
+  self_expect("§10 three sharers, snapshot 1", ic.scaled, P / 3);
+  self_expect("§10 three sharers, snapshot 2", id.scaled, P / 3);
+  self_expect("§10 three sharers, committed", ic.committed, P);
+  self_expect("§10 three sharers, private", ic.priv, 0);
+  // "Closing a VMO moves nothing: pages only it saw are freed; pages others still see
+  // stay, and are now shared by fewer."
+  m_handle_close(m, p);
+  m_vmo_info(m, c, &ic);
+  self_expect("§10 after close, pages held", m->nlive, 1);
+  self_expect("§10 after close, scaled", ic.scaled, P / 2);
+  m_reset(m);
+  if (m->nlive != 0) self_fail("self test leaks", m->nlive, 0);
+  free(m);
+}
+
+bool m_tolerates(const model_t* m, uint32_t bug) { return (m->tolerated & bug) != 0; }
+
+void m_init(model_t* m) {
+  self_test();
+  m_init_bare(m);
+  const char* strict = getenv("ZXVMO_FUZZ_STRICT");
+  m->tolerated = strict && strcmp(strict, "0") != 0 ? 0 : M_KNOWN_BUGS;
 }

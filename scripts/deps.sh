@@ -1,7 +1,11 @@
 #!/bin/sh
 # Makes sure the tools and packages a build needs are present on a Debian machine.
 # As root it installs what is missing with apt-get; otherwise it names the exact
-# command and fails. Usage: deps.sh build|test
+# command and fails. Usage: deps.sh build|test-install|test
+#   build         what `make` needs
+#   test-install  also g++ and pkg-config (`make test-install` builds the README's
+#                 example from C and C++ against an installed zxvmo)
+#   test          all of the above, plus clang, its sanitizer runtimes and Criterion
 set -eu
 need=""
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -10,7 +14,16 @@ have_hdr() { [ -f "/usr/include/$1" ] || [ -f "/usr/local/include/$1" ]; }
 have_cmd cmake || need="$need cmake"
 have_cmd gcc || need="$need gcc"
 have_cmd make || need="$need make"
-if [ "${1:-build}" = test ]; then
+mode=${1:-build}
+case "$mode" in
+  build|test-install|test) ;;
+  *) echo "deps: unknown mode '$mode' (build, test-install or test)" >&2; exit 2 ;;
+esac
+if [ "$mode" = test-install ] || [ "$mode" = test ]; then
+  have_cmd g++ || need="$need g++"
+  have_cmd pkg-config || need="$need pkg-config"
+fi
+if [ "$mode" = test ]; then
   have_cmd clang || need="$need clang"
   # ASan/UBSan/TSan and libFuzzer runtimes for clang
   ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.asan-x86_64.a >/dev/null 2>&1 \

@@ -35,15 +35,10 @@ static inline bool root_covers(const pnode_t* root, uint64_t idx) {
   return node_base(idx, root->level) == 0;
 }
 
+// A fresh empty node with one reference, or NULL if metadata memory ran out.
 static pnode_t* node_new(unsigned level) {
   pnode_t* n = os_malloc(sizeof(*n));
-  if (!n) {
-    // Metadata allocation failure is not recoverable here (see DESIGN.md: the page
-    // budget governs data pages; metadata comes from malloc, which on Linux fails
-    // only when the process is already lost).
-    fputs("zxvmo: out of memory for page-map metadata\n", stderr);
-    abort();
-  }
+  if (!n) return NULL;
   memset(n, 0, sizeof(*n));
   n->refs = 1;
   n->level = (uint8_t)level;
@@ -75,10 +70,12 @@ static void slot_ref(const pnode_t* n, void* c) {
   }
 }
 
-// A private copy of shared node `n`; the caller's reference moves to the copy.
+// A private copy of shared node `n`; the caller's reference moves to the copy. NULL
+// (and nothing changed) if metadata memory ran out.
 static pnode_t* node_unshare(pnode_t* n) {
   ZX_ASSERT(n->refs > 1);
   pnode_t* c = node_new(n->level);
+  if (!c) return NULL;
   c->count = n->count;
   memcpy(c->slot, n->slot, sizeof(c->slot));
   for (unsigned s = 0; s < PMAP_FANOUT; s++) {
@@ -108,30 +105,60 @@ pnode_t* pmap_leaf_for_write(pmap_t* m, uint64_t idx) {
   if (!m->root) {
     unsigned level = 0;
     while (node_base(idx, level) != 0) level++;
-    m->root = node_new(level);
+    if (!(m->root = node_new(level))) return NULL;
   }
   while (!root_covers(m->root, idx)) {
     pnode_t* r = node_new(m->root->level + 1u);
+    if (!r) goto fail;  // a taller root with one child is a valid map
     r->slot[0] = m->root;  // the map's reference moves into the new root
     r->count = 1;
     m->root = r;
   }
-  if (m->root->refs > 1) m->root = node_unshare(m->root);
+  if (m->root->refs > 1) {
+    pnode_t* c = node_unshare(m->root);
+    if (!c) goto fail;
+    m->root = c;
+  }
   pnode_t* n = m->root;
   while (n->level > 0) {
     unsigned s = slot_of(idx, n->level);
     pnode_t* c = n->slot[s];
     if (!c) {
-      c = node_new(n->level - 1u);
+      if (!(c = node_new(n->level - 1u))) goto fail;
       n->slot[s] = c;
       n->count++;
     } else if (c->refs > 1) {
-      c = node_unshare(c);
+      if (!(c = node_unshare(c))) goto fail;
       n->slot[s] = c;
     }
     n = c;
   }
   return n;
+fail:
+  // Copies made so far hold what the originals held; only empty nodes must go.
+  pmap_prune(m, idx);
+  return NULL;
+}
+
+bool pmap_unshare_path(pmap_t* m, uint64_t idx) {
+  if (!m->root || !root_covers(m->root, idx)) return true;
+  if (m->root->refs > 1) {
+    pnode_t* c = node_unshare(m->root);
+    if (!c) return false;
+    m->root = c;
+  }
+  pnode_t* n = m->root;
+  while (n->level > 0) {
+    unsigned s = slot_of(idx, n->level);
+    pnode_t* c = n->slot[s];
+    if (!c) return true;
+    if (c->refs > 1) {
+      if (!(c = node_unshare(c))) return false;
+      n->slot[s] = c;
+    }
+    n = c;
+  }
+  return true;
 }
 
 void pmap_leaf_set(pnode_t* leaf, unsigned s, page_t* p) {
@@ -190,7 +217,9 @@ static pnode_t* remove_rec(pnode_t* n, uint64_t base, uint64_t lo, uint64_t last
     node_unref(n);
     return NULL;
   }
-  if (n->refs > 1) n = node_unshare(n);
+  // A node straddling the range lies on the path to lo or to last, which
+  // pmap_remove_range made exclusive beforehand: nothing here allocates.
+  ZX_ASSERT(n->refs == 1);
   unsigned shift = PMAP_BITS * n->level;
   unsigned s_lo = lo <= base ? 0 : (unsigned)((lo - base) >> shift);
   unsigned s_hi = last >= nlast ? PMAP_SLOT_MASK : (unsigned)((last - base) >> shift);
@@ -218,14 +247,20 @@ static pnode_t* remove_rec(pnode_t* n, uint64_t base, uint64_t lo, uint64_t last
   return n;
 }
 
-void pmap_remove_range(pmap_t* m, uint64_t lo, uint64_t hi) {
-  if (!m->root || lo >= hi) return;
+bool pmap_remove_range(pmap_t* m, uint64_t lo, uint64_t hi) {
+  if (!m->root || lo >= hi) return true;
+  // Every allocation happens here, before anything is removed: copies of the shared
+  // nodes on the two boundary paths (they hold what the originals held).
+  if (!pmap_unshare_path(m, lo) || !pmap_unshare_path(m, hi - 1)) return false;
   m->root = remove_rec(m->root, 0, lo, hi - 1);
+  return true;
 }
 
 // A new reference to the part of subtree `n` (covering [base, ...]) inside
-// [lo, last]: `n` itself when wholly inside, else a fresh node sharing what it can.
-static pnode_t* restrict_rec(pnode_t* n, uint64_t base, uint64_t lo, uint64_t last) {
+// [lo, last]: `n` itself when wholly inside, else a fresh node sharing what it can;
+// NULL when nothing lies inside. Sets *oom (and returns NULL, having released what it
+// built) if metadata memory ran out.
+static pnode_t* restrict_rec(pnode_t* n, uint64_t base, uint64_t lo, uint64_t last, bool* oom) {
   uint64_t nlast = node_last(base, n->level);
   if (nlast < lo || base > last) return NULL;
   if (lo <= base && nlast <= last) {
@@ -233,6 +268,10 @@ static pnode_t* restrict_rec(pnode_t* n, uint64_t base, uint64_t lo, uint64_t la
     return n;
   }
   pnode_t* c = node_new(n->level);
+  if (!c) {
+    *oom = true;
+    return NULL;
+  }
   unsigned shift = PMAP_BITS * n->level;
   unsigned s_lo = lo <= base ? 0 : (unsigned)((lo - base) >> shift);
   unsigned s_hi = last >= nlast ? PMAP_SLOT_MASK : (unsigned)((last - base) >> shift);
@@ -242,24 +281,26 @@ static pnode_t* restrict_rec(pnode_t* n, uint64_t base, uint64_t lo, uint64_t la
     if (n->level == 0) {
       page_ref(x);
     } else {
-      x = restrict_rec(x, base + ((uint64_t)s << shift), lo, last);
+      x = restrict_rec(x, base + ((uint64_t)s << shift), lo, last, oom);
+      if (*oom) break;
       if (!x) continue;
     }
     c->slot[s] = x;
     c->count++;
   }
-  if (c->count == 0) {
-    os_free(c);
-    atomic_fetch_sub_explicit(&g_nodes_alive, 1, memory_order_relaxed);
+  if (*oom || c->count == 0) {
+    node_unref(c);  // drops the references taken above and frees c
     return NULL;
   }
   return c;
 }
 
-void pmap_clone_range(pmap_t* dst, const pmap_t* src, uint64_t lo, uint64_t hi) {
+bool pmap_clone_range(pmap_t* dst, const pmap_t* src, uint64_t lo, uint64_t hi) {
   ZX_ASSERT(dst->root == NULL);
-  if (!src->root || lo >= hi) return;
-  dst->root = restrict_rec(src->root, 0, lo, hi - 1);
+  if (!src->root || lo >= hi) return true;
+  bool oom = false;
+  dst->root = restrict_rec(src->root, 0, lo, hi - 1, &oom);
+  return !oom;
 }
 
 void pmap_destroy(pmap_t* m) {

@@ -48,8 +48,15 @@ page_t* pmap_lookup(const pmap_t* m, uint64_t idx);
 const pnode_t* pmap_leaf(const pmap_t* m, uint64_t idx);
 // Leaf covering `idx`, made exclusive to this map (every node on the path has
 // refs == 1, copying shared ones), creating missing nodes. Pages in it may still be
-// shared (page->refs > 1). Never fails: metadata allocation failure aborts.
+// shared (page->refs > 1). Returns NULL if metadata memory ran out; the map then
+// reads exactly as before (nodes already copied stay copied, no empty node is left).
+// Once it has succeeded for `idx`, calling it again for `idx` allocates nothing
+// until the map is shared or pruned again: callers that must not fail half-way call
+// it for every index they will touch first ("prepare"), then change pages.
 pnode_t* pmap_leaf_for_write(pmap_t* m, uint64_t idx);
+// Makes the nodes that exist on the path to `idx` exclusive to this map, creating
+// none. False if metadata memory ran out (the map reads exactly as before).
+bool pmap_unshare_path(pmap_t* m, uint64_t idx);
 // Sets slot `s` of an exclusive leaf to `p` (taking over the caller's reference),
 // dropping the reference of the page it held.
 void pmap_leaf_set(pnode_t* leaf, unsigned s, page_t* p);
@@ -59,11 +66,13 @@ void pmap_leaf_clear(pnode_t* leaf, unsigned s);
 void pmap_prune(pmap_t* m, uint64_t idx);
 
 // Removes every page with index in [lo, hi). Whole shared subtrees inside the range
-// are dropped without being copied.
-void pmap_remove_range(pmap_t* m, uint64_t lo, uint64_t hi);
+// are dropped without being copied. False if metadata memory ran out, in which case
+// nothing was removed (only the two boundary paths may have been copied).
+bool pmap_remove_range(pmap_t* m, uint64_t lo, uint64_t hi);
 // Makes `dst` (which must be empty) a map holding exactly src's pages in [lo, hi),
-// sharing every subtree that lies wholly inside the range.
-void pmap_clone_range(pmap_t* dst, const pmap_t* src, uint64_t lo, uint64_t hi);
+// sharing every subtree that lies wholly inside the range. False (dst left empty) if
+// metadata memory ran out.
+bool pmap_clone_range(pmap_t* dst, const pmap_t* src, uint64_t lo, uint64_t hi);
 // Drops the map's reference to its nodes (freeing what nobody else references).
 void pmap_destroy(pmap_t* m);
 

@@ -1,4 +1,4 @@
-// The VMO syscalls: argument and rights checks, in the order SPEC.md gives, and the
+// The VMO syscalls: argument and rights checks, in the order docs/behavior.md gives, and the
 // translation to the VMO layer (vmo.h), which assumes valid input.
 #include <string.h>
 
@@ -184,7 +184,7 @@ ZX_API zx_status_t zx_vmo_op_range(zx_handle_t handle, uint32_t op, uint64_t off
   return st;
 }
 
-// The rights of a child's handle (SPEC.md section 2).
+// The rights of a child's handle (docs/behavior.md §2).
 static zx_rights_t child_rights(zx_rights_t parent, bool resizable, bool no_write, bool cow) {
   zx_rights_t r = (parent & ~ZX_RIGHT_RESIZE) | ZX_RIGHT_GET_PROPERTY | ZX_RIGHT_SET_PROPERTY;
   if (resizable) r |= ZX_RIGHT_RESIZE;

@@ -33,19 +33,18 @@ void family_list_remove(family_t* fam) {
   pthread_mutex_unlock(&g_families_lock);
 }
 
-// Visits every family with its lock held exclusively. The global list lock is held
+// Locks every family, then visits them (vmo.h). The global list lock is held
 // throughout, so families cannot be freed meanwhile (lock order: global list lock ->
-// family lock, used only here and by family_release).
-bool family_list_visit(family_visit_fn fn, void* ctx) {
-  bool ok = true;
+// family lock, used only here and by family_release). Used by the checker only.
+zx_status_t family_list_visit(family_visit_fn fn, zx_status_t (*all)(void* ctx), void* ctx) {
+  zx_status_t st = ZX_OK;
   pthread_mutex_lock(&g_families_lock);
-  for (family_t* f = g_families; f && ok; f = f->g_next) {
-    family_wrlock(f);
-    ok = fn(f, ctx);
-    family_unlock(f);
-  }
+  for (family_t* f = g_families; f; f = f->g_next) family_wrlock(f);
+  for (family_t* f = g_families; f && st == ZX_OK; f = f->g_next) st = fn(f, ctx);
+  if (st == ZX_OK && all) st = all(ctx);
+  for (family_t* f = g_families; f; f = f->g_next) family_unlock(f);
   pthread_mutex_unlock(&g_families_lock);
-  return ok;
+  return st;
 }
 
 static family_t* family_new(void) {
@@ -59,7 +58,7 @@ static family_t* family_new(void) {
 static void family_release(family_t* f) {
   if (atomic_fetch_sub(&f->refs, 1) != 1) return;
   family_list_remove(f);
-  ZX_ASSERT(f->members == NULL && f->member_count == 0);
+  ZX_ASSERT(f->members == NULL && f->member_count == 0 && f->pending == NULL);
   rw_destroy(&f->lock);
   os_free(f);
 }
@@ -70,6 +69,7 @@ static void vmo_destroy(zx_object_t* obj) {
   ZX_ASSERT(!v->alive && !v->member);
   ZX_ASSERT(v->map.root == NULL && v->children == NULL && v->num_children == 0);
   ZX_ASSERT(v->slices == NULL && v->oneway_children == NULL && v->backing == NULL);
+  ZX_ASSERT(!v->pending && v->drops == 0);
   family_t* f = v->fam;
   pthread_mutex_destroy(&v->obj.lock);
   os_free(v);
@@ -233,8 +233,14 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
         // The parent's pages all lie inside the child's window: share the root.
         c->map.root = p->map.root;
         c->map.root->refs++;
-      } else {
-        pmap_clone_range(&c->map, &p->map, c->base, c_end);
+      } else if (!pmap_clone_range(&c->map, &p->map, c->base, c_end)) {
+        // Nothing links to c yet: it goes as it came (the family outlives it, p
+        // holds a reference).
+        c->alive = false;
+        object_unref(&c->obj);
+        c = NULL;
+        st = ZX_ERR_NO_MEMORY;
+        goto out;
       }
     } else {
       c->backing = p;
@@ -258,101 +264,204 @@ out:
   return st;
 }
 
-// Adds to one-way child `ch` the pages of dying `v` that ch sees through it: those in
-// [ch->base, ch->cut) where ch's own map has nothing.
-static void merge_into_oneway_child_locked(vmo_t* v, vmo_t* ch) {
+// ---- Death ----
+//
+// A VMO dies when its last handle is closed. Dying itself (the user tree re-homed,
+// signals updated) cannot fail. What the dead VMO's content owes the others is done
+// by settling it, which may need metadata memory:
+//   - each one-way child takes over, by reference, the pages it saw through it, and
+//     then looks through the dead VMO's own backing;
+//   - if slices still window it, it keeps only the pages they see (and its backing);
+//   - otherwise its pages are released and it leaves the family's members.
+// Settling is idempotent and can stop at any point with the family consistent: a dead
+// VMO not yet settled (`pending`, on fam->pending) keeps its map and its one-way
+// children keep looking through it, so every VMO reads exactly what it should. If
+// metadata memory runs out, settling resumes after the next exclusive operation on
+// the family (vmo_after_op_locked), so closing a handle never fails.
+//
+// References. A one-way child holds one on its backing, a slice on its root. They are
+// dropped (fam->drops, with a count per VMO) only once settling is done for this
+// round: by then every dead VMO still referenced by a link is either released,
+// trimmed for its slices, or pending with a link that still holds it, so a drop that
+// frees a VMO frees an empty one. The caller of any operation holds a reference on a
+// VMO of the family, so no drop frees the family whose lock is held.
+
+static void pending_add_locked(vmo_t* v) {
+  family_assert_exclusive(v->fam);
+  ZX_ASSERT(!v->alive && v->member);
+  if (v->pending) return;
+  v->pending = true;
+  VLIST_PUSH(v->fam->pending, v, pd);
+}
+
+static void pending_remove_locked(vmo_t* v) {
+  if (!v->pending) return;
+  VLIST_REMOVE(v->fam->pending, v, pd);
+  v->pending = false;
+}
+
+// Queues the drop of one reference on `v`, made when settling is done.
+static void drop_later_locked(vmo_t* v) {
+  family_t* fam = v->fam;
+  if (v->drops++ == 0) {
+    v->drop_next = fam->drops;
+    fam->drops = v;
+  }
+}
+
+// Adds to one-way child `ch` the pages of dead `v` that ch sees through it: those in
+// [ch->base, ch->cut) where ch's own map has nothing. False if metadata memory ran
+// out: what was added so far is what ch saw through v anyway, so nothing changed.
+static bool merge_into_oneway_child_locked(vmo_t* v, vmo_t* ch) {
   family_assert_exclusive(v->fam);
   uint64_t lo = ch->base;
   uint64_t hi = min_u64(ch->cut, ch->base + vmo_pages(ch));
-  if (lo >= hi || !v->map.root) return;
-  if (!ch->map.root) {
-    pmap_clone_range(&ch->map, &v->map, lo, hi);
-    return;
-  }
+  if (lo >= hi || !v->map.root) return true;
+  if (!ch->map.root) return pmap_clone_range(&ch->map, &v->map, lo, hi);
   uint64_t i = lo;
   page_t* pg;
   while ((pg = pmap_next(&v->map, &i, hi)) != NULL) {
     if (!pmap_lookup(&ch->map, i)) {
       pnode_t* leaf = pmap_leaf_for_write(&ch->map, i);
+      if (!leaf) return false;
       page_ref(pg);
       pmap_leaf_set(leaf, (unsigned)(i & PMAP_SLOT_MASK), pg);
     }
     if (++i == 0) break;
   }
+  return true;
 }
 
-static int cmp_range(const void* a, const void* b) {
-  const uint64_t* x = a;
-  const uint64_t* y = b;
-  return (x[0] > y[0]) - (x[0] < y[0]);
+// Sorts r's slice list by offset in place (a merge sort of the linked list: no
+// allocation, O(n log n)).
+static void sort_slices_locked(vmo_t* r) {
+  vmo_t* list = r->slices;
+  for (size_t width = 1;; width *= 2) {
+    vmo_t* head = NULL;
+    vmo_t** tail = &head;
+    size_t merges = 0;
+    vmo_t* a = list;
+    while (a) {
+      merges++;
+      vmo_t* b = a;
+      size_t na = 0;
+      while (b && na < width) {
+        b = b->sl.next;
+        na++;
+      }
+      size_t nb = width;
+      while (na > 0 || (nb > 0 && b)) {
+        vmo_t* e;
+        if (na == 0 || (nb > 0 && b && b->slice_off < a->slice_off)) {
+          e = b;
+          b = b->sl.next;
+          nb--;
+        } else {
+          e = a;
+          a = a->sl.next;
+          na--;
+        }
+        *tail = e;
+        tail = &e->sl.next;
+      }
+      a = b;
+    }
+    *tail = NULL;
+    list = head;
+    if (merges <= 1) break;
+  }
+  vmo_t* prev = NULL;
+  for (vmo_t* x = list; x; x = x->sl.next) {
+    x->sl.prev = prev;
+    prev = x;
+  }
+  r->slices = list;
 }
 
-// `r` is dead and kept for its slices: drops every page no slice can see.
-static void trim_to_slices_locked(vmo_t* r) {
+// `r` is dead and kept for its slices: drops every page no slice can see. False if
+// metadata memory ran out (some gaps may be done: each removal is whole).
+static bool trim_to_slices_locked(vmo_t* r) {
   family_assert_exclusive(r->fam);
-  size_t n = 0;
-  for (vmo_t* s = r->slices; s; s = s->sl.next) n++;
-  uint64_t lo = r->base;
-  uint64_t end = r->base + vmo_pages(r);
-  uint64_t(*iv)[2] = n ? os_malloc(n * sizeof(*iv)) : NULL;
-  if (n && !iv) {
-    // As for page-map metadata (see DESIGN.md), running out of malloc here is fatal
-    // rather than leaving pages nobody can see.
-    fputs("zxvmo: out of memory trimming a dead VMO\n", stderr);
-    abort();
+  sort_slices_locked(r);
+  uint64_t at = r->base;
+  for (vmo_t* s = r->slices; s; s = s->sl.next) {
+    uint64_t lo = r->base + s->slice_off;
+    if (lo > at && !pmap_remove_range(&r->map, at, lo)) return false;
+    at = max_u64(at, lo + vmo_pages(s));
   }
-  size_t k = 0;
-  for (vmo_t* s = r->slices; s; s = s->sl.next, k++) {
-    iv[k][0] = r->base + s->slice_off;
-    iv[k][1] = iv[k][0] + vmo_pages(s);
-  }
-  qsort(iv, n, sizeof(*iv), cmp_range);
-  uint64_t at = lo;
-  for (k = 0; k < n; k++) {
-    if (iv[k][0] > at) pmap_remove_range(&r->map, at, iv[k][0]);
-    at = max_u64(at, iv[k][1]);
-  }
-  if (at < end) pmap_remove_range(&r->map, at, end);
-  os_free(iv);
+  return pmap_remove_range(&r->map, at, r->base + vmo_pages(r));
 }
 
-typedef struct unref_list {
-  zx_object_t* objs[4];
-  size_t n;
-} unref_list_t;
-
-static void defer_unref(unref_list_t* l, zx_object_t* o) {
-  ZX_ASSERT(l->n < 4);
-  l->objs[l->n++] = o;
-}
-
-// Releases the pages of a dead content holder nobody references any more, and its
-// link to its backing (kept until now so its slices went on seeing through it).
-static void release_content_locked(vmo_t* v, unref_list_t* later) {
+// One step of settling dead member `v` (see "Death" above). False if metadata memory
+// ran out; v then stays pending.
+static bool settle_one_locked(vmo_t* v) {
   family_assert_exclusive(v->fam);
-  if (v->backing) {
-    VLIST_REMOVE(v->backing->oneway_children, v, ow);
-    defer_unref(later, &v->backing->obj);
-    v->backing = NULL;
-    v->cut = v->base;
+  ZX_ASSERT(!v->alive && v->member);
+  vmo_t* b = v->backing;
+  while (v->oneway_children) {
+    vmo_t* ch = v->oneway_children;
+    if (!merge_into_oneway_child_locked(v, ch)) return false;
+    VLIST_REMOVE(v->oneway_children, ch, ow);
+    if (b) {
+      ch->backing = b;
+      ch->cut = max_u64(ch->base, min_u64(ch->cut, v->cut));
+      object_ref(&b->obj);
+      VLIST_PUSH(b->oneway_children, ch, ow);
+    } else {
+      ch->backing = NULL;
+      ch->cut = ch->base;
+    }
+    drop_later_locked(v);
+    // A dead one-way child kept for its slices holds only what they can see.
+    if (!ch->alive) pending_add_locked(ch);
   }
-  pmap_destroy(&v->map);
-  member_remove_locked(v);
+  if (v->slices) {
+    // Its slices keep its pages, and keep looking through its backing.
+    if (!trim_to_slices_locked(v)) return false;
+  } else {
+    if (b) {
+      VLIST_REMOVE(b->oneway_children, v, ow);
+      v->backing = NULL;
+      v->cut = v->base;
+      drop_later_locked(b);
+      // A dead backing is pending itself (its children are not all merged yet).
+    }
+    pmap_destroy(&v->map);
+    member_remove_locked(v);
+  }
+  pending_remove_locked(v);
+  return true;
 }
 
-// The VMO's last handle was closed: it dies. Children move to its parent, one-way
-// children take over the pages they saw through it, and its pages are released
-// unless slices still window them. Internal references are dropped after the family
-// lock is released, because dropping the last one frees the VMO (and maybe the
-// family, whose lock we would be holding).
+// Settles every pending VMO of the family that memory allows, then drops the
+// references that settling released.
+void family_settle_locked(family_t* fam) {
+  family_assert_exclusive(fam);
+  bool progress = true;
+  while (fam->pending && progress) {
+    progress = false;
+    vmo_t* next;
+    for (vmo_t* v = fam->pending; v; v = next) {
+      next = v->pd.next;  // settling v may queue others, at the head
+      if (settle_one_locked(v)) progress = true;
+    }
+  }
+  while (fam->drops) {
+    vmo_t* v = fam->drops;
+    fam->drops = v->drop_next;
+    uint64_t n = v->drops;
+    v->drops = 0;
+    v->drop_next = NULL;
+    // May free v (an empty VMO by now); never the family, which the caller's own
+    // reference keeps alive.
+    while (n-- > 0) object_unref(&v->obj);
+  }
+}
+
+// The VMO's last handle was closed: it dies, and is settled as far as memory allows.
 static void vmo_on_zero_handles(zx_object_t* obj) {
   vmo_t* v = vmo_from_obj(obj);
   family_t* fam = v->fam;
-  unref_list_t later = {.n = 0};
-  // One-way children each drop their reference on v: collect them in a heap list.
-  size_t ow_n = 0;
-  zx_object_t** ow_refs = NULL;
-
   family_wrlock(fam);
   ZX_ASSERT(v->alive);
   v->alive = false;
@@ -372,49 +481,11 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
   if (v->kind == VMO_SLICE) {
     vmo_t* r = v->root;
     VLIST_REMOVE(r->slices, v, sl);
-    if (!r->alive) {
-      if (r->slices) {
-        trim_to_slices_locked(r);
-      } else {
-        release_content_locked(r, &later);
-      }
-    }
-    defer_unref(&later, &r->obj);
+    if (!r->alive) pending_add_locked(r);  // fewer slices: less to keep
+    drop_later_locked(r);
   } else {
-    for (vmo_t* ch = v->oneway_children; ch; ch = ch->ow.next) ow_n++;
-    if (ow_n) {
-      ow_refs = os_malloc(ow_n * sizeof(*ow_refs));
-      ZX_ASSERT(ow_refs != NULL);
-    }
-    size_t k = 0;
-    while (v->oneway_children) {
-      vmo_t* ch = v->oneway_children;
-      merge_into_oneway_child_locked(v, ch);
-      // A dead one-way child kept for its slices holds only what they can see.
-      if (!ch->alive) trim_to_slices_locked(ch);
-      VLIST_REMOVE(v->oneway_children, ch, ow);
-      if (v->backing) {
-        ch->backing = v->backing;
-        ch->cut = max_u64(ch->base, min_u64(ch->cut, v->cut));
-        object_ref(&v->backing->obj);
-        VLIST_PUSH(v->backing->oneway_children, ch, ow);
-      } else {
-        ch->backing = NULL;
-        ch->cut = ch->base;
-      }
-      ow_refs[k++] = &v->obj;
-    }
-    if (v->slices) {
-      // Its slices keep its pages, and keep looking through its backing.
-      trim_to_slices_locked(v);
-    } else {
-      release_content_locked(v, &later);
-    }
+    pending_add_locked(v);
   }
-  vmo_after_op_locked(fam);
+  vmo_after_op_locked(fam);  // settles
   family_unlock(fam);
-
-  for (size_t i = 0; i < ow_n; i++) object_unref(ow_refs[i]);
-  os_free(ow_refs);
-  for (size_t i = 0; i < later.n; i++) object_unref(later.objs[i]);
 }

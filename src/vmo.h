@@ -19,9 +19,11 @@
 // Invariants (checked by vmo_check_family):
 //   - every page in a map lies inside its owner's window [base, base + size/PAGE),
 //     and, if the owner is dead (kept only for its slices), inside some slice's window;
-//     so no page is held that no VMO can read;
+//     so no page is held that no VMO can read. Exception: a dead VMO still `pending`
+//     (its settling ran out of metadata memory, see vmo.c "Death") keeps its map and
+//     one-way children until the next exclusive operation on the family settles it;
 //   - node and page reference counts equal the references found by walking the family;
-//   - `backing` is alive, lists this VMO among its one-way children, and
+//   - `backing` is alive (or pending), lists this VMO among its one-way children, and
 //     base <= cut <= backing's window end (or cut == base: nothing shows through);
 //   - user tree: `parent` is alive and lists this VMO; num_children is the length of
 //     `children`; ZX_VMO_ZERO_CHILDREN is asserted iff num_children == 0.
@@ -57,6 +59,8 @@ typedef struct family {
 #endif
   _Atomic uint64_t refs;       // (a) VMO structs of the family not yet destroyed
   vmo_t* members;              // (f) VMOs whose map is live (content holders)
+  vmo_t* pending;              // (f) dead members not yet settled, via `pd` (vmo.c)
+  vmo_t* drops;                // (f) VMOs with references to drop, via `drop_next`
   uint64_t member_count;       // (f)
   uint64_t epoch;              // (f) scratch generation for walkers
   uint64_t ops_since_check;    // (f)
@@ -82,6 +86,7 @@ struct vmo {
   bool immutable;              // (c) SNAPSHOT | NO_WRITE
   bool alive;                  // (f) has open handles
   bool member;                 // (f) in fam->members: its map may hold pages
+  bool pending;                // (f) dead and not yet settled: on fam->pending
 
   // User tree: live parent and live children (re-homed when a VMO dies).
   vmo_t* parent;               // (f)
@@ -102,6 +107,9 @@ struct vmo {
   vmo_t* slices;               // (f) slices windowing this VMO, via `sl`
   vlink_t sl;                  // (f)
   vlink_t fm;                  // (f) fam->members link
+  vlink_t pd;                  // (f) fam->pending link
+  uint64_t drops;              // (f) references to drop once settling is done
+  vmo_t* drop_next;            // (f) fam->drops link while drops > 0
 
   // Scratch for the checker: stamped when found in a parent's / backing's list.
   uint64_t mark_sib;           // (f)
@@ -163,7 +171,7 @@ typedef struct vmo_child_args {
   uint64_t size;         // bytes, page multiple
   uint64_t content_size;
 } vmo_child_args_t;
-// Creates a child of `parent` per SPEC.md sections 4-5. Checks that depend on the
+// Creates a child of `parent` per docs/behavior.md §4-§5. Checks that depend on the
 // parent's state are made under the family lock: NOT_SUPPORTED, INVALID_ARGS (slice
 // containment, accumulated offset), BAD_HANDLE if the parent died meanwhile.
 zx_status_t vmo_create_child(vmo_t* parent, const vmo_child_args_t* a, vmo_t** out);
@@ -205,17 +213,26 @@ zx_status_t vmo_get_content_size(zx_object_t* obj, uint64_t* out);
 zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size);
 // ---- vmo_check.c ----
 // Verifies every invariant of the family; prints the first violation and returns
-// false. Caller holds the family lock exclusively.
-bool vmo_check_family_locked(family_t* fam);
+// ZX_ERR_INTERNAL, or ZX_ERR_NO_MEMORY if it had no memory to check. Caller holds
+// the family lock exclusively.
+zx_status_t vmo_check_family_locked(family_t* fam);
 // In checking builds, runs the checker after an operation (amortised for very large
 // families) and aborts on a violation. Caller holds the lock exclusively.
 void vmo_after_op_locked(family_t* fam);
 
+// Settles the family's dead VMOs as far as memory allows and drops the references
+// that frees (vmo.c, "Death"). Run by vmo_after_op_locked. The caller holds a
+// reference on some VMO of the family.
+void family_settle_locked(family_t* fam);
+
 // Global family list, for zxvmo_check_invariants and stats.
 void family_list_add(family_t* fam);
 void family_list_remove(family_t* fam);
-typedef bool (*family_visit_fn)(family_t* fam, void* ctx);
-bool family_list_visit(family_visit_fn fn, void* ctx);
+// Locks every family exclusively at once (in list order, under the global list lock:
+// no other code holds two family locks), runs fn on each until one fails, then
+// `all` (if not NULL and all passed) while everything is still locked.
+typedef zx_status_t (*family_visit_fn)(family_t* fam, void* ctx);
+zx_status_t family_list_visit(family_visit_fn fn, zx_status_t (*all)(void* ctx), void* ctx);
 uint64_t vmo_count_alive(void);
 
 // List helpers.

@@ -1,6 +1,6 @@
 // ZX_INFO_VMO and memory attribution.
 //
-// Attribution (SPEC.md section 10). A page seen by N VMOs counts fully in each one's
+// Attribution (docs/behavior.md §10). A page seen by N VMOs counts fully in each one's
 // committed_bytes, in committed_private_bytes only when N == 1, and as PAGE/N in
 // committed_scaled_bytes, the remainder in committed_fractional_scaled_bytes (1<<63 is
 // one byte). N is found by walking the family once: every map root reaching a node

@@ -69,7 +69,8 @@ static bool check_member_locked(vmo_t* m) {
   CHECK(m->kind != VMO_SLICE, "slice %lu holds content", (unsigned long)m->obj.koid);
   if (m->backing) {
     vmo_t* b = m->backing;
-    CHECK(m->kind == VMO_ONEWAY && b->alive && b->member, "koid %lu: backing %lu not live",
+    CHECK(m->kind == VMO_ONEWAY && (b->alive || b->pending) && b->member,
+          "koid %lu: backing %lu not live",
           (unsigned long)m->obj.koid, (unsigned long)b->obj.koid);
     // cut == base (nothing shows through) is fine even when base lies past the
     // backing's end.
@@ -83,7 +84,8 @@ static bool check_member_locked(vmo_t* m) {
     CHECK(s->root == m && s->alive && s->slice_off + vmo_pages(s) <= vmo_pages(m),
           "koid %lu: slice %lu", (unsigned long)m->obj.koid, (unsigned long)s->obj.koid);
   }
-  if (!m->alive) {
+  CHECK(!m->pending || !m->alive, "live koid %lu pending", (unsigned long)m->obj.koid);
+  if (!m->alive && !m->pending) {
     // Kept only for its slices: every page must lie in some slice's window.
     CHECK(m->slices != NULL && m->oneway_children == NULL && m->children == NULL,
           "dead koid %lu kept without slices", (unsigned long)m->obj.koid);
@@ -104,10 +106,10 @@ fail:
   return false;
 }
 
-bool vmo_check_family_locked(family_t* fam) {
+zx_status_t vmo_check_family_locked(family_t* fam) {
   family_assert_exclusive(fam);
   dag_t d;
-  bool ok = false;
+  zx_status_t st = ZX_ERR_INTERNAL;
   memset(&d, 0, sizeof(d));
   uint64_t n_members = 0;
   uint64_t links = ++fam->epoch;
@@ -116,12 +118,28 @@ bool vmo_check_family_locked(family_t* fam) {
     CHECK(m->member && m->fam == fam, "member flag");
     if (!check_member_locked(m)) goto fail;
     if (m->alive && !check_lists_locked(m, links)) goto fail;
+    if (!m->alive) {
+      // A pending dead VMO's one-way children still look through it.
+      for (vmo_t* c = m->oneway_children; c; c = c->ow.next) {
+        CHECK(m->pending && c->backing == m, "dead koid %lu has one-way children",
+              (unsigned long)m->obj.koid);
+        c->mark_ow = links;
+      }
+    }
     for (vmo_t* s = m->slices; s; s = s->sl.next) {
       if (!check_lists_locked(s, links)) goto fail;
     }
   }
   CHECK(n_members == fam->member_count, "member_count %lu != %lu",
         (unsigned long)fam->member_count, (unsigned long)n_members);
+  uint64_t n_pending = 0;
+  for (vmo_t* m = fam->pending; m; m = m->pd.next) {
+    CHECK(m->pending && m->member && !m->alive, "koid %lu on the pending list",
+          (unsigned long)m->obj.koid);
+    n_pending++;
+  }
+  for (vmo_t* m = fam->members; m; m = m->fm.next) n_pending -= m->pending;
+  CHECK(n_pending == 0, "pending flags and list disagree");
   for (vmo_t* m = fam->members; m; m = m->fm.next) {
     if (!check_back_links_locked(m, links)) goto fail;
     for (vmo_t* s = m->slices; s; s = s->sl.next) {
@@ -136,7 +154,7 @@ bool vmo_check_family_locked(family_t* fam) {
     if (r->epoch != d.epoch) {
       r->epoch = d.epoch;
       r->paths = 0;
-      CHECK(dag_vec_push(&d.level[r->level], r), "out of memory");
+      if (!dag_vec_push(&d.level[r->level], r)) goto oom;
     }
     r->paths++;
   }
@@ -164,7 +182,7 @@ bool vmo_check_family_locked(family_t* fam) {
         if (cn->epoch != d.epoch) {
           cn->epoch = d.epoch;
           cn->paths = 0;
-          CHECK(dag_vec_push(&d.level[l - 1], cn), "out of memory");
+          if (!dag_vec_push(&d.level[l - 1], cn)) goto oom;
         }
         cn->paths++;
       }
@@ -182,21 +200,26 @@ bool vmo_check_family_locked(family_t* fam) {
             (unsigned long)p->u.s.count);
     }
   }
-  ok = true;
+  st = ZX_OK;
+  goto fail;
+oom:
+  st = ZX_ERR_NO_MEMORY;
 fail:
   dag_free(&d);
-  return ok;
+  return st;
 }
 
 void vmo_after_op_locked(family_t* fam) {
   family_assert_exclusive(fam);
   fam->gen++;
+  if (fam->pending || fam->drops) family_settle_locked(fam);
 #if ZXVMO_CHECKS
   // Every operation on small families; on large ones often enough that the checker
   // costs O(1) amortised per operation.
   if (++fam->ops_since_check * 64 < fam->member_count) return;
   fam->ops_since_check = 0;
-  if (!vmo_check_family_locked(fam)) {
+  // Running out of memory for the checker's own scratch skips one check.
+  if (vmo_check_family_locked(fam) == ZX_ERR_INTERNAL) {
     fputs("zxvmo: aborting on invariant violation\n", stderr);
     abort();
   }
@@ -209,8 +232,9 @@ typedef struct count_ctx {
   uint64_t pages;
 } count_ctx_t;
 
-static bool count_family_pages(family_t* fam, void* ctx) {
-  count_ctx_t* c = ctx;
+// Counts the distinct pages reachable from the family's maps into *ctx.
+static zx_status_t count_family_pages(family_t* fam, void* ctx) {
+  uint64_t* pages = ctx;
   dag_t d;
   bool ok = dag_walk_locked(fam, &d);
   if (ok) {
@@ -221,28 +245,34 @@ static bool count_family_pages(family_t* fam, void* ctx) {
         if (!p || page_is_marker(p) || p->u.s.epoch == UINT64_MAX) continue;
         // Count each distinct page once: mark it with an impossible epoch.
         p->u.s.epoch = UINT64_MAX;
-        c->pages++;
+        (*pages)++;
       }
     }
   }
   dag_free(&d);
-  return ok;
+  return ok ? ZX_OK : ZX_ERR_NO_MEMORY;
 }
 
-static bool check_one_family(family_t* fam, void* ctx) {
-  (void)ctx;
-  return vmo_check_family_locked(fam);
+static zx_status_t check_one_family(family_t* fam, void* ctx) {
+  zx_status_t st = vmo_check_family_locked(fam);
+  return st == ZX_OK ? count_family_pages(fam, ctx) : st;
 }
 
-ZX_API zx_status_t zxvmo_check_invariants(void) {
-  if (!family_list_visit(check_one_family, NULL)) return ZX_ERR_INTERNAL;
-  count_ctx_t c = {.pages = 0};
-  if (!family_list_visit(count_family_pages, &c)) return ZX_ERR_NO_MEMORY;
+// Holds every family lock at once (family_list_visit), so no operation is half-way
+// through a reservation and pages_in_use is exactly the pages maps reach, whatever
+// other threads are doing.
+static zx_status_t census_locked(void* ctx) {
+  uint64_t reachable = *(uint64_t*)ctx;
   uint64_t held = pool_pages_in_use();
-  if (c.pages != held) {
+  if (reachable != held) {
     fprintf(stderr, "zxvmo: invariant violated: %lu pages reachable, %lu held\n",
-            (unsigned long)c.pages, (unsigned long)held);
+            (unsigned long)reachable, (unsigned long)held);
     return ZX_ERR_INTERNAL;
   }
   return ZX_OK;
+}
+
+ZX_API zx_status_t zxvmo_check_invariants(void) {
+  uint64_t reachable = 0;
+  return family_list_visit(check_one_family, census_locked, &reachable);
 }

@@ -3,8 +3,11 @@
 // syscall layer) have checked rights and arguments and hold a reference on the VMO.
 //
 // Failing cleanly: an operation that needs new pages counts them exactly first and
-// reserves them from the pool; if that fails it returns ZX_ERR_NO_MEMORY before
-// changing anything.
+// reserves them from the pool; then it "prepares" the page map, doing every metadata
+// allocation the change needs (exclusive leaves for the pages it will set, exclusive
+// boundary paths for the ranges it will remove). Both steps leave the contents as
+// they were when they fail, so the operation returns ZX_ERR_NO_MEMORY having changed
+// nothing; the step that changes pages allocates nothing.
 #include <string.h>
 
 #include "vmo.h"
@@ -55,6 +58,34 @@ static page_t* view_next_locked(vmo_t* c, uint64_t* idx, uint64_t hi) {
 static zx_status_t range_locked(const vmo_t* v, uint64_t off, uint64_t len) {
   if (off > v->size || len > v->size - off) return ZX_ERR_OUT_OF_RANGE;
   return ZX_OK;
+}
+
+// First index of the leaf block after the one holding `i` (0 past the last block).
+static inline uint64_t next_block(uint64_t i) { return (i | PMAP_SLOT_MASK) + 1; }
+
+// Frees the nodes that prepare_leaves_locked created in [lo, hi) and left empty.
+static void unprepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi) {
+  for (uint64_t i = lo; i < hi && i >= lo; i = next_block(i)) pmap_prune(m, i);
+}
+
+// Makes the leaf of every index in [lo, hi) exclusive to `m` (creating missing
+// ones), so that setting pages there allocates nothing. False if metadata memory ran
+// out; then the map reads exactly as before and holds no empty node.
+static bool prepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi) {
+  for (uint64_t i = lo; i < hi && i >= lo; i = next_block(i)) {
+    if (!pmap_leaf_for_write(m, i)) {
+      unprepare_leaves_locked(m, lo, i);
+      return false;
+    }
+  }
+  return true;
+}
+
+// The leaf of prepared index `idx`: finding it allocates nothing.
+static pnode_t* prepared_leaf_locked(pmap_t* m, uint64_t idx) {
+  pnode_t* leaf = pmap_leaf_for_write(m, idx);
+  ZX_ASSERT(leaf != NULL);
+  return leaf;
 }
 
 zx_status_t vmo_check_range(vmo_t* v, uint64_t off, uint64_t len) {
@@ -158,6 +189,11 @@ zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len) {
   page_reservation_t r;
   st = pool_reserve(count_unowned_locked(c, first, end), &r);
   if (st != ZX_OK) goto out;
+  if (!prepare_leaves_locked(&c->map, first, end)) {
+    pool_unreserve(&r);
+    st = ZX_ERR_NO_MEMORY;
+    goto out;
+  }
   const uint8_t* src = buf;
   pnode_t* leaf = NULL;
   uint64_t leaf_block = UINT64_MAX;
@@ -166,7 +202,7 @@ zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len) {
     uint64_t in = off & PAGE_MASK;
     uint64_t n = min_u64(len, PAGE_SIZE - in);
     if ((idx >> PMAP_BITS) != leaf_block) {
-      leaf = pmap_leaf_for_write(&c->map, idx);
+      leaf = prepared_leaf_locked(&c->map, idx);
       leaf_block = idx >> PMAP_BITS;
     }
     page_t* p = own_page_locked(c, leaf, idx, n == PAGE_SIZE, &r);
@@ -192,12 +228,13 @@ static page_t* partial_nonzero_locked(vmo_t* c, uint64_t idx, uint64_t in, uint6
 }
 
 // Makes bytes [in, in + n) of page `idx` read as zero; touches nothing if they
-// already do. `r` must hold a page if the page is not exclusively c's.
+// already do. `r` must hold a page if the page is not exclusively c's, and the leaf
+// must have been prepared (prepare_partial_locked).
 static void zero_partial_locked(vmo_t* c, uint64_t idx, uint64_t in, uint64_t n,
                                 page_reservation_t* r) {
   family_assert_exclusive(c->fam);
   if (!partial_nonzero_locked(c, idx, in, n)) return;
-  pnode_t* leaf = pmap_leaf_for_write(&c->map, idx);
+  pnode_t* leaf = prepared_leaf_locked(&c->map, idx);
   page_t* p = own_page_locked(c, leaf, idx, false, r);
   memset(p->data + in, 0, n);
 }
@@ -207,19 +244,75 @@ static bool partial_needs_page_locked(vmo_t* c, uint64_t idx, uint64_t in, uint6
   return partial_nonzero_locked(c, idx, in, n) && !pmap_exclusive(&c->map, idx);
 }
 
-// Makes whole pages [lo, hi) of c read as zero without allocating: drops c's own
-// pages, and where a backing would show through, hides it with the zero marker.
-static void zero_pages_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
+// Prepares the leaf zero_partial_locked will write, if it will write one.
+static bool prepare_partial_locked(vmo_t* c, uint64_t idx, uint64_t in, uint64_t n) {
+  return !partial_nonzero_locked(c, idx, in, n) || pmap_leaf_for_write(&c->map, idx) != NULL;
+}
+
+// Next index in [*i, hi) where zeroing whole pages of one-way `c` has work: c holds
+// something there, or its backing shows a real page (below `lim`, c's cut). Sets
+// *shows to the latter.
+static bool oneway_zero_next_locked(vmo_t* c, uint64_t* i, uint64_t lim, uint64_t hi,
+                                    bool* shows) {
+  uint64_t a = *i, b = *i;
+  bool own = pmap_next(&c->map, &a, hi) != NULL;
+  bool back = *i < lim && view_next_locked(c->backing, &b, lim) != NULL;
+  if (!own && !back) return false;
+  *i = own && (!back || a < b) ? a : b;
+  *shows = back && b == *i;
+  return true;
+}
+
+// Making whole pages [lo, hi) of c read as zero drops c's own pages there and, on a
+// one-way VMO, hides what its backing would show with the zero marker (no memory).
+// It runs in two steps so that it cannot fail half-way: prepare_zero_pages_locked does
+// every metadata allocation (false, nothing changed, if memory ran out), then
+// apply_zero_pages_locked changes pages and allocates nothing.
+//
+// Plain maps: preparing makes the two boundary paths exclusive; applying removes the
+// range (shared subtrees inside are dropped whole). One-way maps: each index with
+// work gets its leaf prepared, then the marker or an empty slot. Cost O(pages held
+// or shown in the range).
+static bool prepare_zero_pages_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
   family_assert_exclusive(c->fam);
-  pmap_remove_range(&c->map, lo, hi);
-  if (!c->backing) return;
-  uint64_t i = lo;
+  if (!c->backing) return pmap_unshare_path(&c->map, lo) && pmap_unshare_path(&c->map, hi - 1);
   uint64_t lim = min_u64(hi, c->cut);
-  while (view_next_locked(c->backing, &i, lim)) {
-    pnode_t* leaf = pmap_leaf_for_write(&c->map, i);
-    pmap_leaf_set(leaf, (unsigned)(i & PMAP_SLOT_MASK), &g_zero_page);
-    i++;
+  bool shows;
+  for (uint64_t i = lo; i < hi && oneway_zero_next_locked(c, &i, lim, hi, &shows); i++) {
+    if (!pmap_leaf_for_write(&c->map, i)) {
+      for (uint64_t j = lo; j < i && oneway_zero_next_locked(c, &j, lim, i, &shows); j++) {
+        pmap_prune(&c->map, j);
+      }
+      return false;
+    }
   }
+  return true;
+}
+
+static void apply_zero_pages_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
+  family_assert_exclusive(c->fam);
+  if (!c->backing) {
+    bool ok = pmap_remove_range(&c->map, lo, hi);
+    ZX_ASSERT(ok);  // prepared: the boundary paths are exclusive
+    return;
+  }
+  uint64_t lim = min_u64(hi, c->cut);
+  bool shows;
+  uint64_t block = UINT64_MAX;  // a leaf block touched, pruned once we leave it
+  for (uint64_t i = lo; i < hi && oneway_zero_next_locked(c, &i, lim, hi, &shows); i++) {
+    if ((i >> PMAP_BITS) != block) {
+      if (block != UINT64_MAX) pmap_prune(&c->map, block << PMAP_BITS);
+      block = i >> PMAP_BITS;
+    }
+    pnode_t* leaf = prepared_leaf_locked(&c->map, i);
+    unsigned s = (unsigned)(i & PMAP_SLOT_MASK);
+    if (shows) {
+      pmap_leaf_set(leaf, s, &g_zero_page);
+    } else {
+      pmap_leaf_clear(leaf, s);
+    }
+  }
+  if (block != UINT64_MAX) pmap_prune(&c->map, block << PMAP_BITS);
 }
 
 zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
@@ -263,10 +356,26 @@ zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
   page_reservation_t r;
   st = pool_reserve(need, &r);
   if (st != ZX_OK) return st;
+  // Every allocation first (partial pages' leaves, then the whole pages, whose
+  // preparation copies only shared nodes, never ones on the partial pages' paths),
+  // then the changes, which allocate nothing.
+  bool whole = whole_lo < whole_hi;
+  int prepared = 0;
+  while (prepared < nparts &&
+         prepare_partial_locked(c, idx0 + part[prepared][0], part[prepared][1],
+                                part[prepared][2])) {
+    prepared++;
+  }
+  if (prepared < nparts ||
+      (whole && !prepare_zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi))) {
+    for (int k = 0; k < prepared; k++) pmap_prune(&c->map, idx0 + part[k][0]);
+    pool_unreserve(&r);
+    return ZX_ERR_NO_MEMORY;
+  }
   for (int k = 0; k < nparts; k++) {
     zero_partial_locked(c, idx0 + part[k][0], part[k][1], part[k][2], &r);
   }
-  if (whole_lo < whole_hi) zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi);
+  if (whole) apply_zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi);
   pool_unreserve(&r);
   return ZX_OK;
 }
@@ -288,21 +397,39 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   family_wrlock(fam);
   zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK) goto out;
+  // The accumulated offset from the family's origin plus the new size must fit in
+  // 64 bits, as when the child was created (behavior.md §16).
+  if (new_size > UINT64_MAX - (v->base << PAGE_SHIFT)) {
+    st = ZX_ERR_INVALID_ARGS;
+    goto out;
+  }
   uint64_t old_size = v->size;
   // Shrinking to an unaligned size: the rest of the last page reads as zero.
-  page_reservation_t r = {.list = NULL, .count = 0};
   bool tail = (size & PAGE_MASK) != 0 && size < old_size;
   uint64_t tail_idx = v->base + (size >> PAGE_SHIFT);
   uint64_t tail_in = size & PAGE_MASK;
+  uint64_t new_end = v->base + (new_size >> PAGE_SHIFT);
+  uint64_t old_end = v->base + (old_size >> PAGE_SHIFT);
+  bool shrink = new_size < old_size;
+  page_reservation_t r = {.list = NULL, .count = 0};
   if (tail) {
     st = pool_reserve(partial_needs_page_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in), &r);
     if (st != ZX_OK) goto out;
-    zero_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in, &r);
-    pool_unreserve(&r);
   }
-  if (new_size < old_size) {
-    uint64_t new_end = v->base + (new_size >> PAGE_SHIFT);
-    pmap_remove_range(&v->map, new_end, v->base + (old_size >> PAGE_SHIFT));
+  // Every allocation before the first change (see vmo_zero_locked).
+  if ((tail && !prepare_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in)) ||
+      (shrink && !(pmap_unshare_path(&v->map, new_end) &&
+                   pmap_unshare_path(&v->map, old_end - 1)))) {
+    if (tail) pmap_prune(&v->map, tail_idx);
+    pool_unreserve(&r);
+    st = ZX_ERR_NO_MEMORY;
+    goto out;
+  }
+  if (tail) zero_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in, &r);
+  pool_unreserve(&r);
+  if (shrink) {
+    bool ok = pmap_remove_range(&v->map, new_end, old_end);
+    ZX_ASSERT(ok);  // prepared
     // What was cut is cut for good: growing back shows zeros, here and in every
     // one-way child.
     if (v->backing) v->cut = max_u64(v->base, min_u64(v->cut, new_end));
@@ -338,11 +465,16 @@ zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len) {
   page_reservation_t r;
   st = pool_reserve(count_unowned_locked(c, lo, hi), &r);
   if (st != ZX_OK) goto out;
+  if (r.count > 0 && !prepare_leaves_locked(&c->map, lo, hi)) {
+    pool_unreserve(&r);
+    st = ZX_ERR_NO_MEMORY;
+    goto out;
+  }
   pnode_t* leaf = NULL;
   uint64_t leaf_block = UINT64_MAX;
   for (uint64_t i = lo; i < hi && r.count > 0; i++) {  // past the last need: all owned
     if ((i >> PMAP_BITS) != leaf_block) {
-      leaf = pmap_leaf_for_write(&c->map, i);
+      leaf = prepared_leaf_locked(&c->map, i);
       leaf_block = i >> PMAP_BITS;
     }
     (void)own_page_locked(c, leaf, i, false, &r);
@@ -354,7 +486,7 @@ out:
   return st;
 }
 
-// Whether DECOMMIT is refused on content holder `c` (SPEC.md section 8 and D5).
+// Whether DECOMMIT is refused on content holder `c` (docs/behavior.md §8 and D5).
 static bool decommit_refused_locked(const vmo_t* c) {
   if (c->legacy) return false;
   if (c->kind != VMO_ROOT && c->parent) return true;
@@ -380,7 +512,7 @@ zx_status_t vmo_decommit(vmo_t* v, uint64_t off, uint64_t len) {
     goto out;
   }
   // On a legacy clone this reveals the parent's pages again, markers included.
-  pmap_remove_range(&c->map, lo, hi);
+  if (!pmap_remove_range(&c->map, lo, hi)) st = ZX_ERR_NO_MEMORY;
 out:
   vmo_after_op_locked(fam);
   family_unlock(fam);

@@ -20,7 +20,7 @@
 #define CLONE_COW ZX_VMO_CLONE_COPY_ON_WRITE
 #define CLONE_NR ZX_VMO_CLONE_NON_RESIZEABLE
 
-// The largest VMO size (SPEC.md section 1) with 4 KiB pages.
+// The largest VMO size (docs/behavior.md §1) with 4 KiB pages.
 #define MAX_VMO_SIZE ((uint64_t)0xFFFFFFFFFFFE0000ull)
 
 // zx_vmo_create_child that must succeed.

@@ -1,4 +1,4 @@
-// Memory attribution in ZX_INFO_VMO (SPEC.md section 10): the worked examples exactly,
+// Memory attribution in ZX_INFO_VMO (docs/behavior.md §10): the worked examples exactly,
 // slices, legacy clones, closing, and the global identity
 //   sum over live VMOs of (committed_scaled_bytes + fractional / 2^63) == pages held.
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-// Out of memory (SPEC.md D8): under a page budget, operations that need pages fail
+// Out of memory (docs/behavior.md D8): under a page budget, operations that need pages fail
 // with ZX_ERR_NO_MEMORY and change nothing; freeing pages makes room again.
 // Criterion runs each test in its own process, so budgets do not leak between tests;
 // each test still restores an unlimited budget at its end.

@@ -109,8 +109,8 @@ Test(regressions, info_on_deep_clone_chain) {
   cr_assert_eq(pages_in_use(), 0);
 }
 
-// Overflow of offset + size is judged on the page-rounded size (SPEC section 4.1
-// rounds first): a 1-byte child in the last page of the address space does not fit.
+// Overflow of offset + size is judged on the page-rounded size (docs/behavior.md §4
+// rule 1 rounds first): a 1-byte child in the last page of the address space does not fit.
 Test(regressions, child_offset_overflow_uses_rounded_size) {
   zx_handle_t v = mkvmo(PG), c = ZX_HANDLE_INVALID;
   cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT, 0xFFFFFFFFFFFFF000ull, 1, &c),
@@ -137,7 +137,7 @@ Test(regressions, accumulated_offset_plus_size_overflow) {
 }
 
 // A NULL buffer is only refused once the range has been found good: the range error
-// comes first (SPEC section 6: checked before any byte moves).
+// comes first (docs/behavior.md §6: checked before any byte moves).
 Test(regressions, null_buffer_range_checked_first) {
   zx_handle_t v = mkvmo(4 * PG);
   cr_assert_eq(zx_vmo_read(v, NULL, 8 * PG, 10), ZX_ERR_OUT_OF_RANGE);

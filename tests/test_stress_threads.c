@@ -125,7 +125,7 @@ typedef struct sh_arg {
 
 // Every page read through any handle must hold one byte value throughout.
 static void check_pages_uniform(zx_handle_t h, uint64_t off, uint64_t len) {
-  static _Thread_local uint8_t buf[3 * PG];
+  uint8_t buf[3 * PG];  // PG is the library page size, known at run time
   if (len > sizeof(buf)) len = sizeof(buf);
   zx_status_t st = zx_vmo_read(h, buf, off, len);
   if (st == ZX_ERR_OUT_OF_RANGE) return;  // a concurrently shrunk clone

@@ -1,6 +1,6 @@
 // Root VMOs (made by zx_vmo_create, no children): creation, rights, the
 // ZERO_CHILDREN signal, content size, names, read/write, set_size, op_range and
-// ZX_INFO_VMO (SPEC.md sections 1, 3, 6, 7, 8, 10).
+// ZX_INFO_VMO (docs/behavior.md §1, §3, §6, §7, §8, §10).
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>

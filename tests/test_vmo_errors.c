@@ -1,4 +1,4 @@
-// Every error SPEC.md documents for root VMOs (sections 2, 3, 6, 7, 8), in the
+// Every error docs/behavior.md documents for root VMOs (§2, §3, §6, §7, §8), in the
 // documented order, one test per rule. Each failing call must change nothing: the
 // content, size, content size and pages_in_use are compared before and after.
 #include <criterion/criterion.h>
