@@ -454,7 +454,10 @@ void family_settle_locked(family_t* fam) {
     v->drop_next = NULL;
     // May free v (an empty VMO by now); never the family, which the caller's own
     // reference keeps alive.
-    while (n-- > 0) object_unref(&v->obj);
+    while (n-- > 0) {
+      ZX_ASSERT(atomic_load(&v->obj.refs) > 1 || atomic_load(&fam->refs) > 1);
+      object_unref(&v->obj);
+    }
   }
 }
 
