@@ -102,14 +102,16 @@ zx_status_t vmo_get_size(vmo_t* v, uint64_t* size) {
   return ZX_OK;
 }
 
-zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
-  family_t* fam = v->fam;
-  family_rdlock(fam);
-  zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
-  if (st != ZX_OK || len == 0) goto out;
+// Reads copy at most this many bytes per hold of the family lock: a writer waits for
+// at most one chunk of each reader in flight (the lock is fair), instead of whole
+// multi-megabyte copies that a preempted reader could stretch over a time slice.
+#define READ_CHUNK ((uint64_t)64 << 10)
+
+// Copies [off, off + len) of v's content, a range that lies inside v. Caller holds
+// the family lock (shared is enough).
+static void read_locked(vmo_t* v, uint8_t* dst, uint64_t off, uint64_t len) {
   uint64_t idx0;
   vmo_t* c = vmo_content(v, &idx0);
-  uint8_t* dst = buf;
   // For VMOs without a backing, look each leaf up once per PMAP_FANOUT pages.
   const pnode_t* leaf = NULL;
   uint64_t leaf_block = UINT64_MAX;
@@ -136,8 +138,25 @@ zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
     off += n;
     len -= n;
   }
-out:
-  family_unlock(fam);
+}
+
+// Like Zircon's, a read is not atomic against concurrent writes: it copies in
+// chunks, each under the lock. The whole range is checked first; a VMO that shrinks
+// or dies between chunks ends the read with the status it would have given then.
+zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
+  family_t* fam = v->fam;
+  uint64_t done = 0;
+  zx_status_t st = ZX_OK;
+  do {
+    uint64_t at = off + done;
+    uint64_t n = min_u64(len - done, READ_CHUNK - (at & (READ_CHUNK - 1)));
+    family_rdlock(fam);
+    // The first check covers the whole range, as the caller asked.
+    st = v->alive ? range_locked(v, at, done == 0 ? len : n) : ZX_ERR_BAD_HANDLE;
+    if (st == ZX_OK && n > 0) read_locked(v, (uint8_t*)buf + done, at, n);
+    family_unlock(fam);
+    done += n;
+  } while (st == ZX_OK && done < len);
   return st;
 }
 
