@@ -503,7 +503,7 @@ Test(status, strings) {
 }
 
 Test(time, clock_and_deadlines) {
-  cr_assert_eq(zx_system_get_page_size(), 4096u);
+  cr_assert_eq(zx_system_get_page_size(), PAGE_SIZE);
   zx_time_t a = zx_clock_get_monotonic();
   zx_time_t b = zx_clock_get_monotonic();
   cr_assert_gt(a, 0);
