@@ -34,7 +34,7 @@ deps:
 deps-test:
 	@sh scripts/deps.sh test
 
-test: deps-test test-debug test-asan test-tsan
+test: deps-test test-debug test-asan test-tsan test-page16k
 	@echo "make test: all suites passed"
 
 # Plain build with gcc and the invariant checker run after every operation.
