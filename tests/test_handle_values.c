@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zircon/syscalls.h>
@@ -160,7 +159,7 @@ Test(handle_values, no_value_back_within_2p24_cycles_nearly_full_table) {
   zx_handle_t keep;
   zx_object_t* obj = event_object(&keep);
   log_add(&seen, keep);
-  handle_set_capacity(NEARLY_FULL_CAP);
+  const uint32_t built_in_cap = handle_set_capacity(NEARLY_FULL_CAP);
   zx_status_t st;
   for (;;) {
     zx_handle_t h;
@@ -192,7 +191,7 @@ Test(handle_values, no_value_back_within_2p24_cycles_nearly_full_table) {
     cr_assert_eq(handle_close(seen.v[i]), ZX_OK);
   }
   handle_check_table();
-  handle_set_capacity((uint32_t)1 << 20);
+  handle_set_capacity(built_in_cap);
   object_unref(obj);
   cr_assert_eq(zx_handle_close(keep), ZX_OK);
   free(seen.v);
