@@ -125,7 +125,7 @@ static uint64_t random_u64(void) {
   return z ^ (z >> 31);
 }
 
-// In a forked child (single-threaded here): see "Values" in the file comment.
+// In a forked child (single-threaded here): see "Reuse" in the file comment.
 static void table_after_fork_child(void) {
   uint32_t jump = HANDLE_FORK_JUMP_MIN + (uint32_t)(random_u64() % HANDLE_FORK_JUMP_SPAN);
   atomic_fetch_add_explicit(&table.counter, jump, memory_order_relaxed);
