@@ -47,7 +47,7 @@ deps-test:
 deps-test-install:
 	@sh scripts/deps.sh test-install
 
-test: deps-test test-debug test-asan test-tsan test-install
+test: deps-test test-debug test-asan test-tsan test-page16k test-install
 	@echo "make test: all suites passed"
 
 # Plain build with gcc and the invariant checker run after every operation.

@@ -1,7 +1,7 @@
 // bench_cow: cost of the first write to a shared page. A VMO with N committed pages
 // gets a SNAPSHOT child; then every page of the parent is written once (1 byte, or
-// a full 4096-byte page), so each write has to give the parent a private page.
-// Baseline: memcpy of a 4096-byte page into memory that was never touched (a fresh
+// a full page), so each write has to give the parent a private page.
+// Baseline: memcpy of a page into memory that was never touched (a fresh
 // mmap, so it pays the first-touch fault as the library's fresh pages do) and into
 // warm memory. Goal: first write to a shared page <= 1.5x the fresh-memory memcpy.
 //
@@ -27,8 +27,7 @@
 
 #include "bench_util.h"
 
-#define PAGE 4096u
-#define N 16384u  // pages (64 MiB)
+#define N ((uint32_t)(((uint64_t)64 << 20) / PAGE))  // pages: 64 MiB
 #define REPS 7
 
 static void* map_fresh(size_t bytes) {
@@ -42,7 +41,8 @@ static void* map_fresh(size_t bytes) {
 
 // ---- Baselines (run in the parent process, which never uses the library) ----
 
-static uint8_t* g_src;  // N pages, touched: the "parent's pages" of the baselines
+static uint8_t* g_src;   // N pages, touched: the "parent's pages" of the baselines
+static uint8_t* g_user;  // one page: the user buffer of full-page writes
 
 typedef struct baseline {
   double fresh;  // ns per page
@@ -50,11 +50,11 @@ typedef struct baseline {
 } baseline_t;
 
 // One run. full == 0: copy page i of g_src to page i of a fresh mapping, like a COW
-// copy. full == 1: copy one 4096-byte user buffer into each page, like a full write.
+// copy. full == 1: copy one page-sized user buffer into each page, like a full write.
 // Then the same again into the now warm mapping.
 static baseline_t baseline_once(int full) {
-  static uint8_t user[PAGE];
-  memset(user, 0x7E, sizeof(user));
+  uint8_t* user = g_user;
+  memset(user, 0x7E, PAGE);
   uint8_t* dst = map_fresh((size_t)N * PAGE);
   uint64_t t0 = now_ns();
   for (size_t i = 0; i < N; i++) memcpy(dst + i * PAGE, full ? user : g_src + i * PAGE, PAGE);
@@ -95,8 +95,8 @@ typedef struct child_result {
 } child_result_t;
 
 static double write_pass(zx_handle_t vmo, int full) {
-  static uint8_t user[PAGE];
-  memset(user, 0x11, sizeof(user));
+  uint8_t* user = g_user;
+  memset(user, 0x11, PAGE);
   uint8_t one = 0x22;
   uint64_t t0 = now_ns();
   for (uint64_t i = 0; i < N; i++) {
@@ -154,9 +154,11 @@ static child_result_t run_in_child(int full) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  printf("bench_cow: first write to each of %u shared pages after a SNAPSHOT, "
+  printf("bench_cow: first write to each of %u shared %llu-byte pages after a SNAPSHOT, "
          "median of %d runs (ns per page)\n",
-         N, REPS);
+         N, (unsigned long long)PAGE, REPS);
+  g_user = malloc(PAGE);
+  if (g_user == NULL) return 1;
   g_src = map_fresh((size_t)N * PAGE);
   memset(g_src, 0x3C, (size_t)N * PAGE);
   (void)baseline_once(0);  // warm-up
@@ -199,9 +201,9 @@ int main(void) {
   printf("  %-52s %9.1f %9.1f\n", "zx_vmo_write 1 byte to a shared page (copies it)", m_f1,
          m_w1);
   printf("  %-52s %9.2fx %8.2fx\n", "  ratio to baseline", m_f1 / bc.fresh, m_w1 / bc.warm);
-  printf("  %-52s %9.1f %9.1f\n", "memcpy 4096-byte buffer -> page (baseline)", bf.fresh,
+  printf("  %-52s %9.1f %9.1f\n", "memcpy one-page buffer -> page (baseline)", bf.fresh,
          bf.warm);
-  printf("  %-52s %9.1f %9.1f\n", "zx_vmo_write 4096 bytes to a shared page", m_ff, m_wf);
+  printf("  %-52s %9.1f %9.1f\n", "zx_vmo_write a whole shared page", m_ff, m_wf);
   printf("  %-52s %9.2fx %8.2fx\n", "  ratio to baseline", m_ff / bf.fresh, m_wf / bf.warm);
   double worst = m_f1 / bc.fresh;
   if (m_ff / bf.fresh > worst) worst = m_ff / bf.fresh;

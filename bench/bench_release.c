@@ -4,7 +4,9 @@
 // that of the smallest.
 //
 // Each N runs in a forked child that starts with an empty pool. Sizes are kept small
-// on purpose: when the goal is missed, the cost grows quadratically with N.
+// on purpose: when the goal is missed, the cost grows quadratically with N. They are
+// counted in pages, like the pool's limit, so their bytes scale with the library's
+// page size (the largest is 1 GiB with 4 KiB pages, 4 GiB with 16 KiB pages).
 //
 // A figure, not a test: prints numbers and a verdict line, exits 0 (1 only if a
 // syscall fails).
@@ -20,8 +22,6 @@
 #include <zxvmo.h>
 
 #include "bench_util.h"
-
-#define PAGE 4096u
 
 typedef struct result {
   double close_ns_per_page;

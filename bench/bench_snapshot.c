@@ -19,7 +19,6 @@
 
 #include "bench_util.h"
 
-#define PAGE 4096u
 #define REPS 2000  // timed create/close pairs per configuration
 #define WARMUP 200
 
@@ -78,8 +77,8 @@ static void print_stats(const char* label) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  const uint64_t small = (uint64_t)1 << 20;  // 256 pages
-  const uint64_t large = (uint64_t)1 << 30;  // 262144 pages
+  const uint64_t small = (uint64_t)1 << 20;
+  const uint64_t large = (uint64_t)1 << 30;
   printf("bench_snapshot: SNAPSHOT child create/close, median of %d (after %d warm-up)\n",
          REPS, WARMUP);
 

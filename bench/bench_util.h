@@ -12,7 +12,12 @@
 #include <unistd.h>
 
 #include <zircon/status.h>
+#include <zircon/syscalls.h>
 #include <zircon/types.h>
+
+// The library's page size: 4 KiB by default, larger in builds configured so (see
+// ZXVMO_PAGE_SIZE). Never assume 4096.
+#define PAGE ((uint64_t)zx_system_get_page_size())
 
 static inline uint64_t now_ns(void) {
   struct timespec ts;

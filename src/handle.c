@@ -1,164 +1,262 @@
 // The handle table: a process-wide map from zx_handle_t values to (object, rights).
 //
-// Layout. Slots live in fixed-size blocks reached through a directory; a block is
-// allocated the first time one of its slots is handed out and is never freed or
-// moved, so a slot's address is stable and a lookup needs no lock to find it:
+// Values. A handle value is not tied to where its entry lives. Each process draws a
+// random key and a random counter start (getrandom) when it first creates a handle;
+// every new value (create, duplicate, replace) takes the next number of a 30-bit
+// counter, passes it through a 4-round Feistel permutation of 30 bits keyed by that
+// key, and adds Zircon's two fixed low bits:
 //
-//   directory[HANDLE_BLOCKS] --> block 0: slot[0 .. HANDLE_BLOCK_SLOTS-1]
-//                            --> block 1: slot[...]
-//                            --> NULL (never used yet)
+//   value = permute_key(counter++ mod 2^30) << 2 | ZX_HANDLE_FIXED_BITS_MASK
 //
-// Values. A value packs (generation, slot index) into 30 bits, scrambles them with a
-// constant so that small made-up numbers land on slots that are never in use, and
-// sets Zircon's two fixed low bits:
+// Values are never 0 (ZX_HANDLE_INVALID), always have both low bits set, differ from
+// one process to the next, and look random: a made-up or mistyped value names an open
+// handle with a chance of about one in 2^30 per open handle.
 //
-//   value = ((gen << HANDLE_INDEX_BITS | index) ^ HANDLE_SCRAMBLE) << 2 | 0x3
+// Reuse. The permutation is a bijection, so a closed value comes back only when the
+// counter has gone all the way round, 2^30 steps later, whatever the table's state
+// (empty, or full but for one entry). Each new value takes one step; a value that is
+// still open when the counter comes round again is skipped (one more step), as is a
+// value whose shard a replace cannot fill (see "Layout"). A
+// process forked after its first handle keeps its parent's table (the values stay
+// valid in the copy) and jumps its counter by a random amount in
+// [2^24, 2^30 - 2^24], so parent and child hand out different values for at least
+// 2^24 values each, and no value closed before the fork comes back in the child
+// sooner than 2^24 values after it was handed out. Entries are reused at once.
 //
-// Closing a slot bumps its generation, so a stale value stops matching.
+// Layout. The table is HANDLE_SHARDS open-addressed hash tables (linear probing),
+// chosen by the value's low payload bits; an entry holds the value, the rights and
+// the object, so a lookup reads one short run of contiguous entries. Value 0 marks an
+// empty entry. A shard starts with a few entries inside its own struct and doubles
+// its array when a create would fill it beyond 3/4; a removal shifts the following
+// run back, so there are no tombstones. At least one entry stays empty, which ends
+// every probe. Random values scatter the entries: in a table of many handles each
+// create, lookup or close touches one cache line that is likely cold.
 //
-// Locking. A slot's state (object, rights, generation) is guarded by one of
-// HANDLE_SHARDS reader-writer locks, chosen by slot index: lookups take the read
-// side, create and close the write side, so lookups of different slots never
-// serialise on one lock. handle_get() takes its object reference while it holds the
-// read side, so a concurrent close cannot drop the last reference underneath it.
-// The free list and the fresh-slot cursor are guarded by `table.lock`, which only
-// create and close take, and never while holding a shard lock.
+//   shards[(value >> 2) mod 64].entries[((value >> 8) + k) mod size], k = 0, 1, ...
 //
-// Reuse. Freed slots queue FIFO, and a slot is taken from the queue only when more
-// than HANDLE_REUSE_DELAY slots are queued (or no fresh slot is left), so a slot's
-// generation advances once per at least HANDLE_REUSE_DELAY closes elsewhere and a
-// stale value would need HANDLE_GEN_LIMIT such rounds to match again.
+// `table.alive` counts open handles and caps them at HANDLE_CAPACITY, then
+// ZX_ERR_NO_RESOURCES (tests may lower the cap with handle_set_capacity()); a create
+// that cannot grow its shard returns ZX_ERR_NO_MEMORY. Replace moves the entry to its
+// new value's shard without allocating: if that shard is as full as it may get (one
+// empty entry left), the value is skipped and the next one tried; one landing in the
+// entry's own shard always fits (about one value in 64), so replace never fails for
+// lack of room.
 //
-// Legend: (s) guarded by the slot's shard lock, (t) guarded by table.lock,
-// (a) atomic.
+// Locking. Each shard has a reader-writer lock guarding its array: lookups take the
+// read side, so lookups of values in different shards never serialise on one lock;
+// create, close and replace take the write side (replace takes both shards' locks,
+// lower address first, when the new value lands in another shard). handle_get() takes
+// its object reference under the read side, so a concurrent close cannot drop the
+// last reference underneath it; create counts the new handle on the object under the
+// write side, so a failed create leaves nothing to undo but its reservation. Nothing
+// else is locked while a shard lock is held.
+//
+// Legend: (s) guarded by the shard's lock, (c) constant after table_init, (a) atomic.
 #include "handle.h"
+#include "os.h"
+#include "rwlock.h"
 
-#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
-#define HANDLE_INDEX_BITS 20u
-#define HANDLE_GEN_BITS 10u
-#define HANDLE_CAPACITY (1u << HANDLE_INDEX_BITS)
-#define HANDLE_INDEX_MASK (HANDLE_CAPACITY - 1u)
-#define HANDLE_GEN_LIMIT (1u << HANDLE_GEN_BITS)
-#define HANDLE_GEN_MASK (HANDLE_GEN_LIMIT - 1u)
-#define HANDLE_BLOCK_SHIFT 12u
-#define HANDLE_BLOCK_SLOTS (1u << HANDLE_BLOCK_SHIFT)
-#define HANDLE_BLOCKS (HANDLE_CAPACITY / HANDLE_BLOCK_SLOTS)
-#define HANDLE_SHARDS 64u
-#define HANDLE_REUSE_DELAY 4096u
-#define HANDLE_SCRAMBLE ((0x2d5u << HANDLE_INDEX_BITS) | 0xf3c5au)
-#define HANDLE_NO_SLOT UINT32_MAX
+#define HANDLE_CAPACITY (1u << 20)
+#define HANDLE_SHARD_BITS 6u
+#define HANDLE_SHARDS (1u << HANDLE_SHARD_BITS)
+#define HANDLE_INLINE_ENTRIES 8u
+#define HANDLE_PAYLOAD_BITS 30u
+#define HANDLE_PAYLOAD_MASK ((1u << HANDLE_PAYLOAD_BITS) - 1u)
+#define HANDLE_HALF_BITS (HANDLE_PAYLOAD_BITS / 2u)
+#define HANDLE_HALF_MASK ((1u << HANDLE_HALF_BITS) - 1u)
+#define HANDLE_ROUNDS 4u
+// The counter jump of a forked child: [FORK_JUMP_MIN, FORK_JUMP_MIN + FORK_JUMP_SPAN).
+#define HANDLE_FORK_JUMP_MIN (1u << 24)
+#define HANDLE_FORK_JUMP_SPAN ((1u << HANDLE_PAYLOAD_BITS) - 2u * HANDLE_FORK_JUMP_MIN + 1u)
 
-_Static_assert(HANDLE_INDEX_BITS + HANDLE_GEN_BITS == 30, "30 payload bits + 2 fixed bits");
-_Static_assert(HANDLE_SCRAMBLE < (1u << 30), "scramble fits the payload");
+_Static_assert(HANDLE_CAPACITY < (1u << HANDLE_PAYLOAD_BITS), "fewer handles than values");
+_Static_assert(HANDLE_PAYLOAD_BITS + 2 == 32, "30 payload bits + 2 fixed bits");
+_Static_assert((HANDLE_INLINE_ENTRIES & (HANDLE_INLINE_ENTRIES - 1)) == 0, "power of two");
 
-typedef struct slot {
-  zx_object_t* obj;     // (s) NULL while the slot is free
-  zx_rights_t rights;   // (s)
-  uint32_t gen;         // (s) generation of the current or next handle in this slot
-  uint32_t next_free;   // (t) free-queue link while the slot is free
-} slot_t;
+typedef struct entry {
+  zx_handle_t value;    // ZX_HANDLE_INVALID: empty
+  zx_rights_t rights;
+  zx_object_t* obj;
+} entry_t;
 
-// Pads each shard lock to its own cache line so readers of different shards do not
-// bounce one line between them.
+// Aligned to a cache line so that readers of different shards do not bounce one line
+// between them.
 typedef struct shard {
-  pthread_rwlock_t lock;
-  char pad[64 - sizeof(pthread_rwlock_t) % 64];
+  _Alignas(64) rw_lock_t lock;  // fair: a close is never starved by lookups
+  entry_t* entries;     // (s) `inline_entries` until the first growth
+  uint32_t mask;        // (s) size of `entries` - 1; the size is a power of two
+  uint32_t count;       // (s) entries in use
+  entry_t inline_entries[HANDLE_INLINE_ENTRIES];
 } shard_t;
 
 static struct {
-  pthread_mutex_t lock;
-  _Atomic(slot_t*) blocks[HANDLE_BLOCKS];  // (a) written once under lock, read lock-free
-  uint32_t fresh;                          // (t) slots [fresh, CAPACITY) never used
-  uint32_t free_head;                      // (t) oldest freed slot
-  uint32_t free_tail;                      // (t) newest freed slot
-  uint32_t free_count;                     // (t)
-  _Atomic uint64_t alive;                  // (a) handles open
+  uint32_t key[HANDLE_ROUNDS];    // (c) round keys of the value permutation
+  _Atomic uint32_t counter;       // (a) number of the next value
+  _Atomic uint64_t alive;         // (a) handles open or being created
+  _Atomic uint32_t capacity;      // (a) most handles open at once (a test may lower it)
+  _Atomic bool ready;             // (a) shards and key initialised
 } table = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
-    .free_head = HANDLE_NO_SLOT,
-    .free_tail = HANDLE_NO_SLOT,
+    .capacity = HANDLE_CAPACITY,
 };
 
-static _Alignas(64) shard_t shards[HANDLE_SHARDS];
-static pthread_once_t shards_once = PTHREAD_ONCE_INIT;
+static shard_t shards[HANDLE_SHARDS];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
-static void shards_init(void) {
+// The only memory allocation of this file (shard growth), through the library's seam.
+static void* table_calloc(size_t n, size_t size) { return os_calloc(n, size); }
+static void table_free(void* p) { os_free(p); }
+
+// 64 random bits from the kernel; if it cannot give them yet, a mix of the clock,
+// the pid and an address (ASLR) is good enough for handle values.
+static uint64_t random_u64(void) {
+  uint64_t r;
+  if (getrandom(&r, sizeof(r), GRND_NONBLOCK) == (ssize_t)sizeof(r)) return r;
+  static uint64_t fallback;  // only touched by table_init and the fork child
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  fallback += 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+              ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)&r;
+  uint64_t z = fallback;  // splitmix64 finaliser
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// In a forked child (single-threaded here): see "Reuse" in the file comment.
+static void table_after_fork_child(void) {
+  uint32_t jump = HANDLE_FORK_JUMP_MIN + (uint32_t)(random_u64() % HANDLE_FORK_JUMP_SPAN);
+  atomic_fetch_add_explicit(&table.counter, jump, memory_order_relaxed);
+}
+
+static void table_init(void) {
   for (uint32_t i = 0; i < HANDLE_SHARDS; i++) {
-    int rc = pthread_rwlock_init(&shards[i].lock, NULL);
-    ZX_ASSERT(rc == 0);
+    rw_init(&shards[i].lock);
+    shards[i].entries = shards[i].inline_entries;
+    shards[i].mask = HANDLE_INLINE_ENTRIES - 1;
+  }
+  for (uint32_t i = 0; i < HANDLE_ROUNDS; i += 2) {
+    uint64_t r = random_u64();
+    table.key[i] = (uint32_t)r;
+    table.key[i + 1] = (uint32_t)(r >> 32);
+  }
+  atomic_store_explicit(&table.counter, (uint32_t)random_u64(), memory_order_relaxed);
+  int rc = pthread_atfork(NULL, NULL, table_after_fork_child);
+  ZX_ASSERT(rc == 0);
+  atomic_store_explicit(&table.ready, true, memory_order_release);
+}
+
+static uint32_t feistel_round(uint32_t half, uint32_t key) {
+  uint32_t x = (half ^ key) * 0x9e3779b1u;
+  x ^= x >> 15;
+  x *= 0x85ebca6bu;
+  x ^= x >> 13;
+  return x & HANDLE_HALF_MASK;
+}
+
+// A bijection of [0, 2^30): a balanced Feistel network on two 15-bit halves.
+static uint32_t permute(uint32_t n) {
+  uint32_t l = (n >> HANDLE_HALF_BITS) & HANDLE_HALF_MASK;
+  uint32_t r = n & HANDLE_HALF_MASK;
+  for (uint32_t i = 0; i < HANDLE_ROUNDS; i++) {
+    uint32_t t = l ^ feistel_round(r, table.key[i]);
+    l = r;
+    r = t;
+  }
+  return (l << HANDLE_HALF_BITS) | r;
+}
+
+static zx_handle_t next_value(void) {
+  uint32_t n = atomic_fetch_add_explicit(&table.counter, 1, memory_order_relaxed);
+  return (permute(n & HANDLE_PAYLOAD_MASK) << 2) | ZX_HANDLE_FIXED_BITS_MASK;
+}
+
+static shard_t* shard_of(zx_handle_t h) {
+  return &shards[(h >> 2) & (HANDLE_SHARDS - 1)];
+}
+
+// Where `h` starts probing in an array of mask + 1 entries.
+static uint32_t home_of(zx_handle_t h, uint32_t mask) {
+  return (h >> (2 + HANDLE_SHARD_BITS)) & mask;
+}
+
+// The shard a lookup of `h` searches; NULL if `h` cannot be a handle (fixed bits
+// clear, or no handle was ever created).
+static shard_t* lookup_shard(zx_handle_t h) {
+  if ((h & ZX_HANDLE_FIXED_BITS_MASK) != ZX_HANDLE_FIXED_BITS_MASK) return NULL;
+  if (!atomic_load_explicit(&table.ready, memory_order_acquire)) return NULL;
+  return shard_of(h);
+}
+
+// The entry holding `h`, or NULL if no open handle has that value. Called with the
+// shard lock held, either side.
+static entry_t* find_locked(shard_t* sh, zx_handle_t h) {
+  for (uint32_t i = home_of(h, sh->mask);; i = (i + 1) & sh->mask) {
+    entry_t* e = &sh->entries[i];
+    if (e->value == h) return e;
+    if (e->value == ZX_HANDLE_INVALID) return NULL;
   }
 }
 
-static pthread_rwlock_t* shard_of(uint32_t index) {
-  return &shards[index % HANDLE_SHARDS].lock;
+// Stores `e` in the first empty entry of its run. The caller made sure there is room
+// (at least one entry stays empty).
+static void insert_locked(shard_t* sh, entry_t e) {
+  ZX_ASSERT(sh->count < sh->mask);
+  uint32_t i = home_of(e.value, sh->mask);
+  while (sh->entries[i].value != ZX_HANDLE_INVALID) i = (i + 1) & sh->mask;
+  sh->entries[i] = e;
+  sh->count++;
 }
 
-static zx_handle_t encode(uint32_t index, uint32_t gen) {
-  uint32_t payload = ((gen << HANDLE_INDEX_BITS) | index) ^ HANDLE_SCRAMBLE;
-  return (payload << 2) | ZX_HANDLE_FIXED_BITS_MASK;
+// Empties entry `e`, then moves back every later entry of the run that may live
+// there (its home is not cyclically in (hole, its place]), so that no probe stops
+// early.
+static void remove_locked(shard_t* sh, entry_t* e) {
+  uint32_t mask = sh->mask;
+  uint32_t hole = (uint32_t)(e - sh->entries);
+  for (uint32_t j = (hole + 1) & mask; sh->entries[j].value != ZX_HANDLE_INVALID;
+       j = (j + 1) & mask) {
+    uint32_t home = home_of(sh->entries[j].value, mask);
+    if (((j - home) & mask) >= ((j - hole) & mask)) {
+      sh->entries[hole] = sh->entries[j];
+      hole = j;
+    }
+  }
+  sh->entries[hole] = (entry_t){0};
+  sh->count--;
 }
 
-// Splits a value into slot and generation. False for values that cannot be handles
-// (fixed bits clear, or a slot never handed out).
-static bool decode(zx_handle_t h, slot_t** slot, uint32_t* index, uint32_t* gen) {
-  if ((h & ZX_HANDLE_FIXED_BITS_MASK) != ZX_HANDLE_FIXED_BITS_MASK) return false;
-  uint32_t payload = (h >> 2) ^ HANDLE_SCRAMBLE;
-  uint32_t i = payload & HANDLE_INDEX_MASK;
-  slot_t* block =
-      atomic_load_explicit(&table.blocks[i >> HANDLE_BLOCK_SHIFT], memory_order_acquire);
-  if (block == NULL) return false;
-  *slot = &block[i & (HANDLE_BLOCK_SLOTS - 1)];
-  *index = i;
-  *gen = payload >> HANDLE_INDEX_BITS;
-  // The shards are initialised before the first block is published.
+// Makes room for one more entry while keeping the load at most 3/4, doubling the array
+// if needed. False if that allocation failed.
+static bool reserve_locked(shard_t* sh) {
+  uint32_t size = sh->mask + 1;
+  if ((uint64_t)(sh->count + 1) * 4 <= (uint64_t)size * 3) return true;
+  entry_t* old = sh->entries;
+  entry_t* grown = table_calloc((size_t)size * 2, sizeof(entry_t));
+  if (grown == NULL) return false;
+  sh->entries = grown;
+  sh->mask = size * 2 - 1;
+  sh->count = 0;
+  for (uint32_t i = 0; i < size; i++) {
+    if (old[i].value != ZX_HANDLE_INVALID) insert_locked(sh, old[i]);
+  }
+  if (old != sh->inline_entries) table_free(old);
   return true;
 }
 
-static slot_t* slot_at(uint32_t index) {
-  slot_t* block =
-      atomic_load_explicit(&table.blocks[index >> HANDLE_BLOCK_SHIFT], memory_order_acquire);
-  ZX_ASSERT(block != NULL);
-  return &block[index & (HANDLE_BLOCK_SLOTS - 1)];
-}
-
-// Picks a free slot: an old freed one if enough are queued, else a fresh one.
-static zx_status_t slot_alloc_locked(uint32_t* out) {
-  bool fresh_left = table.fresh < HANDLE_CAPACITY;
-  if (table.free_count > HANDLE_REUSE_DELAY || (!fresh_left && table.free_count > 0)) {
-    uint32_t i = table.free_head;
-    slot_t* s = slot_at(i);
-    table.free_head = s->next_free;
-    if (table.free_head == HANDLE_NO_SLOT) table.free_tail = HANDLE_NO_SLOT;
-    table.free_count--;
-    s->next_free = HANDLE_NO_SLOT;
-    *out = i;
-    return ZX_OK;
-  }
-  if (!fresh_left) return ZX_ERR_NO_RESOURCES;
-  uint32_t i = table.fresh;
-  _Atomic(slot_t*)* dir = &table.blocks[i >> HANDLE_BLOCK_SHIFT];
-  if (atomic_load_explicit(dir, memory_order_relaxed) == NULL) {
-    slot_t* block = calloc(HANDLE_BLOCK_SLOTS, sizeof(slot_t));
-    if (block == NULL) return ZX_ERR_NO_MEMORY;
-    // Publishes the zeroed slots to lock-free decode().
-    atomic_store_explicit(dir, block, memory_order_release);
-  }
-  table.fresh++;
-  *out = i;
-  return ZX_OK;
-}
-
-static void slot_free_locked(uint32_t index) {
-  slot_t* s = slot_at(index);
-  s->next_free = HANDLE_NO_SLOT;
-  if (table.free_tail == HANDLE_NO_SLOT) {
-    table.free_head = index;
-  } else {
-    slot_at(table.free_tail)->next_free = index;
-  }
-  table.free_tail = index;
-  table.free_count++;
+// Counts one more open handle unless the table is full.
+static bool reserve_handle(void) {
+  uint32_t cap = atomic_load_explicit(&table.capacity, memory_order_relaxed);
+  uint64_t n = atomic_load_explicit(&table.alive, memory_order_relaxed);
+  do {
+    if (n >= cap) return false;
+  } while (!atomic_compare_exchange_weak_explicit(&table.alive, &n, n + 1,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed));
+  return true;
 }
 
 // Adds one to obj->handles; with `only_if_live`, only while it is not zero (the
@@ -180,34 +278,35 @@ static bool count_handle(zx_object_t* obj, bool only_if_live) {
 static zx_status_t create(zx_object_t* obj, zx_rights_t rights, bool only_if_live,
                           zx_handle_t* out) {
   ZX_ASSERT(obj != NULL && out != NULL);
-  pthread_once(&shards_once, shards_init);
-  uint32_t index;
-  pthread_mutex_lock(&table.lock);
-  zx_status_t st = slot_alloc_locked(&index);
-  pthread_mutex_unlock(&table.lock);
-  if (st != ZX_OK) return st;
-
-  if (!count_handle(obj, only_if_live)) {
-    // Its last handle was closed meanwhile: a dead object gets no new handle.
-    pthread_mutex_lock(&table.lock);
-    slot_free_locked(index);
-    pthread_mutex_unlock(&table.lock);
-    return ZX_ERR_BAD_HANDLE;
+  pthread_once(&table_once, table_init);
+  if (!reserve_handle()) return ZX_ERR_NO_RESOURCES;
+  for (;;) {
+    zx_handle_t h = next_value();
+    shard_t* sh = shard_of(h);
+    rw_wrlock(&sh->lock);
+    if (find_locked(sh, h) != NULL) {
+      // Still open since the counter last passed here: skip it.
+      rw_unlock(&sh->lock);
+      continue;
+    }
+    zx_status_t st = ZX_OK;
+    if (!reserve_locked(sh)) {
+      st = ZX_ERR_NO_MEMORY;
+    } else if (!count_handle(obj, only_if_live)) {
+      // Its last handle was closed meanwhile: a dead object gets no new handle.
+      st = ZX_ERR_BAD_HANDLE;
+    } else {
+      object_ref(obj);
+      insert_locked(sh, (entry_t){.value = h, .rights = rights, .obj = obj});
+    }
+    rw_unlock(&sh->lock);
+    if (st != ZX_OK) {
+      atomic_fetch_sub_explicit(&table.alive, 1, memory_order_relaxed);
+      return st;
+    }
+    *out = h;
+    return ZX_OK;
   }
-  object_ref(obj);
-  atomic_fetch_add_explicit(&table.alive, 1, memory_order_relaxed);
-
-  slot_t* s = slot_at(index);
-  pthread_rwlock_t* lock = shard_of(index);
-  pthread_rwlock_wrlock(lock);
-  ZX_ASSERT(s->obj == NULL);
-  s->obj = obj;
-  s->rights = rights;
-  uint32_t gen = s->gen;
-  pthread_rwlock_unlock(lock);
-
-  *out = encode(index, gen);
-  return ZX_OK;
 }
 
 zx_status_t handle_create(zx_object_t* obj, zx_rights_t rights, zx_handle_t* out) {
@@ -220,24 +319,27 @@ zx_status_t handle_create_another(zx_object_t* obj, zx_rights_t rights, zx_handl
 
 zx_status_t handle_get(zx_handle_t h, zx_obj_type_t type, zx_rights_t required,
                        zx_object_t** obj, zx_rights_t* rights) {
-  slot_t* s;
-  uint32_t index, gen;
-  if (!decode(h, &s, &index, &gen)) return ZX_ERR_BAD_HANDLE;
-  pthread_rwlock_t* lock = shard_of(index);
-  pthread_rwlock_rdlock(lock);
+  shard_t* sh = lookup_shard(h);
+  if (sh == NULL) return ZX_ERR_BAD_HANDLE;
+  rw_rdlock(&sh->lock);
   zx_status_t st = ZX_OK;
-  zx_object_t* o = s->obj;
-  zx_rights_t r = s->rights;
-  if (o == NULL || s->gen != gen) {
+  entry_t* e = find_locked(sh, h);
+  zx_object_t* o = NULL;
+  zx_rights_t r = 0;
+  if (e == NULL) {
     st = ZX_ERR_BAD_HANDLE;
-  } else if (type != ZX_OBJ_TYPE_NONE && o->ops->type != type) {
-    st = ZX_ERR_WRONG_TYPE;
-  } else if ((r & required) != required) {
-    st = ZX_ERR_ACCESS_DENIED;
   } else {
-    object_ref(o);
+    o = e->obj;
+    r = e->rights;
+    if (type != ZX_OBJ_TYPE_NONE && o->ops->type != type) {
+      st = ZX_ERR_WRONG_TYPE;
+    } else if ((r & required) != required) {
+      st = ZX_ERR_ACCESS_DENIED;
+    } else {
+      object_ref(o);
+    }
   }
-  pthread_rwlock_unlock(lock);
+  rw_unlock(&sh->lock);
   if (st != ZX_OK) return st;
   *obj = o;
   if (rights != NULL) *rights = r;
@@ -245,35 +347,27 @@ zx_status_t handle_get(zx_handle_t h, zx_obj_type_t type, zx_rights_t required,
 }
 
 bool handle_refers_to(zx_handle_t h, const zx_object_t* obj) {
-  slot_t* s;
-  uint32_t index, gen;
-  if (!decode(h, &s, &index, &gen)) return false;
-  pthread_rwlock_t* lock = shard_of(index);
-  pthread_rwlock_rdlock(lock);
-  bool live = s->obj == obj && s->gen == gen;
-  pthread_rwlock_unlock(lock);
+  shard_t* sh = lookup_shard(h);
+  if (sh == NULL) return false;
+  rw_rdlock(&sh->lock);
+  entry_t* e = find_locked(sh, h);
+  bool live = e != NULL && e->obj == obj;
+  rw_unlock(&sh->lock);
   return live;
 }
 
 zx_status_t handle_close(zx_handle_t h) {
-  slot_t* s;
-  uint32_t index, gen;
-  if (!decode(h, &s, &index, &gen)) return ZX_ERR_BAD_HANDLE;
-  pthread_rwlock_t* lock = shard_of(index);
-  pthread_rwlock_wrlock(lock);
-  zx_object_t* obj = s->obj;
-  if (obj == NULL || s->gen != gen) {
-    pthread_rwlock_unlock(lock);
+  shard_t* sh = lookup_shard(h);
+  if (sh == NULL) return ZX_ERR_BAD_HANDLE;
+  rw_wrlock(&sh->lock);
+  entry_t* e = find_locked(sh, h);
+  if (e == NULL) {
+    rw_unlock(&sh->lock);
     return ZX_ERR_BAD_HANDLE;
   }
-  s->obj = NULL;
-  s->rights = 0;
-  s->gen = (gen + 1) & HANDLE_GEN_MASK;
-  pthread_rwlock_unlock(lock);
-
-  pthread_mutex_lock(&table.lock);
-  slot_free_locked(index);
-  pthread_mutex_unlock(&table.lock);
+  zx_object_t* obj = e->obj;
+  remove_locked(sh, e);
+  rw_unlock(&sh->lock);
   atomic_fetch_sub_explicit(&table.alive, 1, memory_order_relaxed);
 
   // The value is dead from here on, so a wait that links after this cancel finds it
@@ -286,29 +380,100 @@ zx_status_t handle_close(zx_handle_t h) {
   return ZX_OK;
 }
 
-zx_status_t handle_replace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out) {
-  slot_t* s;
-  uint32_t index, gen;
-  if (!decode(h, &s, &index, &gen)) return ZX_ERR_BAD_HANDLE;
-  pthread_rwlock_t* lock = shard_of(index);
-  pthread_rwlock_wrlock(lock);
-  zx_object_t* obj = s->obj;
-  if (obj == NULL || s->gen != gen) {
-    pthread_rwlock_unlock(lock);
-    return ZX_ERR_BAD_HANDLE;
+// Write-locks two shards (one if they are the same), lower address first.
+static void lock_pair(shard_t* a, shard_t* b) {
+  if (a == b) {
+    rw_wrlock(&a->lock);
+  } else if (a < b) {
+    rw_wrlock(&a->lock);
+    rw_wrlock(&b->lock);
+  } else {
+    rw_wrlock(&b->lock);
+    rw_wrlock(&a->lock);
   }
-  // Held until the waits through the old value are canceled: the new value is
-  // not ours alone once the lock is released.
-  object_ref(obj);
-  s->rights = rights;
-  s->gen = (gen + 1) & HANDLE_GEN_MASK;
-  *out = encode(index, s->gen);
-  pthread_rwlock_unlock(lock);
-  object_cancel_waits(obj, h);
-  object_unref(obj);
-  return ZX_OK;
+}
+
+static void unlock_pair(shard_t* a, shard_t* b) {
+  rw_unlock(&a->lock);
+  if (b != a) rw_unlock(&b->lock);
+}
+
+zx_status_t handle_replace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out) {
+  shard_t* from = lookup_shard(h);
+  if (from == NULL) return ZX_ERR_BAD_HANDLE;
+  for (;;) {
+    zx_handle_t v = next_value();
+    shard_t* to = shard_of(v);
+    lock_pair(from, to);
+    entry_t* e = find_locked(from, h);
+    if (e == NULL) {
+      unlock_pair(from, to);
+      return ZX_ERR_BAD_HANDLE;
+    }
+    // Skips a value still open since the counter last passed here, and a shard with
+    // no room to spare (see "Layout").
+    if (find_locked(to, v) != NULL || (to != from && to->count >= to->mask)) {
+      unlock_pair(from, to);
+      continue;
+    }
+    entry_t moved = *e;
+    remove_locked(from, e);
+    moved.value = v;
+    moved.rights = rights;
+    insert_locked(to, moved);
+    // Held until the waits through the old value are canceled: the new value is
+    // not ours alone once the locks are released.
+    object_ref(moved.obj);
+    unlock_pair(from, to);
+    *out = v;
+    object_cancel_waits(moved.obj, h);
+    object_unref(moved.obj);
+    return ZX_OK;
+  }
 }
 
 uint64_t handle_count_alive(void) {
   return atomic_load_explicit(&table.alive, memory_order_relaxed);
+}
+
+void handle_check_table(void) {
+  if (!atomic_load_explicit(&table.ready, memory_order_acquire)) return;
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < HANDLE_SHARDS; i++) {
+    shard_t* sh = &shards[i];
+    rw_rdlock(&sh->lock);
+    uint32_t used = 0;
+    for (uint32_t j = 0; j <= sh->mask; j++) {
+      entry_t* e = &sh->entries[j];
+      if (e->value == ZX_HANDLE_INVALID) continue;
+      used++;
+      ZX_ASSERT((e->value & ZX_HANDLE_FIXED_BITS_MASK) == ZX_HANDLE_FIXED_BITS_MASK);
+      ZX_ASSERT(shard_of(e->value) == sh);
+      ZX_ASSERT(find_locked(sh, e->value) == e);
+      ZX_ASSERT(e->obj != NULL);
+      ZX_ASSERT(atomic_load_explicit(&e->obj->handles, memory_order_relaxed) > 0);
+    }
+    ZX_ASSERT(used == sh->count);
+    ZX_ASSERT(sh->count < sh->mask + 1);
+    total += used;
+    rw_unlock(&sh->lock);
+  }
+  ZX_ASSERT(total == handle_count_alive());
+}
+
+uint32_t handle_shard_index(zx_handle_t h) { return (uint32_t)(shard_of(h) - shards); }
+
+void handle_shard_usage(uint32_t shard, uint32_t* used, uint32_t* size) {
+  ZX_ASSERT(shard < HANDLE_SHARDS);
+  pthread_once(&table_once, table_init);
+  shard_t* sh = &shards[shard];
+  rw_rdlock(&sh->lock);
+  *used = sh->count;
+  *size = sh->mask + 1;
+  rw_unlock(&sh->lock);
+}
+
+uint32_t handle_set_capacity(uint32_t cap) {
+  ZX_ASSERT(cap <= HANDLE_CAPACITY);
+  return atomic_exchange_explicit(&table.capacity, cap, memory_order_relaxed);
 }

@@ -1,9 +1,11 @@
 // The handle table: maps zx_handle_t values to (object, rights).
 //
-// A handle value encodes a slot index and the slot's generation, with Zircon's fixed
-// low bits (ZX_HANDLE_FIXED_BITS_MASK) set, so a closed or stale value never reaches
-// an object created later, and made-up values are rejected. Lookups from many threads
-// do not serialise on one lock.
+// Handle values have Zircon's fixed low bits (ZX_HANDLE_FIXED_BITS_MASK) set and are
+// never 0. They come from a per-process keyed permutation of a counter, not from the
+// entry's place in the table: a closed value comes back only after about 2^30 new
+// values, whatever the table's state, so a stale value does not reach an object created
+// later, made-up values are rejected, and processes hand out different values.
+// Lookups from many threads do not serialise on one lock (see handle.c).
 #ifndef ZXVMO_SRC_HANDLE_H_
 #define ZXVMO_SRC_HANDLE_H_
 
@@ -39,5 +41,19 @@ zx_status_t handle_replace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out);
 
 // Number of handle-table entries in use.
 uint64_t handle_count_alive(void);
+
+// White-box hooks for tests. handle_check_table() verifies the table's structure and
+// aborts on a violation: every entry is found from its value, is a live handle
+// (fixed bits, a counted object), each shard's count matches its entries and leaves
+// one entry empty, and the counts add up to handle_count_alive(). Call it while no
+// handle is being created or closed.
+void handle_check_table(void);
+// Caps the table at `cap` handles (at most the built-in capacity, 1 << 20) and returns
+// the previous cap; creates beyond it fail with ZX_ERR_NO_RESOURCES. Handles already
+// open stay open.
+uint32_t handle_set_capacity(uint32_t cap);
+// The shard whose entries hold value `h`, and a shard's entries in use and size.
+uint32_t handle_shard_index(zx_handle_t h);
+void handle_shard_usage(uint32_t shard, uint32_t* used, uint32_t* size);
 
 #endif  // ZXVMO_SRC_HANDLE_H_

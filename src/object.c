@@ -13,8 +13,9 @@
 //                            \                 v
 //                             `-> wait_block (mutex, condvar, satisfied, canceled)
 //
-// Lock order: object lock -> wait block lock. The wait block lock is private to this
-// file, innermost, and held only to flip a flag and signal. Waking under the object
+// Lock order: object lock -> wait block lock (a family lock may be held around both,
+// see object.h). The wait block lock is private to this file, innermost, and held
+// only to flip a flag and signal. Waking under the object
 // lock is what keeps a block alive while it is woken: a wait unlinks each of its
 // waiters under the matching object lock before its block leaves the stack.
 //

@@ -7,9 +7,13 @@
 // object "dies" in Zircon's sense (ops->on_zero_handles runs once); when `refs` drops to
 // zero its memory is released (ops->destroy).
 //
-// Locking. `lock` is a leaf lock: it guards only the fields tagged (l) and is never
-// held while taking another lock. Code that changes signals calls
-// object_update_signals() without holding it.
+// Locking. `lock` guards the fields tagged (l). It may be taken while a family lock
+// is held (a VMO's ZERO_CHILDREN signal changes under its family's lock), and while
+// it is held object.c takes exactly one other lock: a wait block's private lock, to
+// record a wake-up and signal the waiting thread. Order, as in docs/DESIGN.md:
+// family rwlock -> object lock -> wait block lock; the handle table's shard locks are
+// never held together with any of them. object_update_signals() and the other
+// functions below take `lock` themselves: callers must not hold it.
 //
 // Legend: (c) constant after init, (a) atomic, (l) guarded by `lock`.
 #ifndef ZXVMO_SRC_OBJECT_H_

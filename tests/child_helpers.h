@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zircon/syscalls.h>
 #include <zxvmo.h>
@@ -19,9 +20,6 @@
 #define NOWR ZX_VMO_CHILD_NO_WRITE
 #define CLONE_COW ZX_VMO_CLONE_COPY_ON_WRITE
 #define CLONE_NR ZX_VMO_CLONE_NON_RESIZEABLE
-
-// The largest VMO size (docs/behavior.md §1) with 4 KiB pages.
-#define MAX_VMO_SIZE ((uint64_t)0xFFFFFFFFFFFE0000ull)
 
 // zx_vmo_create_child that must succeed.
 static inline zx_handle_t mkchild(zx_handle_t parent, uint32_t options, uint64_t offset,
@@ -69,21 +67,24 @@ static inline bool zero_children(zx_handle_t h) {
 
 // Writes the whole page `idx` with byte `v`.
 static inline void fill_page(zx_handle_t h, uint64_t idx, uint8_t v) {
-  uint8_t buf[4096];
-  memset(buf, v, sizeof(buf));
+  uint8_t* buf = page_buf(1);
+  memset(buf, v, PG);
   zx_status_t st = zx_vmo_write(h, buf, idx * PG, PG);
+  free(buf);
   cr_assert_eq(st, ZX_OK, "write page %llu = %d", (unsigned long long)idx, st);
 }
 
 // Reads page `idx` whole; returns its byte value, or -1 if its bytes differ.
 static inline int page_val(zx_handle_t h, uint64_t idx) {
-  uint8_t buf[4096];
+  uint8_t* buf = page_buf(1);
   zx_status_t st = zx_vmo_read(h, buf, idx * PG, PG);
   cr_assert_eq(st, ZX_OK, "read page %llu = %d", (unsigned long long)idx, st);
-  for (size_t i = 1; i < sizeof(buf); i++) {
-    if (buf[i] != buf[0]) return -1;
+  int v = buf[0];
+  for (size_t i = 1; i < PG; i++) {
+    if (buf[i] != buf[0]) v = -1;
   }
-  return buf[0];
+  free(buf);
+  return v;
 }
 
 static inline zxvmo_stats_t stats(void) {

@@ -1,6 +1,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 zx_handle_t mkvmo(uint64_t size) {
@@ -11,11 +12,12 @@ zx_handle_t mkvmo(uint64_t size) {
 
 zx_handle_t mkvmo_filled(uint64_t pages, uint8_t seed) {
   zx_handle_t h = mkvmo(pages * PG);
-  uint8_t buf[4096];
+  uint8_t* buf = page_buf(1);
   for (uint64_t i = 0; i < pages; i++) {
-    memset(buf, (uint8_t)(seed + i), sizeof(buf));
+    memset(buf, (uint8_t)(seed + i), PG);
     cr_assert_eq(zx_vmo_write(h, buf, i * PG, PG), ZX_OK);
   }
+  free(buf);
   return h;
 }
 
@@ -40,6 +42,12 @@ zx_rights_t handle_rights(zx_handle_t h) {
   zx_info_handle_basic_t b;
   cr_assert_eq(zx_object_get_info(h, ZX_INFO_HANDLE_BASIC, &b, sizeof(b), NULL, NULL), ZX_OK);
   return b.rights;
+}
+
+uint8_t* page_buf(uint64_t pages) {
+  uint8_t* b = calloc(pages, PG);
+  cr_assert(b != NULL, "%llu pages", (unsigned long long)pages);
+  return b;
 }
 
 uint64_t pages_in_use(void) {

@@ -6,7 +6,13 @@
 #include <zircon/syscalls.h>
 #include <zxvmo.h>
 
-#define PG ((uint64_t)4096)
+// The library's page size: never assume 4096 (a build may use 16 KiB pages, see
+// ZXVMO_PAGE_SIZE). Not a constant expression: buffers of a page or more come from
+// page_buf().
+#define PG ((uint64_t)zx_system_get_page_size())
+// The largest VMO size (SPEC.md section 1): the largest multiple of 32 pages that
+// fits in 64 bits (0xFFFFFFFFFFFE0000 with 4 KiB pages).
+#define MAX_VMO_SIZE (UINT64_MAX - 32 * PG + 1)
 
 // Creates a VMO of `size` bytes (options 0) or fails the test.
 zx_handle_t mkvmo(uint64_t size);
@@ -22,5 +28,7 @@ zx_info_vmo_t vmo_info(zx_handle_t vmo);
 zx_rights_t handle_rights(zx_handle_t h);
 // Library-wide pages_in_use.
 uint64_t pages_in_use(void);
+// A zeroed buffer of `pages` pages (free() it), or fails the test.
+uint8_t* page_buf(uint64_t pages);
 
 #endif

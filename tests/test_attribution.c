@@ -9,6 +9,13 @@
 
 #define FRAC_ONE ((uint64_t)1 << 63)
 
+// committed_fractional_scaled_bytes of one page shared `n` ways: what is left of
+// PG / n, (PG mod n) / n of a byte, in units of 2^-63 byte, rounded down. With 4 KiB
+// or 16 KiB pages and n = 3 that is a third of a byte (PG mod 3 == 1).
+static uint64_t frac_of(uint64_t n) {
+  return (uint64_t)(((unsigned __int128)(PG % n) << 63) / n);
+}
+
 static void expect_attr(zx_handle_t h, uint64_t committed, uint64_t priv, uint64_t scaled,
                         uint64_t frac, const char* what) {
   zx_info_vmo_t i = vmo_info(h);
@@ -55,7 +62,7 @@ Test(attribution, two_snapshots_of_one_page) {
   zx_handle_t a = mkchild(p, SNAP, 0, PG);
   zx_handle_t b = mkchild(p, SNAP, 0, PG);
   cr_assert_eq(pages_in_use(), 1);
-  const uint64_t third = FRAC_ONE / 3;  // (4096 % 3 == 1) / 3 of a byte
+  const uint64_t third = frac_of(3);
   expect_attr(p, PG, 0, PG / 3, third, "parent");
   expect_attr(a, PG, 0, PG / 3, third, "snapshot a");
   expect_attr(b, PG, 0, PG / 3, third, "snapshot b");
@@ -134,9 +141,9 @@ Test(attribution, legacy_clone_counts_parent_pages_it_sees) {
   expect_attr(c, 2 * PG, PG, PG + PG / 2, 0, "clone after writing page 0");
   // A clone of the clone sees c's page 0 and p's page 1.
   zx_handle_t cc = mkclone(c, CLONE_COW, 0, 2 * PG);
-  expect_attr(p, 2 * PG, PG, PG + PG / 3, FRAC_ONE / 3, "parent, page 1 seen thrice");
-  expect_attr(c, 2 * PG, 0, PG / 2 + PG / 3, FRAC_ONE / 3, "clone");
-  expect_attr(cc, 2 * PG, 0, PG / 2 + PG / 3, FRAC_ONE / 3, "clone of clone");
+  expect_attr(p, 2 * PG, PG, PG + PG / 3, frac_of(3), "parent, page 1 seen thrice");
+  expect_attr(c, 2 * PG, 0, PG / 2 + PG / 3, frac_of(3), "clone");
+  expect_attr(cc, 2 * PG, 0, PG / 2 + PG / 3, frac_of(3), "clone of clone");
   // Partial clone window.
   zx_handle_t w = mkclone(p, CLONE_COW, PG, 4 * PG);
   expect_attr(w, PG, 0, PG / 4, 0, "clone window over page 1 only");

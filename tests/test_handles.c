@@ -91,8 +91,8 @@ Test(handles, made_up_values_are_bad) {
   cr_assert_eq(zx_handle_close(live), ZX_OK);
 }
 
-// Creating and closing many handles reuses slots; no closed value may ever reach a
-// later object, and no value is handed out twice.
+// Creating and closing many handles reuses table entries; no closed value may ever
+// reach a later object, and no value is handed out twice.
 Test(handles, stale_values_never_reach_later_objects) {
   enum { N = 12000, LIVE = 64 };
   zx_handle_t* old = calloc(N, sizeof(zx_handle_t));
@@ -503,7 +503,7 @@ Test(status, strings) {
 }
 
 Test(time, clock_and_deadlines) {
-  cr_assert_eq(zx_system_get_page_size(), 4096u);
+  cr_assert_eq(zx_system_get_page_size(), PAGE_SIZE);
   zx_time_t a = zx_clock_get_monotonic();
   zx_time_t b = zx_clock_get_monotonic();
   cr_assert_gt(a, 0);
@@ -545,7 +545,7 @@ Test(handles, table_full_is_no_resources) {
   zx_handle_t extra;
   cr_assert_eq(zx_event_create(0, &extra), ZX_ERR_NO_RESOURCES);
   cr_assert_eq(zx_handle_close(hs[n - 1]), ZX_OK);
-  // A freed slot is reused when no fresh one is left, with a new value.
+  // The freed room is used again, under a new value.
   cr_assert_eq(zx_event_create(0, &extra), ZX_OK);
   cr_assert_neq(extra, hs[n - 1]);
   cr_assert_eq(valid(hs[n - 1]), ZX_ERR_BAD_HANDLE);

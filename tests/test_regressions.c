@@ -60,9 +60,9 @@ Test(regressions, dead_oneway_root_counts_only_slice_windows) {
 Test(regressions, commit_of_huge_range_fails_cleanly) {
   cr_assert_eq(zxvmo_set_page_budget(16), ZX_OK);
   zx_handle_t v;
-  cr_assert_eq(zx_vmo_create(0xFFFFFFFFFFFE0000ull, 0, &v), ZX_OK);
+  cr_assert_eq(zx_vmo_create(MAX_VMO_SIZE, 0, &v), ZX_OK);
   wr8(v, 5 * PG, 7);
-  cr_assert_eq(zx_vmo_op_range(v, ZX_VMO_OP_COMMIT, 0, 0xFFFFFFFFFFFE0000ull, NULL, 0),
+  cr_assert_eq(zx_vmo_op_range(v, ZX_VMO_OP_COMMIT, 0, MAX_VMO_SIZE, NULL, 0),
                ZX_ERR_NO_MEMORY);
   cr_assert_eq(pages_in_use(), 1);
   cr_assert_eq(rd8(v, 5 * PG), 7);
@@ -113,9 +113,10 @@ Test(regressions, info_on_deep_clone_chain) {
 // rule 1 rounds first): a 1-byte child in the last page of the address space does not fit.
 Test(regressions, child_offset_overflow_uses_rounded_size) {
   zx_handle_t v = mkvmo(PG), c = ZX_HANDLE_INVALID;
-  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT, 0xFFFFFFFFFFFFF000ull, 1, &c),
+  const uint64_t last_page = UINT64_MAX - PG + 1;
+  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT, last_page, 1, &c),
                ZX_ERR_OUT_OF_RANGE);
-  cr_assert_eq(zx_vmo_clone(v, ZX_VMO_CLONE_COPY_ON_WRITE, 0xFFFFFFFFFFFFF000ull, 1, &c),
+  cr_assert_eq(zx_vmo_clone(v, ZX_VMO_CLONE_COPY_ON_WRITE, last_page, 1, &c),
                ZX_ERR_OUT_OF_RANGE);
   cr_assert_eq(vmo_info(v).num_children, 0);
   zx_handle_close(v);
@@ -125,8 +126,9 @@ Test(regressions, child_offset_overflow_uses_rounded_size) {
 // size must fit in 64 bits too (Zircon refuses the clone).
 Test(regressions, accumulated_offset_plus_size_overflow) {
   zx_handle_t v = mkvmo(PG), c, g = ZX_HANDLE_INVALID;
-  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT, 0xFFFFFFFFFFFF0000ull, PG, &c),
-               ZX_OK);
+  // 16 pages before the end of the address space.
+  const uint64_t offset = UINT64_MAX - 16 * PG + 1;
+  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT, offset, PG, &c), ZX_OK);
   cr_assert_eq(zx_vmo_create_child(c, ZX_VMO_CHILD_SNAPSHOT, 0, 32 * PG, &g),
                ZX_ERR_INVALID_ARGS);
   cr_assert_eq(zx_vmo_clone(c, ZX_VMO_CLONE_COPY_ON_WRITE, 0, 32 * PG, &g), ZX_ERR_INVALID_ARGS);

@@ -295,11 +295,12 @@ Test(matrix, unaligned_shrink_zeroes_tail_seen_by_clone_not_snapshot) {
   zx_handle_t s = mkchild(r, SNAP, 0, 4 * PG);
   zx_handle_t l = mkclone(r, CLONE_COW, 0, 4 * PG);
   cr_assert_eq(zx_vmo_set_size(r, PG + 100), ZX_OK);
-  uint8_t buf[4096];
+  uint8_t* buf = page_buf(1);
   cr_assert_eq(zx_vmo_read(l, buf, PG, PG), ZX_OK);
   for (size_t i = 0; i < PG; i++) {
     cr_assert_eq(buf[i], i < 100 ? 0x11 : 0, "clone byte %zu of page 1", i);
   }
+  free(buf);
   cr_assert_eq(page_val(s, 1), 0x11);
   cr_assert_eq(page_val(l, 2), 0);
   cr_assert_eq(page_val(s, 2), 0x12);

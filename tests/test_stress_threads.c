@@ -107,7 +107,10 @@ Test(stress_threads, per_thread_families, .timeout = 120) {
 }
 
 // ---- one shared family ----
+//
+// Sizes here are in the library's pages (SPG), whatever the driver's model uses.
 
+#define SPG ((uint64_t)zx_system_get_page_size())
 #define SH_PAGES 16
 #define SH_LOCAL 6  // handles each thread keeps to its own children
 
@@ -123,20 +126,20 @@ typedef struct sh_arg {
   zx_handle_t root;  // this thread's duplicate of the root handle
 } sh_arg_t;
 
-// Every page read through any handle must hold one byte value throughout.
-static void check_pages_uniform(zx_handle_t h, uint64_t off, uint64_t len) {
-  uint8_t buf[3 * PG];  // PG is the library page size, known at run time
-  if (len > sizeof(buf)) len = sizeof(buf);
+// Every page read through any handle must hold one byte value throughout. `buf` holds
+// 3 pages.
+static void check_pages_uniform(zx_handle_t h, uint64_t off, uint64_t len, uint8_t* buf) {
+  if (len > 3 * SPG) len = 3 * SPG;
   zx_status_t st = zx_vmo_read(h, buf, off, len);
   if (st == ZX_ERR_OUT_OF_RANGE) return;  // a concurrently shrunk clone
   CHECK(st == ZX_OK, "read: %s", zx_status_get_string(st));
   uint64_t i = 0;
   while (i < len) {
-    uint64_t page_end = ((off + i) / PG + 1) * PG - off;
+    uint64_t page_end = ((off + i) / SPG + 1) * SPG - off;
     if (page_end > len) page_end = len;
     for (uint64_t j = i + 1; j < page_end; j++) {
       CHECK(buf[j] == buf[i], "page at %#lx torn: byte %#lx is %#x, byte %#lx is %#x",
-            (unsigned long)((off + i) / PG * PG), (unsigned long)(off + j), buf[j],
+            (unsigned long)((off + i) / SPG * SPG), (unsigned long)(off + j), buf[j],
             (unsigned long)(off + i), buf[i]);
     }
     i = page_end;
@@ -167,7 +170,9 @@ static void* shared_worker(void* p) {
   bool resizable[SH_LOCAL];
   memset(local, 0, sizeof(local));
   memset(resizable, 0, sizeof(resizable));
-  uint8_t page[PG];
+  uint8_t* page = malloc(4 * SPG);  // one page to write, then three to read
+  CHECK(page != NULL, "malloc");
+  uint8_t* readbuf = page + SPG;
   double start = now_s();
   uint64_t n = 0;
   while (now_s() - start < sh->budget_s) {
@@ -177,21 +182,21 @@ static void* shared_worker(void* p) {
     zx_handle_t h = (r & 1) || !local[slot] ? a->root : local[slot];
     uint64_t size = 0;
     CHECK(zx_vmo_get_size(h, &size) == ZX_OK, "get_size");
-    uint64_t pages = size / PG;
+    uint64_t pages = size / SPG;
     uint64_t pg = pages ? (r >> 16) % pages : 0;
     zx_status_t st;
     switch ((r >> 4) % 12) {
       case 0: case 1: case 2:  // whole-page write of one byte value
         if (!pages) break;
-        memset(page, (int)(r >> 40), PG);
-        st = zx_vmo_write(h, page, pg * PG, PG);
+        memset(page, (int)(r >> 40), SPG);
+        st = zx_vmo_write(h, page, pg * SPG, SPG);
         CHECK(st == ZX_OK || (h != a->root && st == ZX_ERR_OUT_OF_RANGE) ||
                   st == ZX_ERR_ACCESS_DENIED,
               "write: %s", zx_status_get_string(st));
         break;
       case 3: case 4:  // reads, also across page boundaries
         if (!pages) break;
-        check_pages_uniform(h, pg * PG + (r >> 50) % PG, (r >> 30) % (2 * PG) + 1);
+        check_pages_uniform(h, pg * SPG + (r >> 50) % SPG, (r >> 30) % (2 * SPG) + 1, readbuf);
         break;
       case 5: {  // a new child of the root or of a child
         if (local[slot]) {
@@ -205,8 +210,8 @@ static void* shared_worker(void* p) {
         if (!parent) parent = a->root;
         uint64_t psize = 0;
         CHECK(zx_vmo_get_size(parent, &psize) == ZX_OK, "get_size");
-        uint64_t off = psize ? ((r >> 24) % (psize / PG + 1)) * PG : 0;
-        uint64_t csize = ((r >> 32) % 8) * PG;
+        uint64_t off = psize ? ((r >> 24) % (psize / SPG + 1)) * SPG : 0;
+        uint64_t csize = ((r >> 32) % 8) * SPG;
         bool legacy = ((r >> 36) % 5) == 0;
         uint32_t kind = kinds[(r >> 37) % 5];
         if (kind == ZX_VMO_CHILD_SLICE && off + csize > psize) csize = psize - off;
@@ -225,11 +230,11 @@ static void* shared_worker(void* p) {
       }
       case 6: {  // op_range: commit, decommit, zero of whole pages
         if (!pages) break;
-        uint64_t len = ((r >> 40) % (pages - pg) + 1) * PG;
+        uint64_t len = ((r >> 40) % (pages - pg) + 1) * SPG;
         static const uint32_t ops[] = {ZX_VMO_OP_COMMIT, ZX_VMO_OP_DECOMMIT, ZX_VMO_OP_ZERO,
                                        ZX_VMO_OP_DONT_NEED, ZX_VMO_OP_CACHE_SYNC};
         uint32_t op = ops[(r >> 56) % 5];
-        st = zx_vmo_op_range(h, op, pg * PG, len, NULL, 0);
+        st = zx_vmo_op_range(h, op, pg * SPG, len, NULL, 0);
         bool ok = st == ZX_OK || (op == ZX_VMO_OP_DECOMMIT && st == ZX_ERR_NOT_SUPPORTED) ||
                   (h != a->root && st == ZX_ERR_OUT_OF_RANGE) || st == ZX_ERR_ACCESS_DENIED;
         CHECK(ok, "op_range %u: %s", op, zx_status_get_string(st));
@@ -237,7 +242,7 @@ static void* shared_worker(void* p) {
       }
       case 7:  // resize one of our resizable children (whole pages: pages stay uniform)
         if (local[slot] && resizable[slot]) {
-          st = zx_vmo_set_size(local[slot], ((r >> 40) % 10) * PG);
+          st = zx_vmo_set_size(local[slot], ((r >> 40) % 10) * SPG);
           CHECK(st == ZX_OK, "set_size: %s", zx_status_get_string(st));
         }
         break;
@@ -270,6 +275,7 @@ static void* shared_worker(void* p) {
     if (local[i]) CHECK(zx_handle_close(local[i]) == ZX_OK, "close");
   }
   CHECK(zx_handle_close(a->root) == ZX_OK, "close root dup");
+  free(page);
   atomic_fetch_add(&sh->ops, n);
   return NULL;
 }
@@ -278,12 +284,14 @@ Test(stress_threads, shared_family, .timeout = 120) {
   shared_t sh;
   memset(&sh, 0, sizeof(sh));
   sh.budget_s = 10.0;
-  cr_assert_eq(zx_vmo_create(SH_PAGES * PG, 0, &sh.root), ZX_OK);
-  uint8_t page[PG];
+  cr_assert_eq(zx_vmo_create(SH_PAGES * SPG, 0, &sh.root), ZX_OK);
+  uint8_t* page = malloc(SPG);
+  cr_assert_not_null(page);
   for (uint64_t i = 0; i < SH_PAGES; i += 2) {
-    memset(page, (int)(i + 1), PG);
-    cr_assert_eq(zx_vmo_write(sh.root, page, i * PG, PG), ZX_OK);
+    memset(page, (int)(i + 1), SPG);
+    cr_assert_eq(zx_vmo_write(sh.root, page, i * SPG, SPG), ZX_OK);
   }
+  free(page);
   pthread_t t[NTHREADS];
   sh_arg_t args[NTHREADS];
   for (int i = 0; i < NTHREADS; i++) {

@@ -1,7 +1,7 @@
 // Concurrency on one VMO family: create_child, read, write, op_range, set_size and
 // close from 4 threads. No crash, no deadlock, and no reader ever sees a half-made
 // page: every writer writes whole pages filled with one byte value, so every page of
-// every VMO must always read as 4096 equal bytes. Also runs under ThreadSanitizer.
+// every VMO must always read as equal bytes. Also runs under ThreadSanitizer.
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>

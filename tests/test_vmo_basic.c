@@ -4,16 +4,18 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zircon/syscalls.h>
 
 #include "helpers.h"
+#include "internal.h"
 
-#define MAX_SIZE ((uint64_t)0xFFFFFFFFFFFE0000ull)
+#define MAX_SIZE MAX_VMO_SIZE
 
 // ---- local helpers ----------------------------------------------------------
 
 static uint8_t pat(uint64_t off, uint8_t seed) {
-  return (uint8_t)(seed + (off >> 12) * 31u + off * 7u + 1u);
+  return (uint8_t)(seed + off / PG * 31u + off * 7u + 1u);
 }
 
 static zx_handle_t mkvmo_opts(uint64_t size, uint32_t opts) {
@@ -114,8 +116,13 @@ static zx_status_t op(zx_handle_t h, uint32_t o, uint64_t off, uint64_t len) {
 // ---- constants ---------------------------------------------------------------
 
 Test(vmo_basic, constants) {
-  cr_assert_eq(zx_system_get_page_size(), 4096u);
-  cr_assert_eq(PG, 4096u);
+  // The configured page (ZXVMO_PAGE_SIZE, default the host's): a power of two, at
+  // least 4 KiB, and a multiple of the host's page.
+  cr_assert_eq(zx_system_get_page_size(), PAGE_SIZE);
+  cr_assert_eq(PG, PAGE_SIZE);
+  cr_assert_geq(PG, 4096u);
+  cr_assert_eq(PG & (PG - 1), 0);
+  cr_assert_eq(PG % (uint64_t)sysconf(_SC_PAGESIZE), 0);
   cr_assert_eq(ZX_VMO_RESIZABLE, 1u << 1);
   cr_assert_eq(ZX_VMO_DISCARDABLE, 1u << 2);
   cr_assert_eq(ZX_VMO_UNBOUNDED, 1u << 4);
@@ -527,13 +534,13 @@ Test(vmo_basic, scattered_writes_in_large_vmo) {
   zx_handle_t h = mkvmo(size);
   uint64_t n = 0;
   for (uint64_t off = 5; off < size; off += 97 * PG * 1023 + 11) {
-    wr8(h, off, (uint8_t)(off >> 12));
+    wr8(h, off, (uint8_t)(off / PG));
     n++;
   }
   cr_assert_eq(pages_in_use(), base + n);
   expect_committed(h, n);
   for (uint64_t off = 5; off < size; off += 97 * PG * 1023 + 11) {
-    cr_assert_eq(rd8(h, off), (uint8_t)(off >> 12));
+    cr_assert_eq(rd8(h, off), (uint8_t)(off / PG));
     cr_assert_eq(rd8(h, off + 1), 0);
   }
   zx_handle_close(h);

@@ -8,12 +8,12 @@
 
 #include "helpers.h"
 
-#define MAX_SIZE ((uint64_t)0xFFFFFFFFFFFE0000ull)
+#define MAX_SIZE MAX_VMO_SIZE
 #define SENTINEL ((zx_handle_t)0x5EAF00D3u)
 
 // ---- state snapshots ------------------------------------------------------------
 
-#define SNAP_MAX (8 * 4096)
+#define SNAP_MAX (8 * PG)
 
 typedef struct {
   uint64_t size;
@@ -21,7 +21,7 @@ typedef struct {
   uint64_t pages_in_use;
   uint64_t vmos_alive;
   uint64_t handles_alive;
-  uint8_t bytes[SNAP_MAX];
+  uint8_t* bytes;  // SNAP_MAX bytes, allocated at the first snapshot
 } snap_t;
 
 static zxvmo_stats_t stats(void) {
@@ -33,7 +33,10 @@ static zxvmo_stats_t stats(void) {
 // Captures the state of VMO `h` (read through `rd`, a handle with READ and
 // GET_PROPERTY; h's size must be at most SNAP_MAX).
 static void snap_take(zx_handle_t rd, snap_t* s) {
+  uint8_t* bytes = s->bytes != NULL ? s->bytes : page_buf(8);
   memset(s, 0, sizeof(*s));
+  memset(bytes, 0, SNAP_MAX);
+  s->bytes = bytes;
   cr_assert_eq(zx_vmo_get_size(rd, &s->size), ZX_OK);
   cr_assert_leq(s->size, SNAP_MAX);
   cr_assert_eq(zx_object_get_property(rd, ZX_PROP_VMO_CONTENT_SIZE, &s->content_size,
@@ -65,7 +68,7 @@ static zx_handle_t mk_filled(uint64_t pages, uint32_t opts) {
   cr_assert_eq(zx_vmo_create(pages * PG, opts, &h), ZX_OK);
   uint8_t* b = malloc(pages * PG + 1);
   cr_assert_not_null(b);
-  for (uint64_t i = 0; i < pages * PG; i++) b[i] = (uint8_t)(i * 7 + (i >> 12) + 1) | 1;
+  for (uint64_t i = 0; i < pages * PG; i++) b[i] = (uint8_t)(i * 7 + i / PG + 1) | 1;
   cr_assert_eq(zx_vmo_write(h, b, 0, pages * PG), ZX_OK);
   free(b);
   return h;
@@ -75,10 +78,11 @@ static zx_handle_t mk_filled(uint64_t pages, uint32_t opts) {
 static zx_handle_t mk_sparse4(uint32_t opts) {
   zx_handle_t h;
   cr_assert_eq(zx_vmo_create(4 * PG, opts, &h), ZX_OK);
-  uint8_t b[4096];
-  memset(b, 0xA5, sizeof(b));
+  uint8_t* b = page_buf(1);
+  memset(b, 0xA5, PG);
   cr_assert_eq(zx_vmo_write(h, b, 0, PG), ZX_OK);
   cr_assert_eq(zx_vmo_write(h, b, 2 * PG, PG), ZX_OK);
+  free(b);
   return h;
 }
 
@@ -135,7 +139,8 @@ Test(vmo_errors, create_size_round_up_wraps) {
 }
 
 Test(vmo_errors, create_size_above_max) {
-  const uint64_t sizes[] = {MAX_SIZE + 1, MAX_SIZE + PG, UINT64_MAX - PG + 1, 0xFFFFFFFFFFFF0000ull};
+  const uint64_t sizes[] = {MAX_SIZE + 1, MAX_SIZE + PG, UINT64_MAX - PG + 1,
+                            UINT64_MAX - 16 * PG + 1};
   for (size_t k = 0; k < 4; k++) {
     expect_create_fails(sizes[k], 0, ZX_ERR_OUT_OF_RANGE);
     expect_create_fails(sizes[k], ZX_VMO_RESIZABLE, ZX_ERR_OUT_OF_RANGE);
