@@ -1,10 +1,20 @@
 // The page pool; see page_pool.h for the contract.
 //
-// Memory layout: chunks of OS_CHUNK_SIZE bytes, each with its OS_CHUNK_SIZE / PAGE_SIZE
-// descriptors in a separate array. Free descriptors sit on one of two LIFO lists:
-// `dirty` pages still hold memory (recently freed, cache-warm, reused first); `clean`
-// pages had their memory given back to the OS (or were never touched) and read as
-// zero. When more than POOL_RETAIN_HIGH pages are dirty, the pool gives the memory of
+// Memory layout: chunks of OS_CHUNK_SIZE bytes, each with a header holding its
+// OS_CHUNK_SIZE / PAGE_SIZE descriptors. Free descriptors sit on one of three LIFO
+// lists, by state: `dirty` pages hold memory (recently freed, cache-warm, reused first);
+// `fresh` pages hold memory that reads as zero (from a chunk added by growth, never
+// handed out); `clean` pages had their memory given back to the OS and read as zero.
+// Reuse order is dirty, fresh, clean: memory already held is used before the OS is
+// asked for more.
+//
+// Growth is all or nothing: a reservation that needs new chunks maps them onto a
+// private list and adds them to the pool only once all are there; if one fails, the
+// chunks already mapped go back to the OS (os_chunk_unmap) and the pages it had taken
+// go back to the free lists. So a failed reservation leaves the pool as it found it;
+// without that, a failed 8 GiB COMMIT under a 3 GiB address-space limit kept 3 GiB of
+// chunks, unused, for good. A successful one leaves less than one chunk of fresh
+// pages beyond what it took. When more than POOL_RETAIN_HIGH pages are dirty, the pool gives the memory of
 // the oldest-freed ones back, down to POOL_RETAIN_LOW, in address-sorted runs, and
 // moves them to `clean`: each page is sorted and released at most once per free, so
 // freeing is amortised O(log n) per page.
@@ -24,13 +34,19 @@
 #define POOL_RETAIN_LOW 8192u
 
 static _Alignas(PAGE_SIZE) const uint8_t g_zero_data[PAGE_SIZE];
-page_t g_zero_page = {.data = (uint8_t*)g_zero_data, .refs = 1, .zeroed = 1};
+page_t g_zero_page = {.data = (uint8_t*)g_zero_data, .refs = 1, .zeroed = 1, .backed = 0};
 
 static pthread_mutex_t g_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static page_t* g_dirty;           // (pool lock) free pages holding memory
 static uint64_t g_dirty_count;    // (pool lock)
+static page_t* g_fresh;           // (pool lock) free pages holding memory that reads as zero
+static uint64_t g_fresh_count;    // (pool lock)
 static page_t* g_clean;           // (pool lock) free pages whose memory was given back
 static uint64_t g_clean_count;    // (pool lock)
+// Pages holding memory: every page but `clean` free ones (a clean page handed out
+// counts from when it is taken, since it is written then). Updated with relaxed atomic
+// adds: takes happen outside the pool lock.
+static _Atomic uint64_t g_backed;
 static uint64_t g_in_use;         // (pool lock) pages handed out (reserved or in a map)
 static uint64_t g_peak;           // (pool lock)
 static uint64_t g_budget;         // (pool lock) 0 = unlimited
@@ -49,35 +65,91 @@ static void read_env_budget_locked(void) {
   }
 }
 
-static bool grow_locked(void) {
+// A chunk and its descriptors. Chunks are never freed once added to the pool; only a
+// reservation's private growth (never seen by anyone else) is given back.
+typedef struct pool_chunk {
+  os_chunk_t os;            // (c)
+  struct pool_chunk* next;  // (pool lock) g_chunks, or the growing reservation's list
+  page_t pages[];           // PAGES_PER_CHUNK descriptors
+} pool_chunk_t;
+
+static pool_chunk_t* g_chunks;    // (pool lock) every chunk of the pool
+
+// Maps a chunk and makes its descriptors (all fresh). NULL if either fails; then
+// nothing is left behind: a mapped chunk whose header cannot be allocated is unmapped.
+static pool_chunk_t* chunk_new(void) {
   os_chunk_t c;
-  if (!os_chunk_map(&c)) return false;
-  page_t* d = os_calloc(PAGES_PER_CHUNK, sizeof(page_t));
-  if (!d) return false;  // the chunk stays mapped but unused; rare and bounded
-  for (size_t i = PAGES_PER_CHUNK; i-- > 0;) {
-    d[i].data = c.base + i * PAGE_SIZE;
-    d[i].zeroed = 1;
-    d[i].u.next = g_clean;
-    g_clean = &d[i];
+  if (!os_chunk_map(&c)) return NULL;
+  pool_chunk_t* ch = os_calloc(1, sizeof(*ch) + PAGES_PER_CHUNK * sizeof(page_t));
+  if (!ch) {
+    os_chunk_unmap(&c);
+    return NULL;
   }
-  g_clean_count += PAGES_PER_CHUNK;
-  return true;
+  ch->os = c;
+  for (size_t i = 0; i < PAGES_PER_CHUNK; i++) {
+    ch->pages[i].data = c.base + i * PAGE_SIZE;
+    ch->pages[i].zeroed = 1;
+    ch->pages[i].backed = 1;
+  }
+  return ch;
 }
 
-// Pops a free page, warm ones first.
+// Gives back every chunk of a private growth list, newest first (so each one ends the
+// pool file and truncating it suffices).
+static void chunks_give_back(pool_chunk_t* list) {
+  while (list) {
+    pool_chunk_t* next = list->next;
+    os_chunk_unmap(&list->os);
+    os_free(list);
+    list = next;
+  }
+}
+
+// Returns a free page to the list matching its state.
+static void push_free_locked(page_t* p) {
+  if (!p->zeroed) {
+    p->u.next = g_dirty;
+    g_dirty = p;
+    g_dirty_count++;
+  } else if (p->backed) {
+    p->u.next = g_fresh;
+    g_fresh = p;
+    g_fresh_count++;
+  } else {
+    p->u.next = g_clean;
+    g_clean = p;
+    g_clean_count++;
+  }
+}
+
+// Pops a free page, NULL if none: warm ones first, then memory already held.
 static page_t* pop_free_locked(void) {
   page_t* p;
   if (g_dirty) {
     p = g_dirty;
     g_dirty = p->u.next;
     g_dirty_count--;
-  } else {
+  } else if (g_fresh) {
+    p = g_fresh;
+    g_fresh = p->u.next;
+    g_fresh_count--;
+  } else if (g_clean) {
     p = g_clean;
-    ZX_ASSERT(p != NULL);
     g_clean = p->u.next;
     g_clean_count--;
+  } else {
+    return NULL;
   }
   return p;
+}
+
+// Pushes every page of a list back to the free lists.
+static void push_list_locked(page_t* p) {
+  while (p) {
+    page_t* next = p->u.next;
+    push_free_locked(p);
+    p = next;
+  }
 }
 
 zx_status_t pool_reserve(uint64_t n, page_reservation_t* r) {
@@ -87,35 +159,52 @@ zx_status_t pool_reserve(uint64_t n, page_reservation_t* r) {
   pthread_mutex_lock(&g_pool_lock);
   read_env_budget_locked();
   if (g_budget != 0 && (g_in_use > g_budget || n > g_budget - g_in_use)) goto fail;
-  while (g_dirty_count + g_clean_count < n) {
-    if (!grow_locked()) goto fail;
+  page_t* list = NULL;
+  uint64_t got = 0;
+  for (page_t* p; got < n && (p = pop_free_locked()) != NULL; got++) {
+    p->u.next = list;
+    list = p;
   }
-  for (uint64_t i = 0; i < n; i++) {
-    page_t* p = pop_free_locked();
-    p->u.next = r->list;
-    r->list = p;
+  // Grow by what is missing, privately: all chunks or none join the pool.
+  pool_chunk_t* grown = NULL;
+  uint64_t fresh = 0;
+  while (got + fresh < n) {
+    pool_chunk_t* ch = chunk_new();
+    if (!ch) {
+      chunks_give_back(grown);
+      push_list_locked(list);
+      goto fail;
+    }
+    ch->next = grown;
+    grown = ch;
+    fresh += PAGES_PER_CHUNK;
   }
+  while (grown) {
+    pool_chunk_t* ch = grown;
+    grown = ch->next;
+    ch->next = g_chunks;
+    g_chunks = ch;
+    atomic_fetch_add_explicit(&g_backed, PAGES_PER_CHUNK, memory_order_relaxed);
+    for (size_t i = PAGES_PER_CHUNK; i-- > 0;) {
+      page_t* p = &ch->pages[i];
+      if (got < n) {
+        p->u.next = list;
+        list = p;
+        got++;
+      } else {
+        push_free_locked(p);
+      }
+    }
+  }
+  r->list = list;
+  r->count = n;
   g_in_use += n;
   if (g_in_use > g_peak) g_peak = g_in_use;
   pthread_mutex_unlock(&g_pool_lock);
-  r->count = n;
   return ZX_OK;
 fail:
   pthread_mutex_unlock(&g_pool_lock);
   return ZX_ERR_NO_MEMORY;
-}
-
-// Returns a free page to the list matching its state.
-static void push_free_locked(page_t* p) {
-  if (p->zeroed) {
-    p->u.next = g_clean;
-    g_clean = p;
-    g_clean_count++;
-  } else {
-    p->u.next = g_dirty;
-    g_dirty = p;
-    g_dirty_count++;
-  }
 }
 
 static int cmp_page_addr(const void* a, const void* b) {
@@ -152,7 +241,11 @@ static void trim_locked(void) {
     }
     // Only memory the OS really took back reads as zero; the rest stays dirty.
     bool released = os_release(v[i]->data, (size_t)(j - i) * PAGE_SIZE);
-    for (uint64_t m = i; m < j; m++) v[m]->zeroed = released;
+    for (uint64_t m = i; m < j; m++) {
+      v[m]->zeroed = released;
+      v[m]->backed = !released;
+    }
+    if (released) atomic_fetch_sub_explicit(&g_backed, j - i, memory_order_relaxed);
     i = j;
   }
   for (i = 0; i < n; i++) push_free_locked(v[i]);
@@ -183,6 +276,10 @@ static page_t* take(page_reservation_t* r) {
   p->u.s.epoch = 0;
   p->u.s.count = 0;
   p->refs = 1;
+  if (!p->backed) {
+    p->backed = 1;
+    atomic_fetch_add_explicit(&g_backed, 1, memory_order_relaxed);
+  }
   return p;
 }
 
@@ -251,6 +348,8 @@ void pool_fill_stats(zxvmo_stats_t* s) {
   s->page_budget = g_budget;
   s->pages_peak = g_peak;
   pthread_mutex_unlock(&g_pool_lock);
+  s->pool_bytes_held = atomic_load_explicit(&g_backed, memory_order_relaxed) * PAGE_SIZE;
+  s->pool_bytes_mapped = os_chunk_bytes_mapped();
   s->cow_page_copies = atomic_load_explicit(&g_copies, memory_order_relaxed);
   s->zero_fills = atomic_load_explicit(&g_zero_fills, memory_order_relaxed);
 }

@@ -22,7 +22,9 @@
 typedef struct page {
   uint8_t* data;        // (c) PAGE_SIZE bytes in a pool chunk
   uint32_t refs;        // (family lock) leaf slots referencing this page; 0 when free
-  uint32_t zeroed;      // (pool lock while free) memory known to read as zero
+  // Both (pool lock while free; the reservation's owner while reserved):
+  uint8_t zeroed;       // memory known to read as zero
+  uint8_t backed;       // holds memory (0 only for a free page whose memory was given back)
   union {
     struct page* next;  // (pool lock) free list or reservation list link
     struct {            // (family lock) scratch for attribution and checking
@@ -45,7 +47,8 @@ typedef struct page_reservation {
 } page_reservation_t;
 
 // Takes `n` pages out of the pool for the caller. ZX_ERR_NO_MEMORY if that would
-// exceed the budget or the OS has no memory; then nothing was taken.
+// exceed the budget or the OS has no memory; then nothing was taken, and the pool
+// holds no more memory or address space than before (growth it did is given back).
 zx_status_t pool_reserve(uint64_t n, page_reservation_t* r);
 // Returns the pages of `r` not used.
 void pool_unreserve(page_reservation_t* r);
