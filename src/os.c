@@ -149,7 +149,9 @@ void os_chunk_unmap(const os_chunk_t* c) {
   pthread_mutex_unlock(&g_os_lock);
 }
 
-uint64_t os_chunk_bytes_mapped(void) { return atomic_load_explicit(&g_mapped, memory_order_relaxed); }
+uint64_t os_chunk_bytes_mapped(void) {
+  return atomic_load_explicit(&g_mapped, memory_order_relaxed);
+}
 
 // Fault injection. g_fail_armed keeps the common path to one relaxed load.
 static _Atomic bool g_fail_armed;

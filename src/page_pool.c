@@ -5,13 +5,24 @@
 // lock or one shared counter cache line bouncing between cores on every page is
 // already a large part of it. Hence:
 //
-// Per-thread caches. Each thread has a cache of free pages (`tcache_t`, thread-local)
-// of at most TC_MAX pages: page_unref puts the page there, pool_reserve takes from it
-// first, both without any shared lock. When a cache overflows it gives its oldest
-// TC_BATCH pages (and any zero ones) to the shared lists in one locked step; when a
-// reservation finds it empty, it takes what is missing from the shared lists and
-// refills the cache with up to TC_BATCH pages in the same locked step. A thread's exit
-// gives its cache back (a pthread key destructor), so cached pages are never lost.
+// Per-thread caches. Each thread has a cache of free pages (`tcache_t`, thread-local):
+// page_unref puts the page there, pool_reserve takes from it first, both without any
+// shared lock. When a cache holds more than its limit it gives its oldest pages (and
+// any zero ones) to the shared lists, down to half the limit, in one locked step; when
+// a reservation finds it empty, it takes what is missing from the shared lists and
+// refills the cache with up to half the limit in the same locked step. A thread's
+// exit gives its cache back (a pthread key destructor), so cached pages are never lost.
+//
+// The limit adapts. It starts at TC_MIN (1 MiB of pages). A thread that refills after
+// having flushed is recycling its own pages through the shared lists (its working
+// set exceeds its cache): its limit grows by what it flushed (to a power of two times
+// TC_MIN), up to TC_CAP (16 MiB), so a loop that writes and frees a few MiB per round
+// ends up touching no shared lock at all and reusing its own cache-warm pages. A
+// thread that flushes more than twice its limit without refilling is only freeing:
+// its limit halves back towards TC_MIN, so freeing a large VMO leaves a small cache.
+// Moving pages through the shared lists costs a lock per batch but also a trip of
+// each page's descriptor and data between cores, which is why the working set is kept
+// local rather than merely the lock made cheaper.
 //
 // Sharded counters. pages_in_use, the pages holding memory, zero fills and copies are
 // counted per thread (`cnt`, written only by the owning thread, on its own cache line)
@@ -63,12 +74,11 @@
 #define PAGES_PER_CHUNK (OS_CHUNK_SIZE / PAGE_SIZE)
 // Dirty pages kept in the shared lists: between LOW and 2 * LOW (two generations).
 #define POOL_RETAIN_LOW 8192u
-// A thread's cache: about 1 MiB of pages (at least 16). Past TC_MAX the oldest
-// TC_BATCH go to the shared lists; an empty cache is refilled with up to TC_BATCH.
-// The bound is what a thread can keep from others: TC_MAX pages per thread.
-#define TC_BYTES ((uint64_t)1 << 20)
-#define TC_MAX (TC_BYTES / PAGE_SIZE >= 16 ? TC_BYTES / PAGE_SIZE : 16)
-#define TC_BATCH (TC_MAX / 2)
+// A thread's cache limit, in pages: from TC_MIN (about 1 MiB, at least 16 pages) to
+// TC_CAP (about 16 MiB). TC_CAP bounds what one thread can keep from the others.
+#define TC_PAGES(bytes) ((uint64_t)(bytes) / PAGE_SIZE)
+#define TC_MIN (TC_PAGES(1u << 20) >= 16 ? TC_PAGES(1u << 20) : 16)
+#define TC_CAP (TC_PAGES(1u << 24) >= TC_MIN ? TC_PAGES(1u << 24) : TC_MIN)
 
 static _Alignas(PAGE_SIZE) const uint8_t g_zero_data[PAGE_SIZE];
 page_t g_zero_page = {.data = (uint8_t*)g_zero_data, .refs = 1, .zeroed = 1, .backed = 0};
@@ -125,6 +135,8 @@ typedef struct tcache {
   _Atomic uint64_t dirty_pub;  // (same) dirty.count, published for pages_pooled
   plist_t dirty;               // (owning thread) free pages holding memory
   plist_t zero;                // (owning thread) free pages reading as zero (fresh or clean)
+  uint64_t limit;              // (owning thread) TC_MIN..TC_CAP, 0 until registered
+  uint64_t flushed;            // (owning thread) pages flushed since the last refill
   uint8_t state;               // (owning thread) TC_*
   struct tcache* next;         // (g_reg_lock) registry of live caches
   struct tcache* prev;         // (g_reg_lock)
@@ -182,6 +194,7 @@ static tcache_t* cache_register(void) {
   g_caches = &t_cache;
   atomic_store(&g_ncaches, atomic_load(&g_ncaches) + 1);
   reg_unlock();
+  t_cache.limit = TC_MIN;
   t_cache.state = TC_ON;
   return &t_cache;
 }
@@ -205,7 +218,9 @@ static inline void cnt_add(tcache_t* tc, unsigned k, uint64_t d) {
   }
 }
 
-static inline void cnt_sub(tcache_t* tc, unsigned k, uint64_t d) { cnt_add(tc, k, (uint64_t)0 - d); }
+static inline void cnt_sub(tcache_t* tc, unsigned k, uint64_t d) {
+  cnt_add(tc, k, (uint64_t)0 - d);
+}
 
 // The sum of counter k over every shard. Exact when nothing is changing it.
 static uint64_t cnt_sum_locked(unsigned k) {
@@ -386,8 +401,8 @@ static pool_chunk_t* chunk_new(void) {
 
 // Adds `s` pages from new chunks to `out`, all or nothing: on failure every chunk
 // mapped here is given back, newest first (so each one ends the pool file and
-// truncating it suffices). Fresh pages left over go to the caller's cache (up to
-// TC_BATCH) and the shared fresh list. Takes no lock while mapping.
+// truncating it suffices). Fresh pages left over go to the caller's cache (up to half
+// its limit) and the shared fresh list. Takes no lock while mapping.
 static bool grow(tcache_t* tc, uint64_t s, plist_t* out) {
   pool_chunk_t* grown = NULL;
   uint64_t have = 0;
@@ -416,7 +431,7 @@ static bool grow(tcache_t* tc, uint64_t s, plist_t* out) {
       if (s > 0) {
         plist_push(out, p);
         s--;
-      } else if (tc && tc->zero.count < TC_BATCH) {
+      } else if (tc && tc->zero.count < tc->limit / 2) {
         plist_push(&tc->zero, p);
       } else {
         plist_push(&rest, p);
@@ -437,7 +452,9 @@ static void cache_publish(tcache_t* tc) {
   atomic_store_explicit(&tc->dirty_pub, tc->dirty.count, memory_order_relaxed);
 }
 
-static void cache_push(tcache_t* tc, page_t* p) { plist_push(p->zeroed ? &tc->zero : &tc->dirty, p); }
+static void cache_push(tcache_t* tc, page_t* p) {
+  plist_push(p->zeroed ? &tc->zero : &tc->dirty, p);
+}
 
 // Moves up to `n` cached pages to `out`, dirty ones first. Returns how many.
 static uint64_t cache_take(tcache_t* tc, uint64_t n, plist_t* out) {
@@ -490,8 +507,17 @@ static void cache_flush(tcache_t* tc, uint64_t keep) {
   trim(tc, &batch);
 }
 
+// Flushes a cache above its limit down to half of it. Past twice the limit flushed
+// without a refill, the thread is only freeing: the limit halves (file comment).
 static void cache_trim_excess(tcache_t* tc) {
-  if (tc->dirty.count + tc->zero.count > TC_MAX) cache_flush(tc, TC_MAX - TC_BATCH);
+  uint64_t n = tc->dirty.count + tc->zero.count;
+  if (ZX_LIKELY(n <= tc->limit)) return;
+  tc->flushed += n - tc->limit / 2;
+  if (tc->flushed > 2 * tc->limit && tc->limit > TC_MIN) {
+    tc->limit /= 2;
+    tc->flushed = 0;
+  }
+  cache_flush(tc, tc->limit / 2);
 }
 
 // The pthread key destructor: the exiting thread gives its pages to the shared lists
@@ -563,7 +589,14 @@ static bool shared_take(tcache_t* tc, uint64_t m, plist_t* out) {
   shared_lock();
   while (mine.count < m && (p = shared_pop_locked()) != NULL) plist_push(&mine, p);
   if (mine.count == m && tc) {
-    for (uint64_t i = 0; i < TC_BATCH && (p = shared_pop_locked()) != NULL; i++) cache_push(tc, p);
+    // Refilling after a flush: the working set does not fit. Grow the cache by what
+    // it had to flush (in powers of two), so that the next round fits.
+    uint64_t want = tc->limit + tc->flushed;
+    while (tc->limit < want && tc->limit < TC_CAP) tc->limit *= 2;
+    tc->flushed = 0;
+    for (uint64_t i = 0; i < tc->limit / 2 && (p = shared_pop_locked()) != NULL; i++) {
+      cache_push(tc, p);
+    }
   }
   shared_unlock();
   if (tc) cache_publish(tc);

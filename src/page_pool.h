@@ -77,8 +77,8 @@ void pool_set_budget(uint64_t pages);
 uint64_t pool_get_budget(void);
 uint64_t pool_pages_in_use(void);
 // Fills the pool-related fields of the stats. pages_peak is the largest pages_in_use
-// observed: exact while one thread uses the pool, sampled at the shared-list paths
-// (every TC_BATCH pages or so per thread) when several do.
+// observed: exact while one thread uses the pool, sampled whenever a reservation goes
+// to the shared lists when several do.
 struct zxvmo_stats;
 void pool_fill_stats(struct zxvmo_stats* s);
 void pool_count_copy(void);
