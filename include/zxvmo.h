@@ -21,6 +21,13 @@ typedef struct zxvmo_stats {
   uint64_t tree_node_copies;  /* page-map nodes copied by path copying */
   uint64_t vmos_alive;        /* VMO objects alive */
   uint64_t handles_alive;     /* handle table entries in use */
+  /* Bytes of memory the page pool holds: pages in use plus free pages that still hold
+   * memory (recently freed ones and fresh ones from a new chunk), i.e. what the pool
+   * costs the system. Free pages whose memory was given back to the OS are not
+   * counted. With no operation in progress, at least pages_in_use pages' worth. */
+  uint64_t pool_bytes_held;
+  /* Bytes of address space mapped for the pool's chunks (2 MiB each). */
+  uint64_t pool_bytes_mapped;
 } zxvmo_stats_t;
 
 /* Fills *out with a snapshot of the library's counters. */

@@ -10,7 +10,18 @@
 
 static pthread_mutex_t g_os_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_memfd = -1;           // (g_os_lock) the pool file, created on first use
-static uint64_t g_file_size;       // (g_os_lock) bytes of the file mapped so far
+static uint64_t g_file_size;       // (g_os_lock) bytes of the file in use or in holes
+// Offsets of chunks given back in the middle of the file (holes, holding no memory).
+// os_chunk_map() fills them first so that the file stays dense; a hole that cannot be
+// recorded (no memory for the array) is simply never reused, which costs file offsets
+// but no memory.
+static uint64_t* g_holes;          // (g_os_lock)
+static size_t g_nholes;            // (g_os_lock)
+static size_t g_holes_cap;         // (g_os_lock)
+static _Atomic uint64_t g_mapped;  // (written under g_os_lock) bytes of chunks mapped now
+// Chunk fault injection: the next g_fail_skip os_chunk_map() calls work normally, then
+// the next g_fail_chunks fail. Set by os_fail_chunks(), then they only count down.
+static _Atomic unsigned g_fail_skip;
 static _Atomic unsigned g_fail_chunks;
 
 size_t os_page_size(void) {
@@ -24,13 +35,68 @@ size_t os_page_size(void) {
   return (size_t)ps;
 }
 
-void os_fail_next_chunks(unsigned n) { atomic_store(&g_fail_chunks, n); }
+void os_fail_chunks(unsigned skip, unsigned n) {
+  atomic_store(&g_fail_chunks, 0);
+  atomic_store(&g_fail_skip, skip);
+  atomic_store(&g_fail_chunks, n);
+}
 
-bool os_chunk_map(os_chunk_t* out) {
+void os_fail_next_chunks(unsigned n) { os_fail_chunks(0, n); }
+
+// Whether this os_chunk_map() call is one a test asked to fail.
+static bool chunk_should_fail(void) {
+  if (ZX_LIKELY(atomic_load_explicit(&g_fail_chunks, memory_order_relaxed) == 0)) return false;
+  unsigned k = atomic_load(&g_fail_skip);
+  while (k > 0) {
+    if (atomic_compare_exchange_weak(&g_fail_skip, &k, k - 1)) return false;
+  }
   unsigned f = atomic_load(&g_fail_chunks);
   while (f > 0) {
-    if (atomic_compare_exchange_weak(&g_fail_chunks, &f, f - 1)) return false;
+    if (atomic_compare_exchange_weak(&g_fail_chunks, &f, f - 1)) return true;
   }
+  return false;
+}
+
+// Frees the memory of file range [off, off + OS_CHUNK_SIZE) without changing the size.
+static void punch_locked(uint64_t off) {
+  (void)fallocate(g_memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+                  (off_t)OS_CHUNK_SIZE);
+}
+
+// Takes back file range [off, off + OS_CHUNK_SIZE), whose memory is already given
+// back: truncates the file when the range is at its end (with every recorded hole that
+// then ends it), else records the hole for os_chunk_map() to fill.
+static void add_hole_locked(uint64_t off) {
+  if (off + OS_CHUNK_SIZE == g_file_size) {
+    uint64_t size = off;
+    for (size_t i = 0; i < g_nholes; i++) {
+      if (g_holes[i] + OS_CHUNK_SIZE == size) {
+        size -= OS_CHUNK_SIZE;
+        i = (size_t)-1;  // rescan: another hole may now end the file
+      }
+    }
+    if (ftruncate(g_memfd, (off_t)size) == 0) {
+      g_file_size = size;
+      size_t k = 0;
+      for (size_t i = 0; i < g_nholes; i++) {
+        if (g_holes[i] < size) g_holes[k++] = g_holes[i];
+      }
+      g_nholes = k;
+      return;
+    }
+  }
+  if (g_nholes == g_holes_cap) {
+    size_t cap = g_holes_cap ? 2 * g_holes_cap : 16;
+    uint64_t* h = os_realloc(g_holes, cap * sizeof(*h));
+    if (!h) return;  // the offset is lost; the memory is already given back
+    g_holes = h;
+    g_holes_cap = cap;
+  }
+  g_holes[g_nholes++] = off;
+}
+
+bool os_chunk_map(os_chunk_t* out) {
+  if (chunk_should_fail()) return false;
   bool ok = false;
   pthread_mutex_lock(&g_os_lock);
   if (g_memfd < 0) {
@@ -38,28 +104,53 @@ bool os_chunk_map(os_chunk_t* out) {
     g_memfd = memfd_create("zxvmo-pool", MFD_CLOEXEC);
     if (g_memfd < 0) goto out;
   }
-  uint64_t off = g_file_size;
-  if (ftruncate(g_memfd, (off_t)(off + OS_CHUNK_SIZE)) != 0) goto out;
+  uint64_t off;
+  bool reused = g_nholes > 0;
+  if (reused) {
+    off = g_holes[--g_nholes];
+  } else {
+    off = g_file_size;
+    if (ftruncate(g_memfd, (off_t)(off + OS_CHUNK_SIZE)) != 0) goto out;
+    g_file_size = off + OS_CHUNK_SIZE;
+  }
   // Allocate the chunk's memory now: a shortage then shows up here, as a clean
   // failure, instead of as SIGBUS at a page's first touch; and a first write to a pool
   // page then only maps memory the file already has (about 20% cheaper per page).
-  if (fallocate(g_memfd, 0, (off_t)off, (off_t)OS_CHUNK_SIZE) != 0 && errno != EOPNOTSUPP) {
-    (void)ftruncate(g_memfd, (off_t)off);
-    goto out;
+  void* p = MAP_FAILED;
+  if (fallocate(g_memfd, 0, (off_t)off, (off_t)OS_CHUNK_SIZE) == 0 || errno == EOPNOTSUPP) {
+    p = mmap(NULL, OS_CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g_memfd, (off_t)off);
   }
-  void* p = mmap(NULL, OS_CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g_memfd, (off_t)off);
   if (p == MAP_FAILED) {
-    // Leave the file as it was so that offsets stay dense.
-    (void)ftruncate(g_memfd, (off_t)off);
+    // Give back whatever fallocate took, and the offset: the file is as it was.
+    punch_locked(off);
+    add_hole_locked(off);
     goto out;
   }
-  g_file_size = off + OS_CHUNK_SIZE;
+  atomic_store_explicit(&g_mapped, atomic_load_explicit(&g_mapped, memory_order_relaxed) +
+                        OS_CHUNK_SIZE, memory_order_relaxed);
   out->base = p;
   out->offset = off;
   ok = true;
 out:
   pthread_mutex_unlock(&g_os_lock);
   return ok;
+}
+
+void os_chunk_unmap(const os_chunk_t* c) {
+  pthread_mutex_lock(&g_os_lock);
+  // If munmap fails (it cannot for a whole mapping we made) the mapping stays, unused;
+  // the file range is given back anyway, and mapping it again later is harmless.
+  if (munmap(c->base, OS_CHUNK_SIZE) == 0) {
+    atomic_store_explicit(&g_mapped, atomic_load_explicit(&g_mapped, memory_order_relaxed) -
+                          OS_CHUNK_SIZE, memory_order_relaxed);
+  }
+  punch_locked(c->offset);
+  add_hole_locked(c->offset);
+  pthread_mutex_unlock(&g_os_lock);
+}
+
+uint64_t os_chunk_bytes_mapped(void) {
+  return atomic_load_explicit(&g_mapped, memory_order_relaxed);
 }
 
 // Fault injection. g_fail_armed keeps the common path to one relaxed load.

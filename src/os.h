@@ -4,8 +4,11 @@
 // allocation (malloc and friends) of the library lives in os.c. Page memory is carved from one memfd ("zxvmo-pool") in chunks that are mapped
 // MAP_SHARED, so that any pool page can later be mapped a second time into an address
 // space (at its memfd offset) without copying. Fresh chunk memory reads as zero.
-// os_chunk_map() returns NULL on failure (or when a test asked it to fail); it never
-// aborts. Nothing here takes a library lock.
+// os_chunk_map() returns false on failure (or when a test asked it to fail); it never
+// aborts. A chunk can be given back (os_chunk_unmap): its address space and memory
+// return to the OS and its file range is reused by a later chunk, so a pool that grew
+// and gave back holds nothing for it. Nothing here takes a library lock; the os lock
+// inside is a leaf.
 #ifndef ZXVMO_SRC_OS_H_
 #define ZXVMO_SRC_OS_H_
 
@@ -19,14 +22,23 @@ typedef struct os_chunk {
   uint64_t offset;   // offset of the mapping in the pool's memfd
 } os_chunk_t;
 
-// Grows the pool file by one chunk, allocates its memory and maps it. Returns false
-// on failure (nothing changed).
+// Grows the pool file by one chunk (or fills a hole left by os_chunk_unmap), allocates
+// its memory and maps it. Returns false on failure (nothing changed).
 bool os_chunk_map(os_chunk_t* out);
+// Gives a chunk from os_chunk_map() back: unmaps it and frees its memory (truncating
+// the file when the chunk is at its end, else punching a hole that a later
+// os_chunk_map() fills). The chunk's pages must no longer be used.
+void os_chunk_unmap(const os_chunk_t* c);
+// Bytes of address space currently mapped for chunks.
+uint64_t os_chunk_bytes_mapped(void);
 // Gives the memory of [addr, addr+len) inside a chunk back to the OS; it reads as
 // zero afterwards and costs nothing until written again. Returns false (and changes
 // nothing) if the OS refused.
 bool os_release(uint8_t* addr, size_t len);
-// Makes the next `n` os_chunk_map() calls fail (out-of-memory tests).
+// Out-of-memory tests: after the next `skip` os_chunk_map() calls (which work), the
+// following `n` fail; os_fail_chunks(0, 0) disarms. os_fail_next_chunks(n) is
+// os_fail_chunks(0, n).
+void os_fail_chunks(unsigned skip, unsigned n);
 void os_fail_next_chunks(unsigned n);
 
 // Metadata allocation: every malloc/calloc/realloc/free of the library goes through

@@ -12,8 +12,14 @@
 // with pool_unreserve. pages_in_use counts pages handed out, reserved ones included
 // from the moment they are taken.
 //
-// Free pages are kept for reuse up to a limit; beyond it the pool gives their memory
-// back to the OS in address-sorted runs.
+// Free pages are kept for reuse, those still holding memory first (a thread reuses the
+// pages it freed itself before anyone else's); beyond a limit the pool gives their
+// memory back to the OS in address-sorted runs, and such pages read as zero. Every
+// function here may be called from any thread, with or without family locks held;
+// page frees and small reservations normally take no shared lock (per-thread caches,
+// see page_pool.c). pool_pages_in_use() is exact whenever no reservation or free is in
+// progress; no reservation takes pages_in_use past the budget, even with concurrent
+// reservations.
 #ifndef ZXVMO_SRC_PAGE_POOL_H_
 #define ZXVMO_SRC_PAGE_POOL_H_
 
@@ -22,9 +28,12 @@
 typedef struct page {
   uint8_t* data;        // (c) PAGE_SIZE bytes in a pool chunk
   uint32_t refs;        // (family lock) leaf slots referencing this page; 0 when free
-  uint32_t zeroed;      // (pool lock while free) memory known to read as zero
+  // These three belong to whoever holds the free page: the pool lock on the shared
+  // lists, the owning thread in its cache or its reservation.
+  uint8_t zeroed;       // memory known to read as zero
+  uint8_t backed;       // holds memory (0 only for a free page whose memory was given back)
   union {
-    struct page* next;  // (pool lock) free list or reservation list link
+    struct page* next;  // free list, cache or reservation link
     struct {            // (family lock) scratch for attribution and checking
       uint64_t epoch;
       uint64_t count;
@@ -45,7 +54,10 @@ typedef struct page_reservation {
 } page_reservation_t;
 
 // Takes `n` pages out of the pool for the caller. ZX_ERR_NO_MEMORY if that would
-// exceed the budget or the OS has no memory; then nothing was taken.
+// exceed the budget or the OS has no memory; then nothing was taken, and the pool
+// holds no more memory or address space than before (growth it did is given back).
+// The reservation belongs to the calling thread: the same thread takes from it and
+// gives back the rest.
 zx_status_t pool_reserve(uint64_t n, page_reservation_t* r);
 // Returns the pages of `r` not used.
 void pool_unreserve(page_reservation_t* r);
@@ -64,9 +76,15 @@ void page_unref(page_t* p);
 void pool_set_budget(uint64_t pages);
 uint64_t pool_get_budget(void);
 uint64_t pool_pages_in_use(void);
-// Fills the pool-related fields of the stats.
+// Fills the pool-related fields of the stats. pages_peak is the largest pages_in_use
+// observed: exact while one thread uses the pool, sampled whenever a reservation goes
+// to the shared lists when several do.
 struct zxvmo_stats;
 void pool_fill_stats(struct zxvmo_stats* s);
 void pool_count_copy(void);
+// For tests: how many times the shared free lists' lock and the registry lock have
+// been taken so far, this call not counted. Page frees and small
+// reservations that the caller's cache serves take neither.
+void pool_lock_counts(uint64_t* shared, uint64_t* registry);
 
 #endif  // ZXVMO_SRC_PAGE_POOL_H_
