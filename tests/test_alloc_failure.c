@@ -239,10 +239,10 @@ static int run_with_fault(uint64_t nth, bool persistent) {
   return failures;
 }
 
-Test(alloc_failure, every_nth_allocation_fails_once) {
+// Records the workload, then counts the metadata allocations it makes (none failing).
+static uint64_t record_and_count(void) {
   record();
   expect_empty();
-  // How many allocations the workload makes (never failing).
   os_fail_alloc(UINT64_MAX, false);
   memset(H, 0, sizeof(H));
   bool is_close;
@@ -251,6 +251,11 @@ Test(alloc_failure, every_nth_allocation_fails_once) {
   os_fail_alloc(0, false);
   expect_empty();
   cr_assert_gt(total, 20, "the workload allocates (%lu)", (unsigned long)total);
+  return total;
+}
+
+Test(alloc_failure, every_nth_allocation_fails_once) {
+  uint64_t total = record_and_count();
   for (uint64_t n = 1; n <= total + 1; n++) (void)run_with_fault(n, false);
   // Closes absorb their faults (settling resumes later), and so does the checker of
   // checking builds; the steps that allocate must each have reported one.
@@ -261,12 +266,6 @@ Test(alloc_failure, every_nth_allocation_fails_once) {
 }
 
 Test(alloc_failure, every_allocation_from_the_nth_on_fails) {
-  record();
-  os_fail_alloc(UINT64_MAX, false);
-  memset(H, 0, sizeof(H));
-  bool is_close;
-  for (int i = 0; i < n_steps; i++) (void)step(i, &is_close);
-  uint64_t total = os_alloc_count();
-  os_fail_alloc(0, false);
+  uint64_t total = record_and_count();
   for (uint64_t n = 1; n <= total + 1; n++) (void)run_with_fault(n, true);
 }
