@@ -1,11 +1,19 @@
 // Walking a family's shared page-map DAG once, top level first: the common step of
-// memory attribution, the invariant checker and the page census.
+// the invariant checker and the page census; and who may write the walkers' scratch.
+//
+// Scratch. Walkers stamp nodes and pages with a fresh epoch (fam->epoch) and keep
+// per-walk values next to the stamp: node->epoch/paths, page->u.s, and the VMO fields
+// vmo->through/through_n (one-way views) and vmo->attr/attr_gen (cached figures). They
+// belong to whoever holds the family lock exclusively (the checker, the census), or
+// holds it shared together with the family's scratch lock (family_scratch_lock:
+// ZX_INFO_VMO queries). Readers of contents hold the lock shared and never touch them;
+// writers hold it exclusively, so a query never overlaps a writer or another query.
 //
 // dag_walk_locked() visits every distinct node reachable from the family's map roots
 // exactly once (no recursion: level by level) and leaves, for this walk's epoch,
 // node->paths = the number of map roots reaching the node, and for every page
-// page->u.s.count = the number of (root, leaf slot) paths reaching it. The scratch
-// fields are the family's: the caller holds the family lock exclusively.
+// page->u.s.count = the number of (root, leaf slot) paths reaching it. The caller
+// holds the family lock exclusively.
 #ifndef ZXVMO_SRC_FAMILY_WALK_H_
 #define ZXVMO_SRC_FAMILY_WALK_H_
 
@@ -30,5 +38,17 @@ void dag_free(dag_t* d);
 bool dag_walk_locked(family_t* fam, dag_t* d);
 // Number of nodes of the tree under `root` (shared subtrees counted once per path).
 uint64_t pmap_count_nodes(const pnode_t* root);
+
+// fam->members, as a function: white-box tests are not compiled with the library's
+// ZXVMO_CHECKS setting, so family_t's layout (unlike vmo_t's) may differ in them.
+// Caller holds the family lock.
+vmo_t* family_first_member(family_t* fam);
+
+// Takes the family's scratch lock (fam->info_lock); the caller holds the family lock
+// shared. Lock order: family lock -> scratch lock -> object and pool locks. False if
+// the mutex could not be set up (first use only): the caller reports
+// ZX_ERR_NO_MEMORY.
+bool family_scratch_lock(family_t* fam);
+void family_scratch_unlock(family_t* fam);
 
 #endif  // ZXVMO_SRC_FAMILY_WALK_H_

@@ -51,6 +51,12 @@ typedef enum vmo_kind { VMO_ROOT, VMO_SNAPSHOT, VMO_ONEWAY, VMO_SLICE } vmo_kind
 
 typedef struct vmo vmo_t;
 
+// A VMO's ZX_INFO_VMO attribution figures (SPEC.md section 10) and the number of
+// nodes of its page map, as cached by vmo_attribution.c.
+typedef struct vmo_attr {
+  uint64_t committed, priv, scaled, frac, nodes;
+} vmo_attr_t;
+
 typedef struct family {
   rw_lock_t lock;              // phase-fair: see rwlock.h
 #if ZXVMO_CHECKS
@@ -67,6 +73,13 @@ typedef struct family {
   // (f, written exclusively) bumped by every operation that takes the lock exclusively
   // (vmo_after_op_locked): a value read under the lock identifies the family's state.
   uint64_t gen;
+  // ZX_INFO_VMO (vmo_attribution.c) runs with `lock` held shared; info_lock serialises
+  // queries among themselves, and with `lock` shared guards the walkers' scratch (see
+  // family_walk.h), which readers of contents never touch. It is set up on first use
+  // (info_lock_ready), so family_new's zeroed allocation is all it needs; a default
+  // mutex holds no resource on Linux, so family_release needs nothing either.
+  _Atomic bool info_lock_ready;  // (a)
+  pthread_mutex_t info_lock;
   struct family* g_next;       // (global family list lock)
   struct family* g_prev;
 } family_t;
@@ -117,6 +130,10 @@ struct vmo {
   // Scratch for attribution: what a one-way VMO sees through its backing, sorted.
   struct vis_entry* through;   // (f)
   size_t through_n;            // (f)
+  // Attribution cache (vmo_attribution.c; fam->info_lock): this VMO's figures, valid
+  // while attr_gen == fam->gen + 1 (0: never computed).
+  uint64_t attr_gen;
+  vmo_attr_t attr;
 
   // Slices.
   vmo_t* root;                 // (c) non-slice VMO whose pages this windows; holds a reference

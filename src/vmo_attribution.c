@@ -3,10 +3,55 @@
 // Attribution (docs/behavior.md §10). A page seen by N VMOs counts fully in each one's
 // committed_bytes, in committed_private_bytes only when N == 1, and as PAGE/N in
 // committed_scaled_bytes, the remainder in committed_fractional_scaled_bytes (1<<63 is
-// one byte). N is found by walking the family once: every map root reaching a node
-// adds one path to it, paths flow down the shared DAG level by level (no recursion),
-// and a page's N is the sum of the paths of the leaves holding it, plus one for each
-// one-way VMO that sees it through its backing. Cost: O(nodes + pages) of the family.
+// one byte). N is the number of map roots whose tree reaches the page, plus one for
+// each one-way VMO that sees it through its backing (a dead VMO kept for its slices
+// sees only their windows). Slices report 0; a dead root kept for slices is a sharer.
+//
+// Shared, not exclusive. A query holds the family lock shared, so reads of contents
+// proceed while it runs; queries are serialised among themselves by the family's
+// scratch lock (family_walk.h), because the walk writes scratch in nodes, pages and
+// VMOs. Writers hold the lock exclusively, so they never overlap a query.
+//
+// Cached. One walk computes the figures of every member of the family; each member
+// keeps its own with the family generation (vmo->attr, attr_gen). Every exclusive
+// operation bumps fam->gen, so figures computed at the current generation are exact,
+// and a query at an unchanged generation costs a lock and a copy.
+//
+// The walk is by position. All maps of a family share one index space, so a node or
+// a page sits at one position (a level and a first index) in every map holding it.
+// The walk visits positions top-down from every map root at once, and at each one the
+// distinct nodes the maps hold there, each with its weight: the number of map roots
+// reaching it (the sum of its parents' weights). A page's N is the sum of the weights
+// of the leaves holding it, plus its one-way viewers. The figures of a node (its
+// pages, each with its N) are the same in every map holding it, so a map's figures
+// are its root's, plus what it sees through its backing.
+//
+// The shortcut. Where a position holds a single node n of weight w, no map root
+// starts strictly inside it, and no page in it is seen through a backing, every page
+// under n has N = w: each path from a root into the position goes through n, and n's
+// subtree is a tree (positions are unique), so each of its pages is reached by exactly
+// the w paths through n. The walk stops there: n's figures are (pages under n) x f(w),
+// and the pages are counted from the leaves' `count`, without reading a page. So a
+// 1 GiB VMO with an untouched snapshot costs one pass over leaf headers, and after a
+// write the walk descends only the copied path (64 slots per level), counting the
+// shared siblings. Positions where the maps differ, or whose pages are seen through
+// a backing ("hot"), are walked slot by slot down to the pages.
+//
+// Markers. A zero marker is not a page, so counting by `count` is exact only for
+// leaves without one. Markers are only ever written into one-way VMOs' maps, and only
+// one-way maps take nodes from one-way maps; a family without a one-way member
+// therefore holds none, and one with one counts leaves slot by slot. Checking builds
+// verify the former.
+//
+// What a one-way VMO sees through its backing (its `through` list) is computed once
+// per VMO, backings before children (a breadth-first walk down the one-way links), by
+// merging the backing's own pages in the child's range with the backing's own list:
+// no chain is walked per VMO, so a chain of 100,000 clones costs O(100,000).
+//
+// Cost of a walk: O(positions where maps differ x 64 + leaves under shortcut nodes +
+// pages at hot positions + the one-way lists).
+#include "vmo_attribution.h"
+
 #include <string.h>
 
 #include <zircon/syscalls/object.h>
@@ -14,6 +59,39 @@
 #include "family_walk.h"
 #include "os.h"
 
+#define FRAC_ONE ((uint64_t)1 << 63)
+
+void (*vmo_attr_walk_hook)(vmo_t* v);
+
+// ---- Figures ----
+
+// a += b. Each fraction is below one byte, so their sum fits and carries at most one.
+static void attr_add(vmo_attr_t* a, const vmo_attr_t* b) {
+  a->committed += b->committed;
+  a->priv += b->priv;
+  a->scaled += b->scaled;
+  a->nodes += b->nodes;
+  a->frac += b->frac;
+  if (a->frac >= FRAC_ONE) {
+    a->frac -= FRAC_ONE;
+    a->scaled += 1;
+  }
+}
+
+// Adds `k` pages each seen by `n` VMOs. Exactly what adding them one at a time would
+// give: a page's remainder is ((PAGE % n) << 63) / n, truncated, and the remainders'
+// sum carries into whole bytes.
+static void attr_pages(vmo_attr_t* a, uint64_t k, uint64_t n) {
+  ZX_ASSERT(n >= 1);
+  a->committed += k * PAGE_SIZE;
+  if (n == 1) a->priv += k * PAGE_SIZE;
+  unsigned __int128 frac = ((unsigned __int128)(PAGE_SIZE % n) << 63) / n;
+  unsigned __int128 sum = frac * k + a->frac;
+  a->scaled += k * (PAGE_SIZE / n) + (uint64_t)(sum >> 63);
+  a->frac = (uint64_t)(sum & (FRAC_ONE - 1));
+}
+
+// ---- One-way views ----
 
 // What a one-way VMO sees through its backing: (index, page) pairs sorted by index,
 // markers included (they hide what lies further down the chain).
@@ -124,58 +202,492 @@ static void through_free_locked(family_t* fam) {
   }
 }
 
-typedef struct attribution {
-  uint64_t committed, priv, scaled, frac;
-} attribution_t;
+// ---- The walk by position ----
 
-static void attribute_page(page_t* p, attribution_t* a) {
-  uint64_t n = p->u.s.count;
-  ZX_ASSERT(n >= 1);
-  a->committed += PAGE_SIZE;
-  if (n == 1) a->priv += PAGE_SIZE;
-  a->scaled += PAGE_SIZE / n;
-  // The remainder as a 63-bit fraction of a byte; carries go to whole bytes.
-  unsigned __int128 rem = (unsigned __int128)(PAGE_SIZE % n) << 63;
-  uint64_t frac = (uint64_t)(rem / n);
-  a->frac += frac;
-  if (a->frac >= ((uint64_t)1 << 63)) {
-    a->frac -= (uint64_t)1 << 63;
-    a->scaled += 1;
+#define NO_ROOT SIZE_MAX
+#define NO_CHILD SIZE_MAX
+#define FEW_NODES 8     // up to this many nodes at a position are told apart by pointer
+#define ONE_MAX 64      // one page's figures are tabled for fewer sharers than this
+
+// A distinct node at the position being walked.
+typedef struct wnode {
+  pnode_t* n;
+  uint64_t w;      // map roots reaching n
+  vmo_attr_t f;    // n's pages, each with its N; nodes of n's tree
+  size_t root;     // index in walk.roots if n is some map's root, else NO_ROOT
+  size_t ci;       // index of its child at the slot being walked, or NO_CHILD
+  uint64_t run_n;  // pages not yet in f: run_k of them, each seen by run_n VMOs
+  uint64_t run_k;
+} wnode_t;
+
+typedef struct wvec {
+  wnode_t* v;
+  size_t n, cap;
+} wvec_t;
+
+// A distinct map root.
+typedef struct wroot {
+  pnode_t* n;
+  uint64_t w;      // maps whose root it is
+  vmo_attr_t f;    // its figures, once walked
+} wroot_t;
+
+typedef struct walk {
+  uint64_t e_node;   // stamps nodes gathered at a position; node->paths = index there
+  uint64_t e_hot;    // stamps pages seen through a backing; u.s.count = their viewers
+  uint64_t e_page;   // stamps pages counted at a hot or divergent leaf; u.s.count = N
+  bool markers;      // the family has a one-way member: leaves may hold markers
+  wvec_t lv[PMAP_MAX_LEVELS + 1];  // lv[l]: the distinct nodes at the level-l position
+  wroot_t* roots;
+  size_t nroots;
+  size_t* rorder;    // root indices by level: rorder[rfirst[l] .. rfirst[l + 1])
+  size_t rfirst[PMAP_MAX_LEVELS + 2];
+  unsigned min_root_level;
+  uint64_t* hot;     // sorted distinct indices of pages seen through a backing
+  size_t nhot;
+  vmo_attr_t one[ONE_MAX];  // figures of one page seen by n VMOs, n < ONE_MAX...
+  uint64_t one_have;        // ...computed where bit n is set
+} walk_t;
+
+// Appends node c (weight 0 for now) to v; if `stamp`, marks c with its index there.
+static bool wvec_push(walk_t* w, wvec_t* v, pnode_t* c, size_t root, bool stamp) {
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? v->cap * 2 : 64;
+    wnode_t* nv = os_realloc(v->v, cap * sizeof(*nv));
+    if (!nv) return false;
+    v->v = nv;
+    v->cap = cap;
+  }
+  wnode_t* e = &v->v[v->n];
+  memset(e, 0, sizeof(*e));
+  e->n = c;
+  e->root = root;
+  e->ci = NO_CHILD;
+  if (stamp) {
+    c->epoch = w->e_node;
+    c->paths = v->n;
+  }
+  v->n++;
+  return true;
+}
+
+// Map roots start at positions (level, 0): adds those of `level` to lv[level].
+static bool inject_roots(walk_t* w, unsigned level) {
+  wvec_t* v = &w->lv[level];
+  for (size_t k = w->rfirst[level]; k < w->rfirst[level + 1]; k++) {
+    size_t i = w->rorder[k];
+    if (!wvec_push(w, v, w->roots[i].n, i, true)) return false;
+    v->v[v->n - 1].w = w->roots[i].w;
+  }
+  return true;
+}
+
+static uint64_t leaf_pages(const walk_t* w, const pnode_t* leaf) {
+  if (!w->markers) {
+#if ZXVMO_CHECKS
+    for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+      ZX_ASSERT(!leaf->slot[s] || !page_is_marker(leaf->slot[s]));
+    }
+#endif
+    return leaf->count;
+  }
+  uint64_t n = 0;
+  for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+    const page_t* p = leaf->slot[s];
+    n += p && !page_is_marker(p);
+  }
+  return n;
+}
+
+// The figures of one page seen by n < ONE_MAX VMOs, computed once per walk.
+static const vmo_attr_t* one_page(walk_t* w, uint64_t n) {
+  if (!(w->one_have & ((uint64_t)1 << n))) {
+    memset(&w->one[n], 0, sizeof(w->one[n]));
+    attr_pages(&w->one[n], 1, n);
+    w->one_have |= (uint64_t)1 << n;
+  }
+  return &w->one[n];
+}
+
+// attr_pages without its 128-bit division for the usual small n.
+static void add_pages(walk_t* w, vmo_attr_t* a, uint64_t k, uint64_t n) {
+  if (n >= ONE_MAX) {
+    attr_pages(a, k, n);
+    return;
+  }
+  const vmo_attr_t* one = one_page(w, n);
+  a->committed += k * one->committed;
+  a->priv += k * one->priv;
+  unsigned __int128 sum = (unsigned __int128)one->frac * k + a->frac;
+  a->scaled += k * one->scaled + (uint64_t)(sum >> 63);
+  a->frac = (uint64_t)(sum & (FRAC_ONE - 1));
+}
+
+// Pages and nodes under level-1 node x: its leaves' headers, asked for all at once
+// (each is a cache miss, and they are independent).
+static void count_level1(const walk_t* w, const pnode_t* x, uint64_t* pages, uint64_t* nodes) {
+  for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+    if (x->slot[s]) __builtin_prefetch(x->slot[s]);
+  }
+  for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+    const pnode_t* leaf = x->slot[s];
+    if (!leaf) continue;
+    *pages += leaf_pages(w, leaf);
+    *nodes += 1;
   }
 }
 
-static zx_status_t attribute_locked(vmo_t* v, attribution_t* a) {
-  family_assert_exclusive(v->fam);
-  memset(a, 0, sizeof(*a));
-  if (v->kind == VMO_SLICE) return ZX_OK;
-  family_t* fam = v->fam;
-  dag_t d;
-  bool ok = dag_walk_locked(fam, &d);
-  dag_free(&d);
-  if (!ok) return ZX_ERR_NO_MEMORY;
-  vmo_t** order = os_malloc(fam->member_count * sizeof(*order));
-  if (!order) return ZX_ERR_NO_MEMORY;
-  ok = through_all_locked(fam, order);
-  if (ok) {
-    for (vmo_t* m = fam->members; m; m = m->fm.next) {
-      for (size_t k = 0; k < m->through_n; k++) {
-        if (through_visible_locked(m, &m->through[k])) m->through[k].p->u.s.count++;
+// The shortcut: every page under e->n has N = e->w. Counts the pages and nodes of its
+// tree, reading node headers (and leaf slots only where markers may be).
+static void walk_subtree(walk_t* w, wnode_t* e) {
+  const pnode_t* stack[PMAP_MAX_LEVELS + 1];
+  unsigned pos[PMAP_MAX_LEVELS + 1];
+  uint64_t pages = 0, nodes = 1;
+  const pnode_t* n = e->n;
+  if (n->level == 0) {
+    pages = leaf_pages(w, n);
+  } else if (n->level == 1) {
+    count_level1(w, n, &pages, &nodes);
+  } else {
+    int sp = 0;
+    stack[0] = n;
+    pos[0] = 0;
+    while (sp >= 0) {
+      const pnode_t* x = stack[sp];
+      if (pos[sp] == PMAP_FANOUT) {
+        sp--;
+        continue;
+      }
+      const pnode_t* c = x->slot[pos[sp]++];
+      if (!c) continue;
+      nodes++;
+      if (c->level == 1) {
+        count_level1(w, c, &pages, &nodes);
+      } else {
+        stack[++sp] = c;
+        pos[sp] = 0;
       }
     }
-    uint64_t i = v->base;
-    uint64_t end = v->base + vmo_pages(v);
-    page_t* p;
-    while (i < end && (p = pmap_next(&v->map, &i, end)) != NULL) {
-      if (!page_is_marker(p)) attribute_page(p, a);
-      i++;
+  }
+  memset(&e->f, 0, sizeof(e->f));
+  add_pages(w, &e->f, pages, e->w);
+  e->f.nodes = nodes;
+}
+
+// Adds k pages seen by n VMOs to e. Consecutive pages mostly have the same N, so they
+// are added a run at a time (wnode_flush).
+static void wnode_pages(walk_t* w, wnode_t* e, uint64_t k, uint64_t n) {
+  if (n != e->run_n) {
+    if (e->run_k) add_pages(w, &e->f, e->run_k, e->run_n);
+    e->run_n = n;
+    e->run_k = 0;
+  }
+  e->run_k += k;
+}
+
+static void wnode_flush(walk_t* w, wnode_t* e) {
+  if (e->run_k) add_pages(w, &e->f, e->run_k, e->run_n);
+  e->run_k = 0;
+}
+
+// A leaf position holding several leaves, or hot pages: each page's N is the weight
+// of the leaves holding it (plus its one-way viewers), then each leaf adds its pages.
+// Without hot pages and with few leaves, N is found by comparing the leaves' slots,
+// which reads no page; otherwise it is summed in the pages' scratch (u.s), where
+// mark_hot_locked left the viewers of hot pages.
+static void walk_leaves(walk_t* w, wvec_t* cur, bool hot) {
+  if (!hot && cur->n <= FEW_NODES) {
+    for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+      for (size_t k = 0; k < cur->n; k++) {
+        const page_t* p = cur->v[k].n->slot[s];
+        if (!p || page_is_marker(p)) continue;
+        uint64_t n = 0;
+        for (size_t j = 0; j < cur->n; j++) {
+          if (cur->v[j].n->slot[s] == p) n += cur->v[j].w;
+        }
+        wnode_pages(w, &cur->v[k], 1, n);
+      }
     }
-    for (size_t k = 0; k < v->through_n; k++) {
-      if (through_visible_locked(v, &v->through[k])) attribute_page(v->through[k].p, a);
+  } else {
+    for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+      for (size_t k = 0; k < cur->n; k++) {
+        page_t* p = cur->v[k].n->slot[s];
+        if (!p || page_is_marker(p)) continue;
+        if (p->u.s.epoch != w->e_page) {
+          if (p->u.s.epoch != w->e_hot) p->u.s.count = 0;
+          p->u.s.epoch = w->e_page;
+        }
+        p->u.s.count += cur->v[k].w;
+      }
+      for (size_t k = 0; k < cur->n; k++) {
+        page_t* p = cur->v[k].n->slot[s];
+        if (p && !page_is_marker(p)) wnode_pages(w, &cur->v[k], 1, p->u.s.count);
+      }
     }
   }
+  for (size_t k = 0; k < cur->n; k++) {
+    wnode_flush(w, &cur->v[k]);
+    cur->v[k].f.nodes = 1;
+  }
+}
+
+// Gathers into nxt the distinct children at slot `s` of the nodes in cur, each with
+// its weight, and sets each parent's `ci` to its child's index there. With few
+// parents, children are told apart by comparing pointers, which writes nothing into
+// the nodes; otherwise each is stamped with its index (node->epoch/paths).
+static bool gather_children(walk_t* w, wvec_t* cur, unsigned s, wvec_t* nxt) {
+  bool few = cur->n <= FEW_NODES && nxt->n <= FEW_NODES;  // nxt: injected roots
+  for (size_t k = 0; k < cur->n; k++) {
+    pnode_t* c = cur->v[k].n->slot[s];
+    cur->v[k].ci = NO_CHILD;
+    if (!c) continue;
+    size_t j;
+    if (few) {
+      for (j = 0; j < nxt->n && nxt->v[j].n != c; j++) continue;
+      if (j == nxt->n && !wvec_push(w, nxt, c, NO_ROOT, false)) return false;
+    } else {
+      if (c->epoch != w->e_node && !wvec_push(w, nxt, c, NO_ROOT, true)) return false;
+      j = c->paths;
+      // A node met at two positions would break the shortcut's reasoning.
+      ZX_ASSERT(j < nxt->n && nxt->v[j].n == c);
+    }
+    nxt->v[j].w += cur->v[k].w;
+    cur->v[k].ci = j;
+  }
+  return true;
+}
+
+// Computes the figures of every node in w->lv[l], the distinct nodes at the level-l
+// position starting at index `base`; w->hot[h0, h1) are the hot indices inside it.
+// Recursion is bounded by the tree height.
+static bool walk_position(walk_t* w, unsigned l, uint64_t base, size_t h0, size_t h1) {
+  wvec_t* cur = &w->lv[l];
+  bool roots_inside = base == 0 && w->min_root_level < l;
+  if (cur->n == 1 && h0 == h1 && !roots_inside) {
+    walk_subtree(w, &cur->v[0]);
+    return true;
+  }
+  if (l == 0) {
+    walk_leaves(w, cur, h0 < h1);
+    return true;
+  }
+  // Children are mostly shared, and each costs a cache miss: ask for them all now.
+  for (size_t k = 0; k < cur->n; k++) {
+    for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+      if (cur->v[k].n->slot[s]) __builtin_prefetch(cur->v[k].n->slot[s]);
+    }
+  }
+  wvec_t* nxt = &w->lv[l - 1];
+  unsigned shift = PMAP_BITS * l;  // a child covers 2^shift indices
+  ZX_ASSERT(shift < 64);           // the top level, 10, covers 2^66 indices
+  size_t h = h0;
+  for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+    // Children past index 2^64 - 1 do not exist (the top level covers 2^66).
+    if (s > (UINT64_MAX >> shift)) break;
+    uint64_t cbase = base + ((uint64_t)s << shift);
+    uint64_t clast = cbase + (((uint64_t)1 << shift) - 1);
+    size_t he = h;
+    while (he < h1 && w->hot[he] <= clast) he++;
+    nxt->n = 0;
+    if (roots_inside && s == 0 && !inject_roots(w, l - 1)) return false;
+    if (!gather_children(w, cur, s, nxt)) return false;
+    if (l == 1 && nxt->n == 1 && h == he) {
+      // The shortcut for one leaf, inline: the most frequent case where maps differ.
+      uint64_t pages = leaf_pages(w, nxt->v[0].n);
+      for (size_t k = 0; k < cur->n; k++) {
+        if (cur->v[k].ci == NO_CHILD) continue;
+        wnode_pages(w, &cur->v[k], pages, nxt->v[0].w);
+        cur->v[k].f.nodes += 1;
+      }
+      if (nxt->v[0].root != NO_ROOT) {  // also a map's root: its own figures
+        walk_subtree(w, &nxt->v[0]);
+        w->roots[nxt->v[0].root].f = nxt->v[0].f;
+      }
+      h = he;
+      continue;
+    }
+    // Roots starting further down are met only by going down slot 0, even where no
+    // node here has a child in it.
+    if (nxt->n > 0 || (roots_inside && s == 0)) {
+      if (!walk_position(w, l - 1, cbase, h, he)) return false;
+      for (size_t j = 0; j < nxt->n; j++) {
+        if (nxt->v[j].root != NO_ROOT) w->roots[nxt->v[j].root].f = nxt->v[j].f;
+      }
+      for (size_t k = 0; k < cur->n; k++) {
+        if (cur->v[k].ci != NO_CHILD) attr_add(&cur->v[k].f, &nxt->v[cur->v[k].ci].f);
+      }
+    }
+    h = he;
+  }
+  for (size_t k = 0; k < cur->n; k++) {
+    wnode_flush(w, &cur->v[k]);
+    cur->v[k].f.nodes += 1;
+  }
+  return true;
+}
+
+// Sorts a[0, n) made of ascending runs (one per one-way member: their lists are
+// sorted) by merging neighbouring runs until one is left: O(n log runs), and O(n) in
+// the usual case of one run. False if the scratch buffer could not be allocated.
+static bool sort_runs(uint64_t* a, size_t n) {
+  size_t runs = 1;
+  for (size_t i = 1; i < n; i++) runs += a[i] < a[i - 1];
+  if (runs <= 1) return true;
+  uint64_t* b = os_malloc(n * sizeof(*b));
+  if (!b) return false;
+  uint64_t* src = a;
+  uint64_t* dst = b;
+  while (runs > 1) {
+    runs = 0;
+    size_t i = 0;
+    while (i < n) {
+      size_t m = i + 1;  // [i, m): first run; [m, e): second
+      while (m < n && src[m] >= src[m - 1]) m++;
+      size_t e = m < n ? m + 1 : n;
+      while (e < n && src[e] >= src[e - 1]) e++;
+      size_t x = i, y = m, o = i;
+      while (x < m && y < e) dst[o++] = src[y] < src[x] ? src[y++] : src[x++];
+      while (x < m) dst[o++] = src[x++];
+      while (y < e) dst[o++] = src[y++];
+      runs++;
+      i = e;
+    }
+    uint64_t* t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != a) memcpy(a, src, n * sizeof(*a));
+  os_free(b);
+  return true;
+}
+
+// Stamps every page some member sees through its backing with its number of such
+// viewers, and lists their indices in w->hot, sorted and distinct.
+static bool mark_hot_locked(family_t* fam, walk_t* w) {
+  size_t cap = 0;
+  for (vmo_t* m = fam->members; m; m = m->fm.next) cap += m->through_n;
+  if (cap == 0) return true;
+  w->hot = os_malloc(cap * sizeof(*w->hot));
+  if (!w->hot) return false;
+  size_t n = 0;
+  for (vmo_t* m = fam->members; m; m = m->fm.next) {
+    for (size_t k = 0; k < m->through_n; k++) {
+      vis_entry_t* e = &m->through[k];
+      if (!through_visible_locked(m, e)) continue;
+      if (e->p->u.s.epoch != w->e_hot) {
+        e->p->u.s.epoch = w->e_hot;
+        e->p->u.s.count = 0;
+      }
+      e->p->u.s.count++;
+      w->hot[n++] = e->idx;
+    }
+  }
+  if (!sort_runs(w->hot, n)) return false;
+  size_t d = 0;
+  for (size_t k = 0; k < n; k++) {
+    if (d == 0 || w->hot[d - 1] != w->hot[k]) w->hot[d++] = w->hot[k];
+  }
+  w->nhot = d;
+  return true;
+}
+
+// The table of distinct map roots, with their weights, ordered by level.
+static bool collect_roots_locked(family_t* fam, walk_t* w) {
+  uint64_t e_root = ++fam->epoch;
+  w->roots = os_malloc(fam->member_count * sizeof(*w->roots));
+  w->rorder = os_malloc(fam->member_count * sizeof(*w->rorder));
+  if (!w->roots || !w->rorder) return false;
+  size_t per_level[PMAP_MAX_LEVELS + 1] = {0};
+  for (vmo_t* m = fam->members; m; m = m->fm.next) {
+    pnode_t* r = m->map.root;
+    if (!r) continue;
+    if (r->epoch != e_root) {
+      r->epoch = e_root;
+      r->paths = w->nroots;
+      memset(&w->roots[w->nroots], 0, sizeof(w->roots[0]));
+      w->roots[w->nroots++].n = r;
+      per_level[r->level]++;
+    }
+    w->roots[r->paths].w++;
+  }
+  w->rfirst[0] = 0;
+  for (unsigned l = 0; l <= PMAP_MAX_LEVELS; l++) w->rfirst[l + 1] = w->rfirst[l] + per_level[l];
+  size_t fill[PMAP_MAX_LEVELS + 1];
+  memcpy(fill, w->rfirst, sizeof(fill));
+  w->min_root_level = PMAP_MAX_LEVELS;
+  for (size_t i = 0; i < w->nroots; i++) {
+    unsigned l = w->roots[i].n->level;
+    w->rorder[fill[l]++] = i;
+    if (l < w->min_root_level) w->min_root_level = l;
+  }
+  return true;
+}
+
+static void walk_free(walk_t* w) {
+  for (unsigned l = 0; l <= PMAP_MAX_LEVELS; l++) os_free(w->lv[l].v);
+  os_free(w->roots);
+  os_free(w->rorder);
+  os_free(w->hot);
+}
+
+// Computes and caches the figures of every alive member of the family. The caller
+// holds the family lock shared (or exclusively) and the scratch lock. `v` is the VMO
+// queried (for the test seam).
+static zx_status_t attribute_family_locked(family_t* fam, vmo_t* v) {
+  walk_t w;
+  memset(&w, 0, sizeof(w));
+  bool ok = false;
+  vmo_t** order = os_malloc(fam->member_count * sizeof(*order));
+  if (!order) return ZX_ERR_NO_MEMORY;
+  w.e_hot = ++fam->epoch;
+  w.e_node = ++fam->epoch;
+  w.e_page = ++fam->epoch;
+  for (vmo_t* m = fam->members; m; m = m->fm.next) w.markers |= m->kind == VMO_ONEWAY;
+  if (!through_all_locked(fam, order) || !mark_hot_locked(fam, &w)) goto out;
+  if (vmo_attr_walk_hook) vmo_attr_walk_hook(v);
+  if (!collect_roots_locked(fam, &w)) goto out;
+  if (w.nroots > 0) {
+    unsigned top = w.roots[w.rorder[w.nroots - 1]].n->level;
+    if (!inject_roots(&w, top) || !walk_position(&w, top, 0, 0, w.nhot)) goto out;
+    wvec_t* t = &w.lv[top];
+    for (size_t j = 0; j < t->n; j++) w.roots[t->v[j].root].f = t->v[j].f;
+    // Point each root at its entry, for its maps below.
+    for (size_t i = 0; i < w.nroots; i++) w.roots[i].n->paths = i;
+  }
+  uint64_t gen = fam->gen + 1;
+  for (vmo_t* m = fam->members; m; m = m->fm.next) {
+    if (!m->alive) continue;  // kept for slices, or pending: never queried
+    vmo_attr_t a;
+    memset(&a, 0, sizeof(a));
+    if (m->map.root) a = w.roots[m->map.root->paths].f;
+    for (size_t k = 0; k < m->through_n; k++) {
+      vis_entry_t* e = &m->through[k];
+      if (!through_visible_locked(m, e)) continue;
+      // Hot, so counted by the walk: its N is final.
+      ZX_ASSERT(e->p->u.s.epoch == w.e_page);
+      attr_pages(&a, 1, e->p->u.s.count);
+    }
+    m->attr = a;
+    m->attr_gen = gen;
+  }
+  ok = true;
+out:
   through_free_locked(fam);
   os_free(order);
+  walk_free(&w);
   return ok ? ZX_OK : ZX_ERR_NO_MEMORY;
+}
+
+// v's figures: the cached ones if the family has not changed since they were
+// computed, else a walk of the family. Caller holds the family lock (shared).
+static zx_status_t attribute_locked(vmo_t* v, vmo_attr_t* a) {
+  family_t* fam = v->fam;
+  if (!family_scratch_lock(fam)) return ZX_ERR_NO_MEMORY;
+  zx_status_t st = ZX_OK;
+  if (v->attr_gen != fam->gen + 1) st = attribute_family_locked(fam, v);
+  if (st == ZX_OK) *a = v->attr;
+  family_scratch_unlock(fam);
+  return st;
 }
 
 zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, void* buffer,
@@ -204,10 +716,12 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
   vmo_t* v = vmo_from_obj(obj);
   zx_info_vmo_t info;
   memset(&info, 0, sizeof(info));
-  family_wrlock(v->fam);
-  attribution_t a;
+  vmo_attr_t a;
+  memset(&a, 0, sizeof(a));
+  family_rdlock(v->fam);
   // A VMO whose last handle was closed while this call ran is gone, as if first.
-  zx_status_t st = v->alive ? attribute_locked(v, &a) : ZX_ERR_BAD_HANDLE;
+  zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
+  if (st == ZX_OK && v->kind != VMO_SLICE) st = attribute_locked(v, &a);
   if (st == ZX_OK) {
     info.koid = v->obj.koid;
     object_get_name(&v->obj, info.name);
@@ -225,7 +739,7 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
     info.committed_bytes = a.committed;
     info.handle_rights = rights;
     info.cache_policy = ZX_CACHE_POLICY_CACHED;
-    info.metadata_bytes = v->kind == VMO_SLICE ? 0 : pmap_count_nodes(v->map.root) * sizeof(pnode_t);
+    info.metadata_bytes = a.nodes * sizeof(pnode_t);  // slices: 0
     info.committed_change_events = 0;
     info.populated_bytes = a.committed;
     info.committed_private_bytes = a.priv;
