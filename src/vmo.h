@@ -51,7 +51,7 @@ typedef enum vmo_kind { VMO_ROOT, VMO_SNAPSHOT, VMO_ONEWAY, VMO_SLICE } vmo_kind
 
 typedef struct vmo vmo_t;
 
-// A VMO's ZX_INFO_VMO attribution figures (SPEC.md section 10) and the number of
+// A VMO's ZX_INFO_VMO attribution figures (docs/behavior.md §10) and the number of
 // nodes of its page map, as cached by vmo_attribution.c.
 typedef struct vmo_attr {
   uint64_t committed, priv, scaled, frac, nodes;

@@ -35,13 +35,22 @@
 // 1 GiB VMO with an untouched snapshot costs one pass over leaf headers, and after a
 // write the walk descends only the copied path (64 slots per level), counting the
 // shared siblings. Positions where the maps differ, or whose pages are seen through
-// a backing ("hot"), are walked slot by slot down to the pages.
+// a backing ("hot"), are walked slot by slot down to the pages. Page counts are not
+// memoised across generations: a subtree's sharing can change without its top node
+// changing (a range snapshot shares a node below it; a node exclusive to one map is
+// edited in place), and only page_map.c sees those edits, so no memo could be
+// invalidated soundly from here.
 //
 // Markers. A zero marker is not a page, so counting by `count` is exact only for
 // leaves without one. Markers are only ever written into one-way VMOs' maps, and only
 // one-way maps take nodes from one-way maps; a family without a one-way member
 // therefore holds none, and one with one counts leaves slot by slot. Checking builds
 // verify the former.
+//
+// Invariants relied on: a node or a page is only ever shared at its own position
+// (every page-map operation works at family indices; a node met at two positions in
+// one walk trips an assertion), and a map holds pages only inside its owner's window
+// (verified by the checker), so a map's figures are its root's.
 //
 // What a one-way VMO sees through its backing (its `through` list) is computed once
 // per VMO, backings before children (a breadth-first walk down the one-way links), by

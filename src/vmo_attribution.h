@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Internal interface of vmo_attribution.c beyond vmo_get_info (vmo.h): a seam for
 // white-box tests.
 #ifndef ZXVMO_SRC_VMO_ATTRIBUTION_H_

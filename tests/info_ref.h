@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A naive reference for ZX_INFO_VMO attribution, for white-box tests of the
 // attribution walk (test_info.c, test_info_threads.c).
 //
-// It follows SPEC.md section 10 from the definition, index by index, sharing no code
+// It follows docs/behavior.md §10 from the definition, index by index, sharing no code
 // with vmo_attribution.c: a page at index i is seen by every member whose own map
 // holds it at i, and by every one-way member that has nothing of its own at i, whose
 // window and cut admit i, whose backing shows it at i, and which is alive or windows

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // ZX_INFO_VMO's attribution walk and cache (vmo_attribution.c), white-box: the
 // figures of every VMO equal a naive recomputation from the definition (info_ref.h)
 // in the shapes the walk treats specially (one shared subtree, divergent paths, map
@@ -57,7 +58,7 @@ static void expect_figures(zx_handle_t h, uint64_t committed, uint64_t priv, uin
   ref_check(h, what);
 }
 
-// Scaled bytes of k pages each seen by n VMOs (SPEC.md section 10: the fractions of
+// Scaled bytes of k pages each seen by n VMOs (docs/behavior.md §10: the fractions of
 // whole pages carry into bytes).
 static uint64_t sc(uint64_t k, uint64_t n) {
   uint64_t frac = (uint64_t)(((unsigned __int128)(P % n) << 63) / n);

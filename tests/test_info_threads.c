@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // ZX_INFO_VMO with other threads on the same family (also run under ThreadSanitizer):
 //   - a query holds the family lock shared: while one is stopped in the middle of its
 //     walk (the test seam), another thread reads the family and completes, the lock
