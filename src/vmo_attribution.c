@@ -57,8 +57,19 @@
 // merging the backing's own pages in the child's range with the backing's own list:
 // no chain is walked per VMO, so a chain of 100,000 clones costs O(100,000).
 //
+// Order of reading. Where few nodes share a position (walk_few), their slot arrays
+// stay in the cache and are read slot after slot, children told apart by comparing
+// pointers (nothing is written into shared nodes). Where many do (walk_many: a wide
+// family), reading one slot of every node in turn would miss the cache on every read,
+// so each node's slots are read in order, twice: to gather children (stamped with
+// their index), and to add their figures.
+//
 // Cost of a walk: O(positions where maps differ x 64 + leaves under shortcut nodes +
-// pages at hot positions + the one-way lists).
+// pages at hot positions + the one-way lists). Computing every member's figures reads
+// the nodes and pages where maps differ twice (sums, then figures), where a walk for
+// one VMO would read them once: the first query after a change in a wide, diverged
+// family costs up to about three times such a walk, and every other member's query
+// at that generation is then free.
 #include "vmo_attribution.h"
 
 #include <string.h>
@@ -214,8 +225,7 @@ static void through_free_locked(family_t* fam) {
 // ---- The walk by position ----
 
 #define NO_ROOT SIZE_MAX
-#define NO_CHILD SIZE_MAX
-#define FEW_NODES 8     // up to this many nodes at a position are told apart by pointer
+#define FEW_NODES 8     // up to this many nodes at a position are read slot by slot
 #define ONE_MAX 64      // one page's figures are tabled for fewer sharers than this
 
 // A distinct node at the position being walked.
@@ -224,7 +234,6 @@ typedef struct wnode {
   uint64_t w;      // map roots reaching n
   vmo_attr_t f;    // n's pages, each with its N; nodes of n's tree
   size_t root;     // index in walk.roots if n is some map's root, else NO_ROOT
-  size_t ci;       // index of its child at the slot being walked, or NO_CHILD
   uint64_t run_n;  // pages not yet in f: run_k of them, each seen by run_n VMOs
   uint64_t run_k;
 } wnode_t;
@@ -246,7 +255,13 @@ typedef struct walk {
   uint64_t e_hot;    // stamps pages seen through a backing; u.s.count = their viewers
   uint64_t e_page;   // stamps pages counted at a hot or divergent leaf; u.s.count = N
   bool markers;      // the family has a one-way member: leaves may hold markers
-  wvec_t lv[PMAP_MAX_LEVELS + 1];  // lv[l]: the distinct nodes at the level-l position
+  // The distinct level-l nodes under the level-(l + 1) position being walked (the walk
+  // is depth first: one position per level at a time): lv[l] those under the slot
+  // being walked (walk_few), kids[l][s] those under each slot s (walk_many, allocated
+  // when first needed).
+  wvec_t lv[PMAP_MAX_LEVELS + 1];
+  wvec_t* kids[PMAP_MAX_LEVELS + 1];
+  wvec_t top;        // the roots of the highest level
   wroot_t* roots;
   size_t nroots;
   size_t* rorder;    // root indices by level: rorder[rfirst[l] .. rfirst[l + 1])
@@ -261,7 +276,7 @@ typedef struct walk {
 // Appends node c (weight 0 for now) to v; if `stamp`, marks c with its index there.
 static bool wvec_push(walk_t* w, wvec_t* v, pnode_t* c, size_t root, bool stamp) {
   if (v->n == v->cap) {
-    size_t cap = v->cap ? v->cap * 2 : 64;
+    size_t cap = v->cap ? v->cap * 2 : 4;
     wnode_t* nv = os_realloc(v->v, cap * sizeof(*nv));
     if (!nv) return false;
     v->v = nv;
@@ -271,7 +286,6 @@ static bool wvec_push(walk_t* w, wvec_t* v, pnode_t* c, size_t root, bool stamp)
   memset(e, 0, sizeof(*e));
   e->n = c;
   e->root = root;
-  e->ci = NO_CHILD;
   if (stamp) {
     c->epoch = w->e_node;
     c->paths = v->n;
@@ -280,9 +294,8 @@ static bool wvec_push(walk_t* w, wvec_t* v, pnode_t* c, size_t root, bool stamp)
   return true;
 }
 
-// Map roots start at positions (level, 0): adds those of `level` to lv[level].
-static bool inject_roots(walk_t* w, unsigned level) {
-  wvec_t* v = &w->lv[level];
+// Map roots start at positions (level, 0): adds those of `level` to v.
+static bool inject_roots(walk_t* w, wvec_t* v, unsigned level) {
   for (size_t k = w->rfirst[level]; k < w->rfirst[level + 1]; k++) {
     size_t i = w->rorder[k];
     if (!wvec_push(w, v, w->roots[i].n, i, true)) return false;
@@ -418,8 +431,9 @@ static void walk_leaves(walk_t* w, wvec_t* cur, bool hot) {
       }
     }
   } else {
-    for (unsigned s = 0; s < PMAP_FANOUT; s++) {
-      for (size_t k = 0; k < cur->n; k++) {
+    // Leaf by leaf (each leaf's slots are contiguous): all the sums, then the figures.
+    for (size_t k = 0; k < cur->n; k++) {
+      for (unsigned s = 0; s < PMAP_FANOUT; s++) {
         page_t* p = cur->v[k].n->slot[s];
         if (!p || page_is_marker(p)) continue;
         if (p->u.s.epoch != w->e_page) {
@@ -428,7 +442,9 @@ static void walk_leaves(walk_t* w, wvec_t* cur, bool hot) {
         }
         p->u.s.count += cur->v[k].w;
       }
-      for (size_t k = 0; k < cur->n; k++) {
+    }
+    for (size_t k = 0; k < cur->n; k++) {
+      for (unsigned s = 0; s < PMAP_FANOUT; s++) {
         page_t* p = cur->v[k].n->slot[s];
         if (p && !page_is_marker(p)) wnode_pages(w, &cur->v[k], 1, p->u.s.count);
       }
@@ -440,37 +456,148 @@ static void walk_leaves(walk_t* w, wvec_t* cur, bool hot) {
   }
 }
 
-// Gathers into nxt the distinct children at slot `s` of the nodes in cur, each with
-// its weight, and sets each parent's `ci` to its child's index there. With few
-// parents, children are told apart by comparing pointers, which writes nothing into
-// the nodes; otherwise each is stamped with its index (node->epoch/paths).
-static bool gather_children(walk_t* w, wvec_t* cur, unsigned s, wvec_t* nxt) {
-  bool few = cur->n <= FEW_NODES && nxt->n <= FEW_NODES;  // nxt: injected roots
+static bool walk_position(walk_t* w, unsigned l, uint64_t base, size_t h0, size_t h1,
+                          wvec_t* cur);
+
+// The indices of the children of a level-l position: slot s covers [*cbase, *clast].
+// False for slots past index 2^64 - 1, where nothing exists (the top level, 10,
+// covers 2^66 indices).
+static bool slot_range(unsigned l, uint64_t base, unsigned s, uint64_t* cbase, uint64_t* clast) {
+  unsigned shift = PMAP_BITS * l;  // a child covers 2^shift indices
+  ZX_ASSERT(shift < 64);
+  if (s > (UINT64_MAX >> shift)) return false;
+  *cbase = base + ((uint64_t)s << shift);
+  *clast = *cbase + (((uint64_t)1 << shift) - 1);
+  return true;
+}
+
+// The end of the hot indices at or below `last`, from h.
+static size_t hot_end(const walk_t* w, size_t h, size_t h1, uint64_t last) {
+  while (h < h1 && w->hot[h] <= last) h++;
+  return h;
+}
+
+// walk_position for a position holding few nodes, slot after slot: each slot's
+// children are gathered into w->lv[l - 1] (told apart by comparing pointers, which
+// writes nothing into the nodes), walked, and added to their parents. The few slot
+// arrays stay in the cache, and their children are asked for all at once.
+static bool walk_few(walk_t* w, unsigned l, uint64_t base, size_t h0, size_t h1, wvec_t* cur,
+                     bool roots_inside) {
   for (size_t k = 0; k < cur->n; k++) {
-    pnode_t* c = cur->v[k].n->slot[s];
-    cur->v[k].ci = NO_CHILD;
-    if (!c) continue;
-    size_t j;
-    if (few) {
-      for (j = 0; j < nxt->n && nxt->v[j].n != c; j++) continue;
-      if (j == nxt->n && !wvec_push(w, nxt, c, NO_ROOT, false)) return false;
-    } else {
-      if (c->epoch != w->e_node && !wvec_push(w, nxt, c, NO_ROOT, true)) return false;
-      j = c->paths;
-      // A node met at two positions would break the shortcut's reasoning.
-      ZX_ASSERT(j < nxt->n && nxt->v[j].n == c);
+    for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+      if (cur->v[k].n->slot[s]) __builtin_prefetch(cur->v[k].n->slot[s]);
     }
-    nxt->v[j].w += cur->v[k].w;
-    cur->v[k].ci = j;
+  }
+  wvec_t* nxt = &w->lv[l - 1];
+  size_t h = h0;
+  for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+    uint64_t cbase, clast;
+    if (!slot_range(l, base, s, &cbase, &clast)) break;
+    size_t he = hot_end(w, h, h1, clast);
+    nxt->n = 0;
+    // Roots starting further down are met only by going down slot 0.
+    if (roots_inside && s == 0 && !inject_roots(w, nxt, l - 1)) return false;
+    size_t kid_of[FEW_NODES];  // cur->v[k]'s child: nxt->v[kid_of[k]], or SIZE_MAX
+    for (size_t k = 0; k < cur->n; k++) {
+      pnode_t* c = cur->v[k].n->slot[s];
+      kid_of[k] = SIZE_MAX;
+      if (!c) continue;
+      size_t j = 0;
+      while (j < nxt->n && nxt->v[j].n != c) j++;
+      if (j == nxt->n && !wvec_push(w, nxt, c, NO_ROOT, false)) return false;
+      nxt->v[j].w += cur->v[k].w;
+      kid_of[k] = j;
+    }
+    if (l == 1 && nxt->n == 1 && h == he) {
+      // The shortcut for a leaf alone at its position, inline (the most frequent case
+      // where maps differ): its parents add its pages as a run.
+      uint64_t pages = leaf_pages(w, nxt->v[0].n);
+      for (size_t k = 0; k < cur->n; k++) {
+        if (kid_of[k] == SIZE_MAX) continue;
+        wnode_pages(w, &cur->v[k], pages, nxt->v[0].w);
+        cur->v[k].f.nodes += 1;
+      }
+      if (nxt->v[0].root != NO_ROOT) {  // also a map's root: its own figures
+        walk_subtree(w, &nxt->v[0]);
+        w->roots[nxt->v[0].root].f = nxt->v[0].f;
+      }
+    } else if (nxt->n > 0 || (roots_inside && s == 0)) {
+      if (!walk_position(w, l - 1, cbase, h, he, nxt)) return false;
+      for (size_t j = 0; j < nxt->n; j++) {
+        if (nxt->v[j].root != NO_ROOT) w->roots[nxt->v[j].root].f = nxt->v[j].f;
+      }
+      for (size_t k = 0; k < cur->n; k++) {
+        if (kid_of[k] != SIZE_MAX) attr_add(&cur->v[k].f, &nxt->v[kid_of[k]].f);
+      }
+    }
+    h = he;
   }
   return true;
 }
 
-// Computes the figures of every node in w->lv[l], the distinct nodes at the level-l
-// position starting at index `base`; w->hot[h0, h1) are the hot indices inside it.
-// Recursion is bounded by the tree height.
-static bool walk_position(walk_t* w, unsigned l, uint64_t base, size_t h0, size_t h1) {
-  wvec_t* cur = &w->lv[l];
+// The index of child c in v, the children under one slot of a position walked by
+// walk_many (where each carries its index in node->epoch/paths), or SIZE_MAX.
+static size_t kid_index(const walk_t* w, const wvec_t* v, const pnode_t* c) {
+  if (c->epoch != w->e_node) return SIZE_MAX;
+  // A node met at two positions would break the shortcut's reasoning.
+  ZX_ASSERT(c->paths < v->n && v->v[c->paths].n == c);
+  return c->paths;
+}
+
+// walk_position for a position holding many nodes, node after node: reading one slot
+// of every node in turn would miss the cache on each read once the nodes outgrow it.
+// Each node's slots are read once to gather the children of every slot (each child
+// stamped with its index), then each slot's children are walked, then each node's
+// slots are read once more to add its children's figures.
+static bool walk_many(walk_t* w, unsigned l, uint64_t base, size_t h0, size_t h1, wvec_t* cur,
+                      bool roots_inside) {
+  if (!w->kids[l - 1]) {
+    w->kids[l - 1] = os_calloc(PMAP_FANOUT, sizeof(wvec_t));
+    if (!w->kids[l - 1]) return false;
+  }
+  wvec_t* kids = w->kids[l - 1];
+  for (unsigned s = 0; s < PMAP_FANOUT; s++) kids[s].n = 0;
+  if (roots_inside && !inject_roots(w, &kids[0], l - 1)) return false;
+  for (size_t k = 0; k < cur->n; k++) {
+    void* const* slot = cur->v[k].n->slot;
+    for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+      pnode_t* c = slot[s];
+      if (!c) continue;
+      size_t j = kid_index(w, &kids[s], c);
+      if (j == SIZE_MAX) {
+        if (!wvec_push(w, &kids[s], c, NO_ROOT, true)) return false;
+        j = kids[s].n - 1;
+      }
+      kids[s].v[j].w += cur->v[k].w;
+    }
+  }
+  size_t h = h0;
+  for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+    uint64_t cbase, clast;
+    if (!slot_range(l, base, s, &cbase, &clast)) break;
+    size_t he = hot_end(w, h, h1, clast);
+    if (kids[s].n > 0 || (roots_inside && s == 0)) {
+      if (!walk_position(w, l - 1, cbase, h, he, &kids[s])) return false;
+      for (size_t j = 0; j < kids[s].n; j++) {
+        if (kids[s].v[j].root != NO_ROOT) w->roots[kids[s].v[j].root].f = kids[s].v[j].f;
+      }
+    }
+    h = he;
+  }
+  for (size_t k = 0; k < cur->n; k++) {
+    void* const* slot = cur->v[k].n->slot;
+    for (unsigned s = 0; s < PMAP_FANOUT; s++) {
+      if (slot[s]) attr_add(&cur->v[k].f, &kids[s].v[kid_index(w, &kids[s], slot[s])].f);
+    }
+  }
+  return true;
+}
+
+// Computes the figures of every node in cur, the distinct nodes at the level-l position
+// starting at index `base`; w->hot[h0, h1) are the hot indices inside it. Recursion is
+// bounded by the tree height.
+static bool walk_position(walk_t* w, unsigned l, uint64_t base, size_t h0, size_t h1,
+                          wvec_t* cur) {
   bool roots_inside = base == 0 && w->min_root_level < l;
   if (cur->n == 1 && h0 == h1 && !roots_inside) {
     walk_subtree(w, &cur->v[0]);
@@ -480,54 +607,11 @@ static bool walk_position(walk_t* w, unsigned l, uint64_t base, size_t h0, size_
     walk_leaves(w, cur, h0 < h1);
     return true;
   }
-  // Children are mostly shared, and each costs a cache miss: ask for them all now.
-  for (size_t k = 0; k < cur->n; k++) {
-    for (unsigned s = 0; s < PMAP_FANOUT; s++) {
-      if (cur->v[k].n->slot[s]) __builtin_prefetch(cur->v[k].n->slot[s]);
-    }
-  }
-  wvec_t* nxt = &w->lv[l - 1];
-  unsigned shift = PMAP_BITS * l;  // a child covers 2^shift indices
-  ZX_ASSERT(shift < 64);           // the top level, 10, covers 2^66 indices
-  size_t h = h0;
-  for (unsigned s = 0; s < PMAP_FANOUT; s++) {
-    // Children past index 2^64 - 1 do not exist (the top level covers 2^66).
-    if (s > (UINT64_MAX >> shift)) break;
-    uint64_t cbase = base + ((uint64_t)s << shift);
-    uint64_t clast = cbase + (((uint64_t)1 << shift) - 1);
-    size_t he = h;
-    while (he < h1 && w->hot[he] <= clast) he++;
-    nxt->n = 0;
-    if (roots_inside && s == 0 && !inject_roots(w, l - 1)) return false;
-    if (!gather_children(w, cur, s, nxt)) return false;
-    if (l == 1 && nxt->n == 1 && h == he) {
-      // The shortcut for one leaf, inline: the most frequent case where maps differ.
-      uint64_t pages = leaf_pages(w, nxt->v[0].n);
-      for (size_t k = 0; k < cur->n; k++) {
-        if (cur->v[k].ci == NO_CHILD) continue;
-        wnode_pages(w, &cur->v[k], pages, nxt->v[0].w);
-        cur->v[k].f.nodes += 1;
-      }
-      if (nxt->v[0].root != NO_ROOT) {  // also a map's root: its own figures
-        walk_subtree(w, &nxt->v[0]);
-        w->roots[nxt->v[0].root].f = nxt->v[0].f;
-      }
-      h = he;
-      continue;
-    }
-    // Roots starting further down are met only by going down slot 0, even where no
-    // node here has a child in it.
-    if (nxt->n > 0 || (roots_inside && s == 0)) {
-      if (!walk_position(w, l - 1, cbase, h, he)) return false;
-      for (size_t j = 0; j < nxt->n; j++) {
-        if (nxt->v[j].root != NO_ROOT) w->roots[nxt->v[j].root].f = nxt->v[j].f;
-      }
-      for (size_t k = 0; k < cur->n; k++) {
-        if (cur->v[k].ci != NO_CHILD) attr_add(&cur->v[k].f, &nxt->v[cur->v[k].ci].f);
-      }
-    }
-    h = he;
-  }
+  size_t injected = roots_inside ? w->rfirst[l] - w->rfirst[l - 1] : 0;
+  bool ok = cur->n <= FEW_NODES && injected <= FEW_NODES
+                ? walk_few(w, l, base, h0, h1, cur, roots_inside)
+                : walk_many(w, l, base, h0, h1, cur, roots_inside);
+  if (!ok) return false;
   for (size_t k = 0; k < cur->n; k++) {
     wnode_flush(w, &cur->v[k]);
     cur->v[k].f.nodes += 1;
@@ -570,27 +654,37 @@ static bool sort_runs(uint64_t* a, size_t n) {
   return true;
 }
 
-// Stamps every page some member sees through its backing with its number of such
-// viewers, and lists their indices in w->hot, sorted and distinct.
+// Keeps in each member's `through` list only the entries it sees (every list has
+// been computed: children's lists no longer need their backing's), stamps every page
+// so seen with its number of such viewers, and lists their indices in w->hot, sorted
+// and distinct. An index is listed when a page is first seen there, so a page seen
+// by many one-way VMOs costs one entry, and the list is mostly in order already.
 static bool mark_hot_locked(family_t* fam, walk_t* w) {
-  size_t cap = 0;
-  for (vmo_t* m = fam->members; m; m = m->fm.next) cap += m->through_n;
-  if (cap == 0) return true;
-  w->hot = os_malloc(cap * sizeof(*w->hot));
-  if (!w->hot) return false;
-  size_t n = 0;
+  size_t n = 0, cap = 0;
   for (vmo_t* m = fam->members; m; m = m->fm.next) {
+    size_t kept = 0;
     for (size_t k = 0; k < m->through_n; k++) {
       vis_entry_t* e = &m->through[k];
       if (!through_visible_locked(m, e)) continue;
-      if (e->p->u.s.epoch != w->e_hot) {
-        e->p->u.s.epoch = w->e_hot;
-        e->p->u.s.count = 0;
+      m->through[kept++] = *e;
+      if (e->p->u.s.epoch == w->e_hot) {
+        e->p->u.s.count++;
+        continue;
       }
-      e->p->u.s.count++;
+      e->p->u.s.epoch = w->e_hot;
+      e->p->u.s.count = 1;
+      if (n == cap) {
+        size_t ncap = cap ? cap * 2 : 256;
+        uint64_t* nh = os_realloc(w->hot, ncap * sizeof(*nh));
+        if (!nh) return false;
+        w->hot = nh;
+        cap = ncap;
+      }
       w->hot[n++] = e->idx;
     }
+    m->through_n = kept;
   }
+  if (n == 0) return true;
   if (!sort_runs(w->hot, n)) return false;
   size_t d = 0;
   for (size_t k = 0; k < n; k++) {
@@ -633,7 +727,12 @@ static bool collect_roots_locked(family_t* fam, walk_t* w) {
 }
 
 static void walk_free(walk_t* w) {
-  for (unsigned l = 0; l <= PMAP_MAX_LEVELS; l++) os_free(w->lv[l].v);
+  for (unsigned l = 0; l <= PMAP_MAX_LEVELS; l++) {
+    os_free(w->lv[l].v);
+    for (unsigned s = 0; w->kids[l] && s < PMAP_FANOUT; s++) os_free(w->kids[l][s].v);
+    os_free(w->kids[l]);
+  }
+  os_free(w->top.v);
   os_free(w->roots);
   os_free(w->rorder);
   os_free(w->hot);
@@ -643,39 +742,43 @@ static void walk_free(walk_t* w) {
 // holds the family lock shared (or exclusively) and the scratch lock. `v` is the VMO
 // queried (for the test seam).
 static zx_status_t attribute_family_locked(family_t* fam, vmo_t* v) {
-  walk_t w;
-  memset(&w, 0, sizeof(w));
-  bool ok = false;
+  // The walk's state is a few KiB: on the heap, not on a caller's stack.
+  walk_t* w = os_calloc(1, sizeof(*w));
   vmo_t** order = os_malloc(fam->member_count * sizeof(*order));
-  if (!order) return ZX_ERR_NO_MEMORY;
-  w.e_hot = ++fam->epoch;
-  w.e_node = ++fam->epoch;
-  w.e_page = ++fam->epoch;
-  for (vmo_t* m = fam->members; m; m = m->fm.next) w.markers |= m->kind == VMO_ONEWAY;
-  if (!through_all_locked(fam, order) || !mark_hot_locked(fam, &w)) goto out;
+  bool ok = false;
+  if (!w || !order) goto out;
+  w->e_hot = ++fam->epoch;
+  w->e_node = ++fam->epoch;
+  w->e_page = ++fam->epoch;
+  for (vmo_t* m = fam->members; m; m = m->fm.next) w->markers |= m->kind == VMO_ONEWAY;
+  if (!through_all_locked(fam, order) || !mark_hot_locked(fam, w)) goto out;
   if (vmo_attr_walk_hook) vmo_attr_walk_hook(v);
-  if (!collect_roots_locked(fam, &w)) goto out;
-  if (w.nroots > 0) {
-    unsigned top = w.roots[w.rorder[w.nroots - 1]].n->level;
-    if (!inject_roots(&w, top) || !walk_position(&w, top, 0, 0, w.nhot)) goto out;
-    wvec_t* t = &w.lv[top];
-    for (size_t j = 0; j < t->n; j++) w.roots[t->v[j].root].f = t->v[j].f;
+  if (!collect_roots_locked(fam, w)) goto out;
+  if (w->nroots > 0) {
+    unsigned top = w->roots[w->rorder[w->nroots - 1]].n->level;
+    if (!inject_roots(w, &w->top, top) || !walk_position(w, top, 0, 0, w->nhot, &w->top)) {
+      goto out;
+    }
+    for (size_t j = 0; j < w->top.n; j++) w->roots[w->top.v[j].root].f = w->top.v[j].f;
     // Point each root at its entry, for its maps below.
-    for (size_t i = 0; i < w.nroots; i++) w.roots[i].n->paths = i;
+    for (size_t i = 0; i < w->nroots; i++) w->roots[i].n->paths = i;
   }
   uint64_t gen = fam->gen + 1;
   for (vmo_t* m = fam->members; m; m = m->fm.next) {
     if (!m->alive) continue;  // kept for slices, or pending: never queried
     vmo_attr_t a;
     memset(&a, 0, sizeof(a));
-    if (m->map.root) a = w.roots[m->map.root->paths].f;
-    for (size_t k = 0; k < m->through_n; k++) {
-      vis_entry_t* e = &m->through[k];
-      if (!through_visible_locked(m, e)) continue;
+    if (m->map.root) a = w->roots[m->map.root->paths].f;
+    wnode_t run;  // consecutive pages mostly have the same N: add them a run at a time
+    memset(&run, 0, sizeof(run));
+    for (size_t k = 0; k < m->through_n; k++) {  // only what m sees (mark_hot_locked)
+      const page_t* p = m->through[k].p;
       // Hot, so counted by the walk: its N is final.
-      ZX_ASSERT(e->p->u.s.epoch == w.e_page);
-      attr_pages(&a, 1, e->p->u.s.count);
+      ZX_ASSERT(p->u.s.epoch == w->e_page);
+      wnode_pages(w, &run, 1, p->u.s.count);
     }
+    wnode_flush(w, &run);
+    attr_add(&a, &run.f);
     m->attr = a;
     m->attr_gen = gen;
   }
@@ -683,7 +786,8 @@ static zx_status_t attribute_family_locked(family_t* fam, vmo_t* v) {
 out:
   through_free_locked(fam);
   os_free(order);
-  walk_free(&w);
+  if (w) walk_free(w);
+  os_free(w);
   return ok ? ZX_OK : ZX_ERR_NO_MEMORY;
 }
 
@@ -694,7 +798,10 @@ static zx_status_t attribute_locked(vmo_t* v, vmo_attr_t* a) {
   if (!family_scratch_lock(fam)) return ZX_ERR_NO_MEMORY;
   zx_status_t st = ZX_OK;
   if (v->attr_gen != fam->gen + 1) st = attribute_family_locked(fam, v);
-  if (st == ZX_OK) *a = v->attr;
+  if (st == ZX_OK) {
+    ZX_ASSERT(v->attr_gen == fam->gen + 1);  // v is an alive member: the walk filled it
+    *a = v->attr;
+  }
   family_scratch_unlock(fam);
   return st;
 }

@@ -110,6 +110,42 @@ Test(info, many_snapshots) {
   expect_clean();
 }
 
+// Many distinct nodes at one position (walked node by node rather than slot by slot),
+// with pages seen through backings and roots of several heights among them.
+Test(info, wide_family) {
+  const uint64_t n = 2 * FAN + 3;
+  zx_handle_t p = filled(n, 0);
+  zx_handle_t h[40];
+  size_t nh = 0;
+  for (int k = 0; k < 12; k++) {
+    h[nh] = mkchild(p, SNAP | RESZ, 0, n * P);
+    if (k % 3) write_page(h[nh], (uint64_t)k * 11 % n, (uint8_t)k);
+    nh++;
+  }
+  for (int k = 0; k < 12; k++) {
+    h[nh] = mkclone(k % 2 ? p : h[k], CLONE_COW, (uint64_t)k * P, FAN * P);
+    if (k % 3 == 1) write_page(h[nh], (uint64_t)k, (uint8_t)k);
+    if (k % 4 == 2) {
+      cr_assert_eq(zx_vmo_op_range(h[nh], ZX_VMO_OP_ZERO, 3 * P, 5 * P, NULL, 0), ZX_OK);
+    }
+    nh++;
+  }
+  // Two roots grown taller than the rest, and one kept small.
+  cr_assert_eq(zx_vmo_set_size(h[0], (FAN * FAN + 9) * P), ZX_OK);
+  write_page(h[0], FAN * FAN + 8, 1);
+  cr_assert_eq(zx_vmo_set_size(h[1], (FAN * FAN * FAN + 2) * P), ZX_OK);
+  write_page(h[1], FAN * FAN * FAN + 1, 2);
+  cr_assert_eq(zx_vmo_set_size(h[2], 2 * P), ZX_OK);
+  ref_check(p, "parent of a wide family");
+  for (size_t k = 0; k < nh; k++) ref_check(h[k], "member of a wide family");
+  for (size_t k = 0; k < nh; k += 2) close_h(h[k]);
+  ref_check(p, "parent after half the family closed");
+  for (size_t k = 1; k < nh; k += 2) ref_check(h[k], "survivor");
+  for (size_t k = 1; k < nh; k += 2) close_h(h[k]);
+  close_h(p);
+  expect_clean();
+}
+
 // Map roots at different levels: a snapshot's root is a node deep inside the
 // parent's grown tree, met only by going down slot 0.
 Test(info, roots_of_different_heights) {
