@@ -2,30 +2,11 @@
 #include "family_walk.h"
 #include "os.h"
 
-#include <stdatomic.h>
 #include <string.h>
 
-// Serialises the one-time set-up of families' scratch locks (families are zeroed on
-// allocation and vmo.c knows nothing of the mutex; see vmo.h).
-static pthread_mutex_t g_scratch_setup = PTHREAD_MUTEX_INITIALIZER;
+void family_scratch_lock(family_t* fam) { rw_wrlock(&fam->info_lock); }
 
-bool family_scratch_lock(family_t* fam) {
-  if (!atomic_load_explicit(&fam->info_lock_ready, memory_order_acquire)) {
-    bool ok = true;
-    pthread_mutex_lock(&g_scratch_setup);
-    if (!atomic_load_explicit(&fam->info_lock_ready, memory_order_relaxed)) {
-      ok = pthread_mutex_init(&fam->info_lock, NULL) == 0;
-      // Release: whoever sees the flag set sees an initialised mutex.
-      if (ok) atomic_store_explicit(&fam->info_lock_ready, true, memory_order_release);
-    }
-    pthread_mutex_unlock(&g_scratch_setup);
-    if (!ok) return false;
-  }
-  pthread_mutex_lock(&fam->info_lock);
-  return true;
-}
-
-void family_scratch_unlock(family_t* fam) { pthread_mutex_unlock(&fam->info_lock); }
+void family_scratch_unlock(family_t* fam) { rw_wrunlock(&fam->info_lock); }
 
 vmo_t* family_first_member(family_t* fam) { return fam->members; }
 

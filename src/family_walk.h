@@ -44,11 +44,10 @@ uint64_t pmap_count_nodes(const pnode_t* root);
 // Caller holds the family lock.
 vmo_t* family_first_member(family_t* fam);
 
-// Takes the family's scratch lock (fam->info_lock); the caller holds the family lock
-// shared. Lock order: family lock -> scratch lock -> object and pool locks. False if
-// the mutex could not be set up (first use only): the caller reports
-// ZX_ERR_NO_MEMORY.
-bool family_scratch_lock(family_t* fam);
+// Takes the family's scratch lock (fam->info_lock, used as a mutex); the caller holds
+// the family lock shared. Lock order: family lock -> scratch lock -> object and pool
+// locks.
+void family_scratch_lock(family_t* fam);
 void family_scratch_unlock(family_t* fam);
 
 #endif  // ZXVMO_SRC_FAMILY_WALK_H_

@@ -73,13 +73,12 @@ typedef struct family {
   // (f, written exclusively) bumped by every operation that takes the lock exclusively
   // (vmo_after_op_locked): a value read under the lock identifies the family's state.
   uint64_t gen;
-  // ZX_INFO_VMO (vmo_attribution.c) runs with `lock` held shared; info_lock serialises
-  // queries among themselves, and with `lock` shared guards the walkers' scratch (see
-  // family_walk.h), which readers of contents never touch. It is set up on first use
-  // (info_lock_ready), so family_new's zeroed allocation is all it needs; a default
-  // mutex holds no resource on Linux, so family_release needs nothing either.
-  _Atomic bool info_lock_ready;  // (a)
-  pthread_mutex_t info_lock;
+  // ZX_INFO_VMO (vmo_attribution.c) runs with `lock` held shared; info_lock, taken on
+  // its write side only (a mutex), serialises queries among themselves, and with
+  // `lock` shared guards the walkers' scratch (see family_walk.h), which readers of
+  // contents never touch. All-zero is unlocked and it holds no resource, so
+  // family_new's zeroed allocation is all it needs and family_release nothing.
+  rw_lock_t info_lock;
   struct family* g_next;       // (global family list lock)
   struct family* g_prev;
 } family_t;

@@ -795,7 +795,7 @@ out:
 // computed, else a walk of the family. Caller holds the family lock (shared).
 static zx_status_t attribute_locked(vmo_t* v, vmo_attr_t* a) {
   family_t* fam = v->fam;
-  if (!family_scratch_lock(fam)) return ZX_ERR_NO_MEMORY;
+  family_scratch_lock(fam);
   zx_status_t st = ZX_OK;
   if (v->attr_gen != fam->gen + 1) st = attribute_family_locked(fam, v);
   if (st == ZX_OK) {

@@ -8,8 +8,10 @@
 // window and cut admit i, whose backing shows it at i, and which is alive or windows
 // i through a slice. Cost O(window x members x chain): small families only.
 //
-// Tests are not compiled with the library's ZXVMO_CHECKS setting, on which family_t's
-// layout depends: only the lock (its first field) and functions touch a family here.
+// Call it only while no other thread works on the family: it reads the family
+// without its lock (tests are not compiled with the library's ZXVMO_CHECKS setting,
+// on which family_t's layout and the lock's checking depend, so they use neither; the
+// members are found through a function).
 //
 // Everything is static inline so that a file not using a helper does not warn.
 #ifndef ZXVMO_TESTS_INFO_REF_H_
@@ -60,13 +62,13 @@ static inline uint64_t ref_sharers(family_t* fam, uint64_t i, const page_t* p) {
   return n;
 }
 
-// The figures of the VMO behind `h`, computed naively with the family locked.
+// The figures of the VMO behind `h`, computed naively (no other thread may be working
+// on its family).
 static inline ref_attr_t ref_attribution(zx_handle_t h) {
   ref_attr_t a;
   memset(&a, 0, sizeof(a));
   vmo_t* v = ref_vmo(h);
   family_t* fam = v->fam;
-  family_rdlock(fam);
   if (v->kind != VMO_SLICE) {
     for (uint64_t i = v->base; i < v->base + vmo_pages(v); i++) {
       const page_t* p = pmap_lookup(&v->map, i);
@@ -87,7 +89,6 @@ static inline ref_attr_t ref_attribution(zx_handle_t h) {
     }
     a.metadata = pmap_count_nodes(v->map.root) * sizeof(pnode_t);
   }
-  family_unlock(fam);
   object_unref(&v->obj);
   return a;
 }
