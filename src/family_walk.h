@@ -7,7 +7,8 @@
 // belong to whoever holds the family lock exclusively (the checker, the census), or
 // holds it shared together with the family's scratch lock (family_scratch_lock:
 // ZX_INFO_VMO queries). Readers of contents hold the lock shared and never touch them;
-// writers hold it exclusively, so a query never overlaps a writer or another query.
+// writers hold it exclusively, so never overlap a query; the scratch lock keeps
+// queries apart.
 //
 // dag_walk_locked() visits every distinct node reachable from the family's map roots
 // exactly once (no recursion: level by level) and leaves, for this walk's epoch,
@@ -41,7 +42,7 @@ uint64_t pmap_count_nodes(const pnode_t* root);
 
 // fam->members, as a function: white-box tests are not compiled with the library's
 // ZXVMO_CHECKS setting, so family_t's layout (unlike vmo_t's) may differ in them.
-// Caller holds the family lock.
+// Caller holds the family lock, or no other thread works on the family.
 vmo_t* family_first_member(family_t* fam);
 
 // Takes the family's scratch lock (fam->info_lock, used as a mutex); the caller holds
