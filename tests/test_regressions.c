@@ -138,6 +138,26 @@ Test(regressions, accumulated_offset_plus_size_overflow) {
   zx_handle_close(v);
 }
 
+// Growing a child with zx_vmo_set_size obeys the same accumulated-offset rule as
+// creating it (docs/behavior.md §7, §16): it used to succeed and then write past the
+// end of the family's index space.
+Test(regressions, set_size_growth_obeys_accumulated_offset_rule) {
+  zx_handle_t v = mkvmo(PG), c = ZX_HANDLE_INVALID;
+  const uint64_t offset = UINT64_MAX - 4 * PG + 1;  // 4 pages before the end
+  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT | ZX_VMO_CHILD_RESIZABLE,
+                                   offset, PG, &c),
+               ZX_OK);
+  cr_assert_eq(zx_vmo_set_size(c, 4 * PG), ZX_ERR_INVALID_ARGS);  // ends at 2^64
+  uint64_t size = 0;
+  cr_assert_eq(zx_vmo_get_size(c, &size), ZX_OK);
+  cr_assert_eq(size, PG, "a refused growth changes nothing");
+  cr_assert_eq(zx_vmo_set_size(c, 3 * PG), ZX_OK);  // ends at the last page: fits
+  wr8(c, 3 * PG - 1, 7);
+  cr_assert_eq(rd8(c, 3 * PG - 1), 7);
+  zx_handle_close(c);
+  zx_handle_close(v);
+}
+
 // A NULL buffer is only refused once the range has been found good: the range error
 // comes first (docs/behavior.md §6: checked before any byte moves).
 Test(regressions, null_buffer_range_checked_first) {
