@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # zxvmo front door: a thin layer over CMake/ctest.
 #   make          build the library (static and shared), examples and benchmarks
 #   make run      build, then run the main job (examples/tour)
@@ -27,7 +28,7 @@ B_TSAN  := build/tsan
 B_FUZZ  := build/fuzz
 B_P16K  := build/page16k
 
-.PHONY: all run test test-debug test-asan test-tsan test-page16k test-install bench fuzz \
+.PHONY: all run test test-license test-debug test-asan test-tsan test-page16k test-install bench fuzz \
         install clean deps deps-test deps-test-install
 
 all: deps
@@ -47,8 +48,18 @@ deps-test:
 deps-test-install:
 	@sh scripts/deps.sh test-install
 
-test: deps-test test-debug test-asan test-tsan test-page16k test-install
+test: deps-test test-license test-debug test-asan test-tsan test-page16k test-install
 	@echo "make test: all suites passed"
+
+# Every file the project writes carries an SPDX line (scripts/spdx.py --add adds them);
+# data files are exempt. Needs a git checkout; skipped otherwise.
+test-license:
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  missing=$$(git ls-files | grep -v -e '^fuzz/corpus/' -e '^tests/regressions/' -e '^LICENSE$$' \
+	    | xargs grep -L 'SPDX-License-Identifier: BSD-3-Clause'); \
+	  if [ -n "$$missing" ]; then echo "files without an SPDX line:"; echo "$$missing"; exit 1; fi; \
+	  echo "test-license: every file carries an SPDX line"; \
+	fi
 
 # Plain build with gcc and the invariant checker run after every operation.
 test-debug:

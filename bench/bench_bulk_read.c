@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench_bulk_read: zx_vmo_read of a large committed range vs memcpy of the same bytes
 // from a plain malloc'd buffer. 64 MiB read in 1 MiB chunks (into one warm 1 MiB
 // buffer) and as a single 64 MiB read (into a warm 64 MiB buffer). Also the same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench_cow: cost of the first write to a shared page. A VMO with N committed pages
 // gets a SNAPSHOT child; then every page of the parent is written once (1 byte, or
 // a full page), so each write has to give the parent a private page.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench_handle_reuse: how many create/close cycles pass before a handle value that was
 // handed out before comes back, with an empty table and with a nearly full one (all
 // slots but one in use). Goal: none within 1 << 24 cycles in either case.

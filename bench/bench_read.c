@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench_read: cost of reading one page (zx_vmo_read of a whole page at a random
 // committed page) of a VMO with 1 live snapshot vs 1000 live snapshots, and vs 1000
 // snapshots where the parent and every snapshot have written different pages (so the

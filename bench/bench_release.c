@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench_release: cost per page of giving pages back, i.e. closing the last handle of
 // a VMO with N committed pages, for N below and above the pool's retention limit
 // (16384 free pages). Goal: linear, i.e. the ns/page of the largest N is at most 2x

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench_snapshot: cost of creating (and, separately, closing) a SNAPSHOT child of a
 // VMO with 1 MiB committed vs 1 GiB committed. Goal: O(1) in the VMO size, i.e.
 // the 1 GiB / 1 MiB ratio of the median create time is at most 2x.

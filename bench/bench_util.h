@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Helpers shared by the benchmark programs: a monotonic clock, medians, and a check
 // that stops the program with a message when a call it depends on fails.
 #ifndef ZXVMO_BENCH_UTIL_H_

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Run by `cmake --install` (see the top-level CMakeLists.txt): writes zxvmo.pc for the
 # prefix being installed to and installs it into ${libdir}/pkgconfig. The caller sets
 # ZXVMO_PC_TEMPLATE, ZXVMO_PC_OUTPUT, ZXVMO_PC_VERSION, ZXVMO_PC_LIBS_PRIVATE and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A guided tour of zxvmo: the main job of `make run`.
 //
 // Each section does something with VMOs, explains every term the first time it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The differential driver (see driver.h).
 //
 // Input format: a sequence of operations, each one opcode byte followed by the bytes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The differential driver: decodes a byte string into VMO operations and runs each
 // one against zxvmo and against the reference model (model.h) side by side,
 // comparing every observable result. On the first divergence it prints the operation

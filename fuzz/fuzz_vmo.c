@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer entry point: each input is one program for the differential driver,
 // run in a fresh world (every handle closed, pages_in_use back to 0 afterwards).
 // Any divergence, crash, leak or invariant violation aborts, which libFuzzer reports

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The reference model (see model.h). Written for obviousness: loops over flat slot
 // arrays, no sharing tricks, no recursion. Each entry point is one syscall; its checks
 // are written out one rule at a time, in the order the reference gives, each with the

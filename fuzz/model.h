@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The reference model of zxvmo's VMO semantics, for differential testing.
 //
 // An independent oracle: everything here is derived from the behaviour reference

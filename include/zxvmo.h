@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* zxvmo: library-specific extras (statistics, page budget, debugging). */
 #ifndef ZXVMO_ZXVMO_H_
 #define ZXVMO_ZXVMO_H_

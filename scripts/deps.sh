@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Makes sure the tools and packages a build needs are present on a Debian machine.
 # As root it installs what is missing with apt-get; otherwise it names the exact
 # command and fails. Usage: deps.sh build|test-install|test

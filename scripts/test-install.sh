@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # make test-install: checks what the README promises to someone who installs zxvmo.
 # Installs the library to a temporary prefix, then builds the README's example
 # (examples/readme_example.c, which must be exactly the code the README shows)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Event objects: nothing but the object header, with ZX_EVENT_SIGNALED settable by
 // users. They are the library's general-purpose waitable object.
 #include "handle.h"

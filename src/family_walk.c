@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The family DAG walk; see family_walk.h for the contract.
 #include "family_walk.h"
 #include "os.h"

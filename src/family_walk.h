@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Walking a family's shared page-map DAG once, top level first: the common step of
 // the invariant checker and the page census; and who may write the walkers' scratch.
 //

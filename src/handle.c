@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The handle table: a process-wide map from zx_handle_t values to (object, rights).
 //
 // Values. A handle value is not tied to where its entry lives. Each process draws a

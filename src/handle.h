@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The handle table: maps zx_handle_t values to (object, rights).
 //
 // Handle values have Zircon's fixed low bits (ZX_HANDLE_FIXED_BITS_MASK) set and are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Common definitions for every file under src/: the export macro, the assertion
 // used for contracts between layers, and the page size.
 //

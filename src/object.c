@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Kernel objects: koids, reference counts, signals, names, and waiting on signals.
 //
 // Waiting. One call to object_wait_many() owns one wait_block_t on its stack: a mutex,

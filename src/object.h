@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Kernel objects: the common header every object type embeds (koid, reference
 // counts, signals, waiters, name), and waiting on signals.
 //

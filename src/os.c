@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // OS memory primitives; see os.h for the contract.
 #include "os.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The one seam between zxvmo and the operating system for memory.
 //
 // Contract: every mmap/munmap/memfd/madvise/fallocate call and every metadata

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Persistent radix tree of pages; see page_map.h for the contract and invariants.
 //
 // Index ranges are handled as [base, last] with `last` inclusive, because the root of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The page map: a persistent (path-copying) radix tree from page index to page.
 //
 // Every non-slice VMO owns one pmap. Maps of one family share subtrees: a snapshot

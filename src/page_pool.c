@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The page pool; see page_pool.h for the contract.
 //
 // Goal: freeing and reserving pages in different families scales with threads. A

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The page pool: where every data page of every VMO comes from.
 //
 // A page is a PAGE_SIZE block inside an os chunk (memfd-backed, see os.h) plus a

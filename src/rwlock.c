@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The phase-fair reader-writer lock (see rwlock.h for the contract).
 //
 // State. Readers count their arrivals in `rin` and their departures in `rout`; a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A phase-fair reader-writer lock: neither readers nor writers can be starved.
 //
 // Why not pthread_rwlock_t: glibc's default rwlock prefers readers, so a stream of

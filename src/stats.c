@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The library's own extras (zxvmo.h): counters, the page budget and the debug dump.
 #include <string.h>
 

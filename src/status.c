@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Printable names of status codes (zx_status_get_string).
 #include <zircon/status.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The syscall layer for handles, generic objects, waiting and time.
 //
 // Every entry point checks its arguments and rights in Zircon's order and translates

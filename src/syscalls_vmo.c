@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The VMO syscalls: argument and rights checks, in the order docs/behavior.md gives, and the
 // translation to the VMO layer (vmo.h), which assumes valid input.
 #include <string.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // VMO lifecycle and the COW tree: families, creation of roots and children, the
 // user-visible parent/child tree with ZX_VMO_ZERO_CHILDREN, and what happens to pages
 // and links when a VMO dies. See vmo.h for the model and invariants.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // VMO objects and their families: the COW tree.
 //
 // A VMO is one of four kinds:

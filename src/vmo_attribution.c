@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // ZX_INFO_VMO and memory attribution.
 //
 // Attribution (docs/behavior.md §10). A page seen by N VMOs counts fully in each one's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The invariant checker: walks a whole family and verifies every invariant listed in
 // vmo.h and page_map.h, run after every operation in checking builds
 // (ZXVMO_CHECKS), and zxvmo_check_invariants(), which also checks the page census.

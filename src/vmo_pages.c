@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Page-level operations on VMO contents: read, write, resize, commit, decommit, zero
 // and the legacy lookup. Every function takes the family lock itself; callers (the
 // syscall layer) have checked rights and arguments and hold a reference on the VMO.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The VMO properties stored in the VMO itself: ZX_PROP_VMO_CONTENT_SIZE.
 #include "vmo.h"
 

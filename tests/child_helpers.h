@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Helpers shared by the tests of VMO children (test_children.c, test_snapshot_matrix.c,
 // test_clone_legacy.c, test_attribution.c, test_leaks.c, test_threads_vmo.c).
 // Everything is static inline so that a file not using a helper does not warn.

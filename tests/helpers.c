@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "helpers.h"
 
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Small helpers shared by the Criterion tests.
 #ifndef ZXVMO_TESTS_HELPERS_H_
 #define ZXVMO_TESTS_HELPERS_H_

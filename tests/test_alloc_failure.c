@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Metadata allocation failure never aborts (white-box: uses the os.h fault injector).
 //
 // A fixed workload exercises every call and every path that allocates metadata:

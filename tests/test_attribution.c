@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Memory attribution in ZX_INFO_VMO (docs/behavior.md §10): the worked examples exactly,
 // slices, legacy clones, closing, and the global identity
 //   sum over live VMOs of (committed_scaled_bytes + fractional / 2^63) == pages held.

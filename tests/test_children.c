@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // zx_vmo_create_child: every check of docs/behavior.md §4, in order, with combinations
 // that prove the order; child rights (section 2); name, content size, ZX_INFO_VMO
 // flags, parent_koid, num_children, ZX_VMO_ZERO_CHILDREN and re-homing (section 9).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The legacy zx_vmo_clone (docs/behavior.md §11): options, rights, one-way semantics,
 // DECOMMIT / COMMIT / LOOKUP on clones, shrinking the parent; and DECOMMIT on children
 // made by zx_vmo_create_child (section 8, decision D5).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The library's own extras (<zxvmo.h>): statistics counters and the debug dump.
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Replays every input saved in tests/regressions/ through the differential driver
 // (fuzz/driver.c against the model in fuzz/model.c). Each file is one program that
 // once exposed a bug; it must now run without divergence, crash or leak.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The differential driver (fuzz/driver.c) fed from a seeded PRNG: many short
 // programs of random operations, each run against zxvmo and the reference model
 // (fuzz/model.c) side by side. A divergence aborts with the operation trace and saves

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Handle values: a closed value does not come back within 2^24 create/close cycles,
 // with an empty table or one full but for a single entry; values keep Zircon's form;
 // processes hand out different values; the table's structure holds after heavy use;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Handles and generic objects: creation, closing, stale values, duplicate/replace,
 // zx_object_get_info (handle topics), properties, status strings and time helpers.
 #include <criterion/criterion.h>

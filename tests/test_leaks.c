@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // No leaks, ever: closing everything frees every page and VMO; a child keeps only the
 // pages it still sees; long chains and wide families of 100,000 VMOs work and stay
 // fast (each test well under 10 s in a Debug build with the checker).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Out of memory (docs/behavior.md D8): under a page budget, operations that need pages fail
 // with ZX_ERR_NO_MEMORY and change nothing; freeing pages makes room again.
 // Criterion runs each test in its own process, so budgets do not leak between tests;

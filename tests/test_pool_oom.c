@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The page pool under memory shortage: a reservation that fails gives back what it
 // took. Checked through the pool's own figures (pool_bytes_held, pool_bytes_mapped)
 // and through the OS's (the pool memfd's allocated blocks and size, the process's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The page pool from several threads: per-thread caches, sharded counters and the
 // budget. Threads write, copy and free pages in their own families and reserve pages
 // directly, and at quiescent points (all workers parked at a barrier) the main thread

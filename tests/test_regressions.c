@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Regression tests, each named after the defect it pins (found in review of the
 // core); see the git history for the fixes.
 #include <criterion/criterion.h>

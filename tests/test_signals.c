@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Signals and single-threaded waits: zx_object_signal, zx_object_wait_one and
 // zx_object_wait_many with deadlines in the past and short timeouts.
 #include <criterion/criterion.h>

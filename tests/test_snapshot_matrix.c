@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What each child sees (docs/behavior.md §5 and §11): the matrix of child type
 // (SNAPSHOT, SNAPSHOT_AT_LEAST_ON_WRITE, legacy clone, SLICE) x window (empty, 1 page,
 // 2 pages, 70 pages, past the parent's end) x order (parent written before or after the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Threaded stress of zxvmo, in two shapes:
 //  - per_thread_families: every thread runs the differential driver (fuzz/driver.c)
 //    on VMO families of its own, each with its own reference model, so every result

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The handle table under concurrent use: threads grow the table from empty while
 // others look values up, replace handles (moving entries between shards, two shard
 // locks at once) and close them. Checked all along: a thread's own handles always

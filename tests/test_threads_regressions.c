@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Threaded regression tests, each named after the race it pins. Also run under TSan
 // (through the Criterion stand-in in shim/).
 #include <criterion/criterion.h>

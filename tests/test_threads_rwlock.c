@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The family lock (src/rwlock.h) under contention, through its API only: mutual
 // exclusion with invariants, readers sharing, writers excluding readers, and the two
 // fairness bounds: a writer gets in within a bounded time while readers hold the read

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Concurrency on one VMO family: create_child, read, write, op_range, set_size and
 // close from 4 threads. No crash, no deadlock, and no reader ever sees a half-made
 // page: every writer writes whole pages filled with one byte value, so every page of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Waits woken from other threads (signals, handle closes), and a stress test of the
 // handle table under concurrent create / duplicate / lookup / signal / close.
 // Runs under ThreadSanitizer as well (the name contains "thread").

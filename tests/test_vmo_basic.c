@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Root VMOs (made by zx_vmo_create, no children): creation, rights, the
 // ZERO_CHILDREN signal, content size, names, read/write, set_size, op_range and
 // ZX_INFO_VMO (docs/behavior.md §1, §3, §6, §7, §8, §10).

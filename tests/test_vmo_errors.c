@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Every error docs/behavior.md documents for root VMOs (§2, §3, §6, §7, §8), in the
 // documented order, one test per rule. Each failing call must change nothing: the
 // content, size, content size and pages_in_use are compared before and after.

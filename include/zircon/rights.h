@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* zxvmo: handle rights, with the values Zircon uses. */
 #ifndef SYSROOT_ZIRCON_RIGHTS_H_
 #define SYSROOT_ZIRCON_RIGHTS_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* zxvmo: printable names of zx_status_t values. */
 #ifndef SYSROOT_ZIRCON_STATUS_H_
 #define SYSROOT_ZIRCON_STATUS_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* zxvmo: Zircon time types and overflow-safe time arithmetic. */
 #ifndef SYSROOT_ZIRCON_TIME_H_
 #define SYSROOT_ZIRCON_TIME_H_

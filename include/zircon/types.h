@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* zxvmo: Zircon's basic types and constants (the subset zxvmo supports). */
 #ifndef SYSROOT_ZIRCON_TYPES_H_
 #define SYSROOT_ZIRCON_TYPES_H_

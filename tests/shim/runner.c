@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The runner of the Criterion stand-in (see criterion/criterion.h): each test runs in
 // a forked child so that library state never leaks between tests.
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* zxvmo: zx_object_get_info() topics and records, and object properties. */
 #ifndef SYSROOT_ZIRCON_SYSCALLS_OBJECT_H_
 #define SYSROOT_ZIRCON_SYSCALLS_OBJECT_H_

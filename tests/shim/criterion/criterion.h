@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A small stand-in for Criterion, used only by the ThreadSanitizer build.
 //
 // Why: Criterion's runner cannot start under TSan (its inheritable arena collides
