@@ -76,4 +76,44 @@ static inline void run_forked(void (*fn)(const void* arg, void* out), const void
   }
 }
 
+// ---- Percentiles and per-thread scheduler accounting (concurrency benchmarks) ----
+
+#include <fcntl.h>
+#include <string.h>
+
+// The p-th percentile (0 <= p <= 100, nearest rank) of n sorted values; 0 if n == 0.
+static inline uint64_t pct_sorted_u64(const uint64_t* sorted, size_t n, double p) {
+  if (n == 0) return 0;
+  size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
+  if (rank < 1) rank = 1;
+  if (rank > n) rank = n;
+  return sorted[rank - 1];
+}
+
+// CPU time the calling thread has used, in ns.
+static inline uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// Run-queue delay of a thread: the total time it has been runnable but waiting for a
+// CPU, in ns (Linux: the second field of /proc/thread-self/schedstat). Open the file
+// once, in the thread to be measured, with sched_delay_open(); it returns -1 when
+// the kernel does not keep these figures, and sched_delay_ns(-1) is then always 0.
+static inline int sched_delay_open(void) {
+  return open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+}
+
+static inline uint64_t sched_delay_ns(int fd) {
+  if (fd < 0) return 0;
+  char buf[96];
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  char* p = buf;
+  (void)strtoull(p, &p, 10);  // first field: time on a CPU
+  return strtoull(p, NULL, 10);
+}
+
 #endif  // ZXVMO_BENCH_UTIL_H_
