@@ -25,11 +25,11 @@
 // cycles it completed over its own interval; the round's ratio is the 2-thread total
 // over the 1-thread rate. Each thread also reads, over its interval, its CPU time
 // (CLOCK_THREAD_CPUTIME_ID) and its run-queue delay (time runnable but waiting for a
-// CPU: second field of /proc/thread-self/schedstat). A round is "quiet" when no
-// thread spent more than QUIET_RQ_SHARE of its interval on the run queue: the
-// machine's other work then did not take CPUs away. Rounds continue until enough
-// quiet rounds, a round limit, or (after MIN_ROUNDS) a time budget per workload; the
-// figure is the median ratio of the quiet rounds.
+// CPU: second field of /proc/thread-self/schedstat; sched_point() in bench_util.h).
+// A round is "quiet" when no thread spent more than QUIET_RQ_SHARE of its interval on
+// the run queue: the machine's other work then did not take CPUs away. Rounds
+// continue until enough quiet rounds, a round limit, or (after MIN_ROUNDS) a time
+// budget per workload; the figure is the median ratio of the quiet rounds.
 // With none, the program says so and gives two bounds over all rounds: the raw ratio
 // (understates: the 2 threads lost CPU time) and the "CPU-available" ratio, pages per
 // (interval - run-queue delay) (overstates: threads that seldom run at the same time
@@ -157,9 +157,7 @@ static void* worker_main(void* arg) {
   }
   atomic_fetch_add(&g_ready, 1);
   while (!atomic_load(&g_go)) sched_yield();
-  uint64_t rq0 = sched_delay_ns(fd);
-  uint64_t cpu0 = thread_cpu_ns();
-  uint64_t t0 = now_ns();
+  sched_point_t p0 = sched_point(fd);
   uint64_t cycles = 0;
   while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
     if (g_library) {
@@ -169,13 +167,11 @@ static void* worker_main(void* arg) {
     }
     cycles++;
   }
-  uint64_t t1 = now_ns();
-  uint64_t cpu1 = thread_cpu_ns();
-  uint64_t rq1 = sched_delay_ns(fd);
+  sched_point_t p1 = sched_point(fd);
   w->res.pages = cycles * 2 * g_w;
-  w->res.ns = t1 - t0;
-  w->res.cpu_ns = cpu1 - cpu0;
-  w->res.rq_ns = rq1 - rq0;
+  w->res.ns = p1.t - p0.t;
+  w->res.cpu_ns = p1.cpu - p0.cpu;
+  w->res.rq_ns = p1.rq - p0.rq;
   if (fd >= 0) close(fd);
   if (g_library) check(zx_handle_close(vmo), "zx_handle_close");
   free(mem);

@@ -116,4 +116,34 @@ static inline uint64_t sched_delay_ns(int fd) {
   return strtoull(p, NULL, 10);
 }
 
+// A point in a thread's life from which to split a wall-clock interval into time on
+// a CPU, time waiting for one (run queue) and the rest (blocked): the monotonic time,
+// and the thread's run-queue delay and CPU time as of that time. Reading the delay is
+// a system call, and the kernel preempts a thread mostly as a call returns, after
+// the value was taken: the wait would land on the wrong side of the timestamp. So the
+// delay is read before and after the timestamp, until both readings agree (no wait
+// in between, at most 8 tries). fd is from sched_delay_open(), called in this thread.
+typedef struct sched_point {
+  uint64_t t, rq, cpu;
+} sched_point_t;
+
+static inline sched_point_t sched_point(int fd) {
+  sched_point_t p;
+  uint64_t after = sched_delay_ns(fd);
+  for (int i = 0; i < 8; i++) {
+    p.rq = after;
+    p.cpu = thread_cpu_ns();
+    p.t = now_ns();
+    after = sched_delay_ns(fd);
+    if (after == p.rq) break;
+  }
+  return p;
+}
+
+// Over [a, b]: the time neither on a CPU nor on the run queue, i.e. blocked.
+static inline uint64_t sched_blocked_ns(const sched_point_t* a, const sched_point_t* b) {
+  uint64_t wall = b->t - a->t, other = (b->cpu - a->cpu) + (b->rq - a->rq);
+  return wall > other ? wall - other : 0;
+}
+
 #endif  // ZXVMO_BENCH_UTIL_H_

@@ -9,18 +9,19 @@
 // "lock wait". The 0-reader row is the reference: the write's cost on its own.
 //
 // Lock wait. On a 2-core machine with 3 readers (and other work on the machine) the
-// writer often waits for a CPU, which is not what this measures. Over one write call
-// the thread's wall time splits into three parts:
+// writer often waits for a CPU, which is not what this measures. Over an interval the
+// thread's wall time splits into three parts:
 //   wall = own CPU time + run-queue delay + time blocked (off the run queue).
 // Own CPU time comes from clock_gettime(CLOCK_THREAD_CPUTIME_ID); run-queue delay
 // (runnable, waiting for a CPU: after a wake-up or a preemption) is the second field
-// of /proc/thread-self/schedstat; both are read just before and just after the call.
-// The writer does no I/O and touches only committed memory, so the only way it
-// blocks is waiting for a lock: lock wait = wall - CPU - run-queue delay (clamped at
-// 0). A wait for the lock that ends and is then followed by a wait for a CPU counts
-// the first part only. glibc's rwlock does not spin, so a waiting writer uses no
-// CPU. If the kernel has no schedstat, run-queue delay reads as 0 and the figure is
-// an upper bound (the program says so).
+// of /proc/thread-self/schedstat. Both are read just before and just after the write
+// call (sched_point() in bench_util.h, which also keeps a preemption at the return of
+// the reading itself on the right side of the timestamp). The writer does no I/O and
+// touches only committed memory, so the only way it blocks is waiting for a lock:
+// lock wait = blocked time over the call (capped at the call's wall time). A wait for
+// the lock followed by a wait for a CPU counts the first part only. glibc's rwlock
+// does not spin, so a waiting writer uses no CPU. If the kernel has no schedstat,
+// run-queue delay reads as 0 and the figure is an upper bound (the program says so).
 //
 // Stalls. A reader-preferring rwlock can keep a writer out for seconds while readers
 // overlap. A watchdog (the main thread) stops a configuration when one write has
@@ -117,20 +118,18 @@ static void* writer_main(void* arg) {
     rng ^= rng << 25;
     rng ^= rng >> 27;
     uint64_t off = (rng * 0x2545F4914F6CDD1Dull) % VMO_BYTES;
-    uint64_t rq0 = sched_delay_ns(fd);
-    uint64_t cpu0 = thread_cpu_ns();
+    sched_point_t p0 = sched_point(fd);
     uint64_t t0 = now_ns();
     atomic_store(&g_write_started, t0);
     zx_status_t st = zx_vmo_write(g_vmo, &byte, off, 1);
     uint64_t t1 = now_ns();
     atomic_store(&g_write_started, 0);
-    uint64_t cpu1 = thread_cpu_ns();
-    uint64_t rq1 = sched_delay_ns(fd);
+    sched_point_t p1 = sched_point(fd);
     check(st, "zx_vmo_write");
     uint64_t wall = t1 - t0;
-    uint64_t other = (cpu1 - cpu0) + (rq1 - rq0);
+    uint64_t blocked = sched_blocked_ns(&p0, &p1);
     w->wall[w->n] = wall;
-    w->wait[w->n] = wall > other ? wall - other : 0;
+    w->wait[w->n] = blocked < wall ? blocked : wall;
     w->n++;
     if (wall >= (uint64_t)STALL_MS * 1000000u) w->stalled = 1;  // cut short by the watchdog
     if (atomic_load(&g_writer_stop)) break;
