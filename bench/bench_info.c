@@ -293,6 +293,7 @@ int main(void) {
       "(setup %.2f s)\n",
       (unsigned long long)g_pages, (unsigned long long)g_page, (double)(now_ns() - t0) / 1e9);
 
+  print_machine_load();
   qstats_t qa = time_queries(0);
   qstats_t qb = time_queries(1);
   printf("  ZX_INFO_VMO on the parent (wall; CPU median):\n");

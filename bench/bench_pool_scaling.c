@@ -312,6 +312,7 @@ int main(void) {
       "  and off the run queue, i.e. waiting for a lock. Reference: the same page writes\n"
       "  and copies in private memory, no library: what 2 threads gain on this machine.\n",
       COW_BYTES, RUN_MS, QUIET_RQ_SHARE * 100);
+  print_machine_load();
   static const workload_t k_workloads[] = {
       {"reference, W = 256 (no library)", 256, 0, 3, 4},
       {"small: W = 256 (1 MiB per thread at 4 KiB pages)", 256, 1, 5, 8},

@@ -146,4 +146,16 @@ static inline uint64_t sched_blocked_ns(const sched_point_t* a, const sched_poin
   return wall > other ? wall - other : 0;
 }
 
+// Prints the CPUs online and the 1-minute load average: with more runnable threads
+// than CPUs, other work shares the machine and figures are noisier.
+static inline void print_machine_load(void) {
+  double load[1] = {0};
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (getloadavg(load, 1) == 1) {
+    printf("  machine: %ld CPUs online, load average %.2f\n", cpus, load[0]);
+  } else {
+    printf("  machine: %ld CPUs online\n", cpus);
+  }
+}
+
 #endif  // ZXVMO_BENCH_UTIL_H_

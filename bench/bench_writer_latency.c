@@ -20,8 +20,10 @@
 // touches only committed memory, so the only way it blocks is waiting for a lock:
 // lock wait = blocked time over the call (capped at the call's wall time). A wait for
 // the lock followed by a wait for a CPU counts the first part only. glibc's rwlock
-// does not spin, so a waiting writer uses no CPU. If the kernel has no schedstat,
-// run-queue delay reads as 0 and the figure is an upper bound (the program says so).
+// does not spin, so a waiting writer uses no CPU. Lock wait does include the time a
+// reader spent preempted while holding the lock, so a machine busy with other work
+// still raises it somewhat. If the kernel has no schedstat, run-queue delay reads as
+// 0 and the figure is an upper bound (the program says so).
 //
 // Stalls. A reader-preferring rwlock can keep a writer out for seconds while readers
 // overlap. A watchdog (the main thread) stops a configuration when one write has
@@ -234,6 +236,7 @@ int main(void) {
       "  lock wait = wall - own CPU - run-queue delay of the writer over the write call.\n"
       "  A write still waiting after %u ms stops its run (readers stopped; marked >=).\n",
       RUN_MS, BASELINE_MS, STALL_MS);
+  print_machine_load();
   printf("  %2s %11s %6s  %-34s  %-34s\n", "R", "read", "writes", "write wall p50 / p99 / max",
          "lock wait p50 / p99 / max");
   int all_met = 1;
