@@ -18,23 +18,23 @@
 //    hits all of them alike: nothing else running ("alone"); another thread querying
 //    ZX_INFO_VMO in a loop ("info loop", the goal's case); another thread doing 1-byte
 //    write + query in a loop ("write+info loop", for reference).
-//    Latency of a read = its completion time - the time it was due. Timing each call
-//    from its own start instead would hide stalls: a reader blocked for 20 ms issues
-//    one slow read and no others meanwhile, so a stall per query stays below p99
-//    whenever queries are fewer than 1% of the reads (the per-call figures are printed
-//    too, to show this). On the schedule, a 20 ms stall delays the ~1000 reads due
-//    during it, so percentiles weigh stalls by the time they last.
+//    Latency at a due time = from the due time to the end of the first read that ends
+//    after it: how long after a read was wanted the reader could complete one. Timing
+//    each call from its own start instead would hide stalls: a reader blocked for
+//    20 ms issues one slow read and no others meanwhile, so a stall per query stays
+//    below p99 whenever queries are fewer than 1% of the reads (the per-call figures
+//    are printed too, to show this). On the schedule, the ~1000 due times inside a
+//    20 ms stall all wait for its end, so percentiles weigh stalls by the time they
+//    last; and reads that fell behind and are issued back to back do not add up.
 //    "lock-relevant": the part of that latency the reader spent blocked (off CPU and
-//    not runnable, i.e. waiting for a lock) plus the CPU time of the read call itself.
-//    It leaves out waiting for a CPU and catching up with reads that fell behind for
-//    want of one, which on a 2-core machine shared with other work say nothing about
-//    the library. Blocked time = wall - own CPU (CLOCK_THREAD_CPUTIME_ID) - run-queue
-//    delay (time runnable but waiting for a CPU: the second field of
-//    /proc/thread-self/schedstat), all three taken just before and just after every
-//    call (sched_point() in bench_util.h); for a read due while an earlier one was
-//    still running, it is taken from the last point before the due time and capped at
-//    the time since the due time. All figures include the cost of taking the points
-//    (a few us: see the "alone" row).
+//    not runnable, i.e. waiting for a lock) plus the CPU time of the read call that
+//    ended it. It leaves out waiting for a CPU, which on a 2-core machine shared with
+//    other work says nothing about the library. Blocked time = wall - own CPU
+//    (CLOCK_THREAD_CPUTIME_ID) - run-queue delay (time runnable but waiting for a CPU:
+//    the second field of /proc/thread-self/schedstat), all three taken just before
+//    and just after every call (sched_point() in bench_util.h), from the last point
+//    taken before the due time, capped at the time since the due time. All figures
+//    include the cost of taking the points (a few us: see the "alone" row).
 //    Goal: the p99 of the lock-relevant latency grows by at most 1 ms when the info
 //    loop runs.
 //
@@ -153,6 +153,13 @@ typedef struct read_rec {
   sched_point_t start, end;
 } read_rec_t;
 
+// CPU time of one read call (with its points), at most its wall time: right after a
+// preemption the thread's CPU clock can run ahead of the wall clock a little.
+static uint64_t call_cpu(const read_rec_t* r) {
+  uint64_t cpu = r->end.cpu - r->start.cpu, wall = r->end.t - r->start.t;
+  return cpu < wall ? cpu : wall;
+}
+
 static void* reader_main(void* arg) {
   reader_arg_t* a = arg;
   samples_t* s = a->out;
@@ -181,16 +188,19 @@ static void* reader_main(void* arg) {
     }
     n++;
   }
-  // For each read, the last point taken at or before its due time: points are taken
-  // at every start and end, in time order.
-  size_t k = 0;   // rec[k] holds that point ...
-  int k_end = 0;  // ... as its end (1) or start (0) point
+  // For each due time: the first read that ends at or after it (j), and the last
+  // point taken at or before it (k: points are taken at every start and end, in time
+  // order). Read i ends after its own due time, so j <= i.
+  size_t j = 0, k = 0;
+  int k_end = 0;  // rec[k]'s end point (1) or start point (0)
   for (size_t i = 0; i < n; i++) {
     const read_rec_t* r = &rec[i];
+    uint64_t due = r->due;
+    while (rec[j].end.t < due) j++;
     for (;;) {
-      if (!k_end && rec[k].end.t <= r->due) {
+      if (!k_end && rec[k].end.t <= due) {
         k_end = 1;
-      } else if (k_end && k + 1 < n && rec[k + 1].start.t <= r->due) {
+      } else if (k_end && k + 1 < n && rec[k + 1].start.t <= due) {
         k++;
         k_end = 0;
       } else {
@@ -198,19 +208,19 @@ static void* reader_main(void* arg) {
       }
     }
     const sched_point_t* before = k_end ? &rec[k].end : &rec[k].start;
-    if (before->t > r->start.t) before = &r->start;  // the first read: no point before it
-    uint64_t call = r->end.t - r->start.t;
-    uint64_t call_cpu = r->end.cpu - r->start.cpu;
-    uint64_t call_lock = sched_blocked_ns(&r->start, &r->end) + call_cpu;
-    uint64_t sched = r->end.t - r->due;
-    uint64_t blocked = sched_blocked_ns(before, &r->end);
+    if (before->t > due) before = &rec[0].start;  // before the first read: no point yet
+    const read_rec_t* done = &rec[j];
+    uint64_t sched = done->end.t > due ? done->end.t - due : 0;
+    uint64_t blocked = sched_blocked_ns(before, &done->end);
     if (blocked > sched) blocked = sched;
-    uint64_t sched_lock = blocked + call_cpu;
-    size_t j = s->n + i;
-    s->v[CALL_WALL][j] = call;
-    s->v[CALL_LOCK][j] = call_lock < call ? call_lock : call;
-    s->v[SCHED_WALL][j] = sched;
-    s->v[SCHED_LOCK][j] = sched_lock < sched ? sched_lock : sched;
+    uint64_t sched_lock = blocked + call_cpu(done);
+    uint64_t call = r->end.t - r->start.t;
+    uint64_t call_lock = sched_blocked_ns(&r->start, &r->end) + call_cpu(r);
+    size_t o = s->n + i;
+    s->v[CALL_WALL][o] = call;
+    s->v[CALL_LOCK][o] = call_lock < call ? call_lock : call;
+    s->v[SCHED_WALL][o] = sched;
+    s->v[SCHED_LOCK][o] = sched_lock < sched ? sched_lock : sched;
   }
   s->n += n;
   free(rec);
@@ -315,8 +325,8 @@ int main(void) {
   }
   printf(
       "  reads of one page at a random offset, one due every %.0f us, %d rounds x %u ms per\n"
-      "  phase; latency in us from the time a read was due; lock-relevant = the part of it\n"
-      "  spent blocked + the read call's own CPU time (not waiting for a CPU)\n",
+      "  phase; latency in us from a due time to the next read completed; lock-relevant =\n"
+      "  the part of it spent blocked + that read call's CPU time (not waiting for a CPU)\n",
       READ_PERIOD_NS / 1e3, ROUNDS, PHASE_MS);
   printf("    %-16s %7s  %-24s  %-34s  %s\n", "next to", "reads", "wall p50 / p99 / max",
          "lock-relevant p50 / p99 / p99.9 / max", "queries (mean us)");
