@@ -17,7 +17,8 @@
 //    Three phases, alternated over ROUNDS rounds so that drift in the machine's load
 //    hits all of them alike: nothing else running ("alone"); another thread querying
 //    ZX_INFO_VMO in a loop ("info loop", the goal's case); another thread doing 1-byte
-//    write + query in a loop ("write+info loop", for reference).
+//    write + query in a loop ("write+info loop", for reference). The reader and the
+//    other thread are pinned to different CPUs.
 //    Latency at a due time = from the due time to the end of the first read that ends
 //    after it: how long after a read was wanted the reader could complete one. Timing
 //    each call from its own start instead would hide stalls: a reader blocked for
@@ -129,6 +130,8 @@ static qstats_t time_queries(int write_before) {
 
 static atomic_int g_stop;
 static atomic_int g_sched_ok = 1;
+static int g_cpus[2];  // the reader runs on the first, the querier on the second
+static int g_ncpus;
 
 // Latency figures per read, appended over the rounds of one phase kind.
 enum { CALL_WALL, CALL_LOCK, SCHED_WALL, SCHED_LOCK, FIGURES };
@@ -163,6 +166,7 @@ static uint64_t call_cpu(const read_rec_t* r) {
 static void* reader_main(void* arg) {
   reader_arg_t* a = arg;
   samples_t* s = a->out;
+  if (g_ncpus == 2) pin_self(g_cpus[0]);
   int fd = sched_delay_open();
   if (fd < 0) atomic_store(&g_sched_ok, 0);
   uint8_t* buf = malloc(g_page);
@@ -236,6 +240,7 @@ typedef struct querier_arg {
 
 static void* querier_main(void* arg) {
   querier_arg_t* a = arg;
+  if (g_ncpus == 2) pin_self(g_cpus[1]);
   while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
     if (a->phase == WRITE_INFO_LOOP) write_byte(&a->rng);
     uint64_t t0 = now_ns();
@@ -284,6 +289,7 @@ int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   g_page = zx_system_get_page_size();
   g_pages = VMO_BYTES / g_page;
+  g_ncpus = allowed_cpus(g_cpus, 2);
 
   uint64_t t0 = now_ns();
   check(zx_vmo_create(VMO_BYTES, 0, &g_vmo), "zx_vmo_create");

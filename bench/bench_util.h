@@ -79,6 +79,7 @@ static inline void run_forked(void (*fn)(const void* arg, void* out), const void
 // ---- Percentiles and per-thread scheduler accounting (concurrency benchmarks) ----
 
 #include <fcntl.h>
+#include <sched.h>
 #include <string.h>
 
 // The p-th percentile (0 <= p <= 100, nearest rank) of n sorted values; 0 if n == 0.
@@ -156,6 +157,27 @@ static inline void print_machine_load(void) {
   } else {
     printf("  machine: %ld CPUs online\n", cpus);
   }
+}
+
+// CPUs this process may run on: up to `max` of them into cpus[], returns how many.
+// Call it before pinning any thread.
+static inline int allowed_cpus(int* cpus, int max) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+  int n = 0;
+  for (int c = 0; c < CPU_SETSIZE && n < max; c++) {
+    if (CPU_ISSET(c, &set)) cpus[n++] = c;
+  }
+  return n;
+}
+
+// Pins the calling thread to one CPU. Some kernels keep a few busy threads on one CPU
+// while the machine looks idle; pinned threads of a benchmark stay spread out.
+static inline void pin_self(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  (void)sched_setaffinity(0, sizeof(set), &set);
 }
 
 #endif  // ZXVMO_BENCH_UTIL_H_
