@@ -12,21 +12,21 @@
 //    Goal: median of (a) <= 50 us. (b) is printed for reference.
 //
 // 2. Data path: one thread reads one page (zx_system_get_page_size() bytes) at a
-//    random offset of the parent, on a fixed schedule of one read every READ_PERIOD_NS
-//    (it spins until a read is due; behind schedule, it issues the next read at once).
+//    random offset of the parent whenever one is due: due times come every
+//    READ_PERIOD_NS; after each read the thread spins until the first due time after
+//    that read ended (every due time up to a read's end is served by that read).
 //    Three phases, alternated over ROUNDS rounds so that drift in the machine's load
 //    hits all of them alike: nothing else running ("alone"); another thread querying
 //    ZX_INFO_VMO in a loop ("info loop", the goal's case); another thread doing 1-byte
 //    write + query in a loop ("write+info loop", for reference). The reader and the
 //    other thread are pinned to different CPUs.
-//    Latency at a due time = from the due time to the end of the first read that ends
-//    after it: how long after a read was wanted the reader could complete one. Timing
-//    each call from its own start instead would hide stalls: a reader blocked for
-//    20 ms issues one slow read and no others meanwhile, so a stall per query stays
-//    below p99 whenever queries are fewer than 1% of the reads (the per-call figures
-//    are printed too, to show this). On the schedule, the ~1000 due times inside a
-//    20 ms stall all wait for its end, so percentiles weigh stalls by the time they
-//    last; and reads that fell behind and are issued back to back do not add up.
+//    Latency at a due time = from the due time to the end of the read that serves it:
+//    how long after a read was wanted the reader could complete one. Timing each call
+//    from its own start instead would hide stalls: a reader blocked for 20 ms makes
+//    one slow read and no others meanwhile, so a stall per query stays below p99
+//    whenever queries are fewer than 1% of the reads (the per-call figures are printed
+//    too, to show this). On the schedule, the ~1000 due times inside a 20 ms stall all
+//    wait for its end, so percentiles weigh stalls by the time they last.
 //    "lock-relevant": the part of that latency the reader spent blocked (off CPU and
 //    not runnable, i.e. waiting for a lock) plus the CPU time of the read call that
 //    ended it. It leaves out waiting for a CPU, which on a 2-core machine shared with
@@ -61,7 +61,8 @@
 #define ROUNDS 3
 #define PHASE_MS 700u
 #define READ_PERIOD_NS 20000u  // one read due every 20 us
-#define MAX_READS ((size_t)ROUNDS * PHASE_MS * 1000000u / READ_PERIOD_NS + 64)  // per phase kind
+// Samples per figure and phase kind, over all rounds: due times, or reads (fewer).
+#define MAX_SAMPLES ((size_t)ROUNDS * (PHASE_MS * 1000000u / READ_PERIOD_NS + 64))
 #define GOAL_MEDIAN_NS 50000u
 #define GOAL_P99_INCREASE_NS 1000000u
 
@@ -133,11 +134,12 @@ static atomic_int g_sched_ok = 1;
 static int g_cpus[2];  // the reader runs on the first, the querier on the second
 static int g_ncpus;
 
-// Latency figures per read, appended over the rounds of one phase kind.
+// Latency figures, appended over the rounds of one phase kind: per read call
+// (CALL_*) and per due time (SCHED_*).
 enum { CALL_WALL, CALL_LOCK, SCHED_WALL, SCHED_LOCK, FIGURES };
 typedef struct samples {
   uint64_t* v[FIGURES];
-  size_t n;
+  size_t n[FIGURES];
 } samples_t;
 
 static samples_t g_reads[PHASES];
@@ -149,10 +151,8 @@ typedef struct reader_arg {
   uint64_t rng;
 } reader_arg_t;
 
-// One read: when it was due, and the scheduler points taken just before and just
-// after the call.
+// One read call: the scheduler points taken just before and just after it.
 typedef struct read_rec {
-  uint64_t due;
   sched_point_t start, end;
 } read_rec_t;
 
@@ -174,14 +174,12 @@ static void* reader_main(void* arg) {
   read_rec_t* rec = malloc(cap * sizeof(*rec));
   if (!buf || !rec) exit(1);
   size_t n = 0;
-  uint64_t t0 = now_ns();
-  while (!atomic_load_explicit(&g_stop, memory_order_relaxed) && n < cap && s->n + n < MAX_READS) {
-    uint64_t due = t0 + (uint64_t)n * READ_PERIOD_NS;
-    while (now_ns() < due) {
+  uint64_t t0 = now_ns(), next = t0;
+  while (!atomic_load_explicit(&g_stop, memory_order_relaxed) && n < cap) {
+    while (now_ns() < next) {
     }
     uint64_t off = (rnd(&a->rng) % g_pages) * g_page;
     read_rec_t* r = &rec[n];
-    r->due = due;
     r->start = sched_point(fd);
     zx_status_t st = zx_vmo_read(g_vmo, buf, off, g_page);
     r->end = sched_point(fd);
@@ -191,15 +189,23 @@ static void* reader_main(void* arg) {
       exit(1);
     }
     n++;
+    // The due times up to this read's end are served by it; wait for the next one.
+    next = t0 + ((r->end.t - t0) / READ_PERIOD_NS + 1) * READ_PERIOD_NS;
   }
-  // For each due time: the first read that ends at or after it (j), and the last
-  // point taken at or before it (k: points are taken at every start and end, in time
-  // order). Read i ends after its own due time, so j <= i.
+  for (size_t i = 0; i < n && s->n[CALL_WALL] < MAX_SAMPLES; i++) {
+    const read_rec_t* r = &rec[i];
+    uint64_t call = r->end.t - r->start.t;
+    uint64_t call_lock = sched_blocked_ns(&r->start, &r->end) + call_cpu(r);
+    s->v[CALL_WALL][s->n[CALL_WALL]++] = call;
+    s->v[CALL_LOCK][s->n[CALL_LOCK]++] = call_lock < call ? call_lock : call;
+  }
+  // Each due time up to the last read's end: the first read that ends at or after it
+  // (j), and the last point taken at or before it (k: points are taken at every start
+  // and end, in time order).
   size_t j = 0, k = 0;
   int k_end = 0;  // rec[k]'s end point (1) or start point (0)
-  for (size_t i = 0; i < n; i++) {
-    const read_rec_t* r = &rec[i];
-    uint64_t due = r->due;
+  for (uint64_t due = t0; n > 0 && due <= rec[n - 1].end.t && s->n[SCHED_WALL] < MAX_SAMPLES;
+       due += READ_PERIOD_NS) {
     while (rec[j].end.t < due) j++;
     for (;;) {
       if (!k_end && rec[k].end.t <= due) {
@@ -218,15 +224,9 @@ static void* reader_main(void* arg) {
     uint64_t blocked = sched_blocked_ns(before, &done->end);
     if (blocked > sched) blocked = sched;
     uint64_t sched_lock = blocked + call_cpu(done);
-    uint64_t call = r->end.t - r->start.t;
-    uint64_t call_lock = sched_blocked_ns(&r->start, &r->end) + call_cpu(r);
-    size_t o = s->n + i;
-    s->v[CALL_WALL][o] = call;
-    s->v[CALL_LOCK][o] = call_lock < call ? call_lock : call;
-    s->v[SCHED_WALL][o] = sched;
-    s->v[SCHED_LOCK][o] = sched_lock < sched ? sched_lock : sched;
+    s->v[SCHED_WALL][s->n[SCHED_WALL]++] = sched;
+    s->v[SCHED_LOCK][s->n[SCHED_LOCK]++] = sched_lock < sched ? sched_lock : sched;
   }
-  s->n += n;
   free(rec);
   free(buf);
   if (fd >= 0) close(fd);
@@ -274,11 +274,12 @@ typedef struct rstats {
 static rstats_t read_stats(samples_t* s) {
   rstats_t r;
   for (int f = 0; f < FIGURES; f++) {
-    qsort(s->v[f], s->n, sizeof(uint64_t), cmp_u64);
-    r.p50[f] = pct_sorted_u64(s->v[f], s->n, 50);
-    r.p99[f] = pct_sorted_u64(s->v[f], s->n, 99);
-    r.p999[f] = pct_sorted_u64(s->v[f], s->n, 99.9);
-    r.max[f] = pct_sorted_u64(s->v[f], s->n, 100);
+    size_t n = s->n[f];
+    qsort(s->v[f], n, sizeof(uint64_t), cmp_u64);
+    r.p50[f] = pct_sorted_u64(s->v[f], n, 50);
+    r.p99[f] = pct_sorted_u64(s->v[f], n, 99);
+    r.p999[f] = pct_sorted_u64(s->v[f], n, 99.9);
+    r.max[f] = pct_sorted_u64(s->v[f], n, 100);
   }
   return r;
 }
@@ -322,7 +323,7 @@ int main(void) {
 
   for (int p = 0; p < PHASES; p++) {
     for (int f = 0; f < FIGURES; f++) {
-      g_reads[p].v[f] = malloc(MAX_READS * sizeof(uint64_t));
+      g_reads[p].v[f] = malloc(MAX_SAMPLES * sizeof(uint64_t));
       if (!g_reads[p].v[f]) return 1;
     }
   }
@@ -350,7 +351,7 @@ int main(void) {
       snprintf(q, sizeof(q), "%llu (%.1f)", (unsigned long long)g_queries[p],
                g_queries[p] ? us(g_query_ns[p] / g_queries[p]) : 0.0);
     }
-    printf("    %-16s %7zu  %-24s  %-34s  %s\n", k_phase_name[p], g_reads[p].n, w, l, q);
+    printf("    %-16s %7zu  %-24s  %-34s  %s\n", k_phase_name[p], g_reads[p].n[CALL_WALL], w, l, q);
   }
   printf("  the same reads timed per call, from the call's start (undercounts stalls):\n");
   for (int p = 0; p < PHASES; p++) {
