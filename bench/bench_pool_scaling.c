@@ -22,11 +22,12 @@
 // Method. A round measures 1 thread, then 2 threads at once, each in a forked child
 // (a fresh library and pool). Each worker is pinned to a CPU of its own (the kernel
 // may otherwise keep both on one CPU when the machine looks idle) and warms up
-// (>= 2 cycles, >= WARMUP_MS) before its timed interval of about RUN_MS. A thread's rate is the
-// pages of the cycles it completed over its own interval; the round's ratio is the 2-thread total
-// over the 1-thread rate. Each thread also reads, over its interval, its CPU time
-// (CLOCK_THREAD_CPUTIME_ID) and its run-queue delay (time runnable but waiting for a
-// CPU: second field of /proc/thread-self/schedstat; sched_point() in bench_util.h).
+// (>= 2 cycles, >= WARMUP_MS) before its timed interval of about RUN_MS. A thread's
+// rate is the pages of the cycles it completed over its own interval; the round's
+// ratio is the 2-thread total over the 1-thread rate. Each thread also reads, over
+// its interval, its CPU time (CLOCK_THREAD_CPUTIME_ID) and its run-queue delay (time
+// runnable but waiting for a CPU: second field of /proc/thread-self/schedstat;
+// sched_point() in bench_util.h).
 // A round is "quiet" when no thread spent more than QUIET_RQ_SHARE of its interval on
 // the run queue: the machine's other work then did not take CPUs away. Rounds
 // continue until enough quiet rounds, a round limit, or (after MIN_ROUNDS) a time
@@ -129,25 +130,9 @@ static uint8_t cycle_private(uint8_t* mem, const uint8_t* full) {
   return b[(g_w - 1) * g_page];
 }
 
-// Finds MAX_THREADS CPUs this process may run on, one per worker.
-static void choose_cpus(void) {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return;
-  int n = 0;
-  for (int c = 0; c < CPU_SETSIZE && n < MAX_THREADS; c++) {
-    if (CPU_ISSET(c, &set)) g_cpu[n++] = c;
-  }
-  g_pinned = n == MAX_THREADS;
-}
-
 static void* worker_main(void* arg) {
   worker_t* w = arg;
-  if (g_pinned) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(g_cpu[w->id], &set);
-    (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-  }
+  if (g_pinned) pin_self(g_cpu[w->id]);
   uint8_t* full = malloc(g_page);
   uint8_t* small = malloc(COW_BYTES);
   uint8_t* check_buf = malloc(g_page);
@@ -322,7 +307,7 @@ static double run_workload(const workload_t* wl, int* sched_ok, int* reliable) {
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   g_page = zx_system_get_page_size();
-  choose_cpus();
+  g_pinned = allowed_cpus(g_cpu, MAX_THREADS) == MAX_THREADS;
   printf(
       "bench_pool_scaling: each thread owns a VMO of W pages; one cycle = write every\n"
       "  page (fresh pages), snapshot + %u-byte write to every page (COW copies), close\n"
