@@ -82,4 +82,108 @@ static inline void run_forked(void (*fn)(const void* arg, void* out), const void
   }
 }
 
+// ---- Percentiles and per-thread scheduler accounting (concurrency benchmarks) ----
+
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+
+// The p-th percentile (0 <= p <= 100, nearest rank) of n sorted values; 0 if n == 0.
+static inline uint64_t pct_sorted_u64(const uint64_t* sorted, size_t n, double p) {
+  if (n == 0) return 0;
+  size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
+  if (rank < 1) rank = 1;
+  if (rank > n) rank = n;
+  return sorted[rank - 1];
+}
+
+// CPU time the calling thread has used, in ns.
+static inline uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// Run-queue delay of a thread: the total time it has been runnable but waiting for a
+// CPU, in ns (Linux: the second field of /proc/thread-self/schedstat). Open the file
+// once, in the thread to be measured, with sched_delay_open(); it returns -1 when
+// the kernel does not keep these figures, and sched_delay_ns(-1) is then always 0.
+static inline int sched_delay_open(void) {
+  return open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+}
+
+static inline uint64_t sched_delay_ns(int fd) {
+  if (fd < 0) return 0;
+  char buf[96];
+  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return 0;
+  buf[n] = '\0';
+  char* p = buf;
+  (void)strtoull(p, &p, 10);  // first field: time on a CPU
+  return strtoull(p, NULL, 10);
+}
+
+// A point in a thread's life from which to split a wall-clock interval into time on
+// a CPU, time waiting for one (run queue) and the rest (blocked): the monotonic time,
+// and the thread's run-queue delay and CPU time as of that time. Reading the delay is
+// a system call, and the kernel preempts a thread mostly as a call returns, after
+// the value was taken: the wait would land on the wrong side of the timestamp. So the
+// delay is read before and after the timestamp, until both readings agree (no wait
+// in between, at most 8 tries). fd is from sched_delay_open(), called in this thread.
+typedef struct sched_point {
+  uint64_t t, rq, cpu;
+} sched_point_t;
+
+static inline sched_point_t sched_point(int fd) {
+  sched_point_t p;
+  uint64_t after = sched_delay_ns(fd);
+  for (int i = 0; i < 8; i++) {
+    p.rq = after;
+    p.cpu = thread_cpu_ns();
+    p.t = now_ns();
+    after = sched_delay_ns(fd);
+    if (after == p.rq) break;
+  }
+  return p;
+}
+
+// Over [a, b]: the time neither on a CPU nor on the run queue, i.e. blocked.
+static inline uint64_t sched_blocked_ns(const sched_point_t* a, const sched_point_t* b) {
+  uint64_t wall = b->t - a->t, other = (b->cpu - a->cpu) + (b->rq - a->rq);
+  return wall > other ? wall - other : 0;
+}
+
+// Prints the CPUs online and the 1-minute load average: with more runnable threads
+// than CPUs, other work shares the machine and figures are noisier.
+static inline void print_machine_load(void) {
+  double load[1] = {0};
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (getloadavg(load, 1) == 1) {
+    printf("  machine: %ld CPUs online, load average %.2f\n", cpus, load[0]);
+  } else {
+    printf("  machine: %ld CPUs online\n", cpus);
+  }
+}
+
+// CPUs this process may run on: up to `max` of them into cpus[], returns how many.
+// Call it before pinning any thread.
+static inline int allowed_cpus(int* cpus, int max) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+  int n = 0;
+  for (int c = 0; c < CPU_SETSIZE && n < max; c++) {
+    if (CPU_ISSET(c, &set)) cpus[n++] = c;
+  }
+  return n;
+}
+
+// Pins the calling thread to one CPU. Some kernels keep a few busy threads on one CPU
+// while the machine looks idle; pinned threads of a benchmark stay spread out.
+static inline void pin_self(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  (void)sched_setaffinity(0, sizeof(set), &set);
+}
+
 #endif  // ZXVMO_BENCH_UTIL_H_
