@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench_info: ZX_INFO_VMO does not stall the data path.
 //
 // Scenario. A 1 GiB VMO, every page written (committed), with one SNAPSHOT child of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench_pool_scaling: threads that share nothing but the library scale with cores.
 //
 // Scenario. Each thread owns its own VMO (its own family) of W pages and repeats one

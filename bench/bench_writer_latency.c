@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench_writer_latency: a writer is not starved by readers of the same VMO family.
 //
 // Scenario. One 64 MiB VMO, every page committed. R reader threads (R = 0, then 1, 2,
