@@ -25,6 +25,11 @@ static _Atomic uint64_t g_mapped;  // (written under g_os_lock) bytes of chunks 
 static _Atomic unsigned g_fail_skip;
 static _Atomic unsigned g_fail_chunks;
 
+uint64_t os_cpu_count(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (uint64_t)n : 1;
+}
+
 size_t os_page_size(void) {
   long ps = sysconf(_SC_PAGESIZE);
   if (ps <= 0 || PAGE_SIZE % (uint64_t)ps != 0) {

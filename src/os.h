@@ -54,6 +54,8 @@ void os_free(void* p);
 // os_alloc_count() tells how many allocations were attempted since the last arming.
 void os_fail_alloc(uint64_t nth, bool persistent);
 uint64_t os_alloc_count(void);
+// Number of CPUs online (at least 1).
+uint64_t os_cpu_count(void);
 // Host page size; aborts with a message unless it divides the library's PAGE_SIZE
 // (a build configured for the wrong host).
 size_t os_page_size(void);

@@ -45,7 +45,8 @@
 // (reused first: warm, already faulted in), `fresh` ones hold memory that reads as
 // zero (from a new chunk, never handed out), `clean` ones had their memory given back
 // and read as zero. Dirty pages come in two generations: when the newer one reaches
-// POOL_RETAIN_LOW pages, the older one is detached (O(1)) and given back to the OS by
+// POOL_RETAIN_LOW pages per thread with a cache (for at most as many threads as CPUs:
+// retain_generation), the older one is detached (O(1)) and given back to the OS by
 // the thread that detached it, after dropping the lock: sorted by address with a list
 // merge sort (no allocation, so it cannot fail) and released in contiguous runs
 // (MADV_REMOVE), then moved to `clean`. Each freed page is sorted and released at most
@@ -269,6 +270,21 @@ static void shared_lock(void) {
 
 static void shared_unlock(void) { pthread_mutex_unlock(&g_pool_lock); }
 
+// Size of one dirty generation: POOL_RETAIN_LOW per thread with a cache, for at most
+// as many threads as there are CPUs. Each thread recycling its own working set then
+// keeps as much warm memory as it would alone, instead of two threads' frees pushing
+// each other's pages back to the OS (and refaulting them) once per round.
+static uint64_t retain_generation(void) {
+  static _Atomic uint64_t ncpus;
+  uint64_t c = atomic_load_explicit(&ncpus, memory_order_relaxed);
+  if (c == 0) {
+    c = os_cpu_count();
+    atomic_store_explicit(&ncpus, c, memory_order_relaxed);
+  }
+  uint64_t t = atomic_load_explicit(&g_ncaches, memory_order_relaxed);
+  return POOL_RETAIN_LOW * (t < 1 ? 1 : t > c ? c : t);
+}
+
 // Puts a free page on the shared list of its state. When the newer dirty generation
 // is full, the older one moves to `trim` for the caller to give back after unlocking.
 static void shared_push_locked(page_t* p, plist_t* trim) {
@@ -277,7 +293,7 @@ static void shared_push_locked(page_t* p, plist_t* trim) {
     return;
   }
   plist_push(&g_dirty, p);
-  if (g_dirty.count >= POOL_RETAIN_LOW) {
+  if (g_dirty.count >= retain_generation()) {
     plist_splice(trim, &g_dirty_old);
     g_dirty_old = g_dirty;
     g_dirty = (plist_t){NULL, NULL, 0};
@@ -498,7 +514,7 @@ static void cache_flush(tcache_t* tc, uint64_t keep) {
   for (page_t* p; (p = plist_pop(&tc->zero)) != NULL;) shared_push_locked(p, &batch);
   if (out.head) {
     plist_splice(&g_dirty, &out);
-    if (g_dirty.count >= POOL_RETAIN_LOW) {
+    if (g_dirty.count >= retain_generation()) {
       plist_splice(&batch, &g_dirty_old);
       g_dirty_old = g_dirty;
       g_dirty = (plist_t){NULL, NULL, 0};
