@@ -32,4 +32,14 @@ uint64_t pages_in_use(void);
 // A zeroed buffer of `pages` pages (free() it), or fails the test.
 uint8_t* page_buf(uint64_t pages);
 
+// A small deterministic pseudo-random generator for tests (xorshift64); *s != 0.
+static inline uint64_t xorshift(uint64_t* s) {
+  uint64_t x = *s;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  *s = x;
+  return x;
+}
+
 #endif

@@ -149,15 +149,6 @@ static void fail(const char* what, int who, unsigned long long value) {
   pthread_mutex_unlock(&g_failure_lock);
 }
 
-static uint64_t xorshift(uint64_t* s) {
-  uint64_t x = *s;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  *s = x;
-  return x;
-}
-
 // Pages each VMO sees, all committed from the start and never decommitted: writes
 // only move pages between shared and private, so committed_bytes never changes.
 static uint64_t expected_committed(int k) {

@@ -25,15 +25,6 @@ static zxvmo_stats_t stats(void) {
   return s;
 }
 
-static uint64_t xorshift(uint64_t* s) {
-  uint64_t x = *s;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  *s = x;
-  return x;
-}
-
 // Workers cannot use cr_assert; they record the first failure for the main thread.
 static atomic_int g_failures;
 static char g_failure[256];

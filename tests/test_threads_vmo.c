@@ -31,15 +31,6 @@ static void fail(const char* fmt, int a, int b) {
   pthread_mutex_unlock(&g_failure_lock);
 }
 
-static uint64_t xorshift(uint64_t* s) {
-  uint64_t x = *s;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  *s = x;
-  return x;
-}
-
 // Statuses a racing operation may legitimately return.
 static bool benign(zx_status_t st) {
   return st == ZX_OK || st == ZX_ERR_BAD_HANDLE || st == ZX_ERR_NOT_SUPPORTED ||
