@@ -102,6 +102,35 @@ const pnode_t* pmap_leaf(const pmap_t* m, uint64_t idx) {
   return n;
 }
 
+// Makes every node on the path from the (covering) root to `idx` exclusive to `m`,
+// copying shared ones; with `create`, creates missing nodes down to the leaf and
+// sets *leaf to it. False if metadata memory ran out: copies made so far hold what
+// the originals held, but new empty nodes may remain (the caller prunes them).
+static bool exclusive_path(pmap_t* m, uint64_t idx, bool create, pnode_t** leaf) {
+  if (m->root->refs > 1) {
+    pnode_t* c = node_unshare(m->root);
+    if (!c) return false;
+    m->root = c;
+  }
+  pnode_t* n = m->root;
+  while (n->level > 0) {
+    unsigned s = slot_of(idx, n->level);
+    pnode_t* c = n->slot[s];
+    if (!c) {
+      if (!create) return true;
+      if (!(c = node_new(n->level - 1u))) return false;
+      n->slot[s] = c;
+      n->count++;
+    } else if (c->refs > 1) {
+      if (!(c = node_unshare(c))) return false;
+      n->slot[s] = c;
+    }
+    n = c;
+  }
+  *leaf = n;
+  return true;
+}
+
 pnode_t* pmap_leaf_for_write(pmap_t* m, uint64_t idx) {
   if (!m->root) {
     unsigned level = 0;
@@ -115,51 +144,18 @@ pnode_t* pmap_leaf_for_write(pmap_t* m, uint64_t idx) {
     r->count = 1;
     m->root = r;
   }
-  if (m->root->refs > 1) {
-    pnode_t* c = node_unshare(m->root);
-    if (!c) goto fail;
-    m->root = c;
-  }
-  pnode_t* n = m->root;
-  while (n->level > 0) {
-    unsigned s = slot_of(idx, n->level);
-    pnode_t* c = n->slot[s];
-    if (!c) {
-      if (!(c = node_new(n->level - 1u))) goto fail;
-      n->slot[s] = c;
-      n->count++;
-    } else if (c->refs > 1) {
-      if (!(c = node_unshare(c))) goto fail;
-      n->slot[s] = c;
-    }
-    n = c;
-  }
-  return n;
+  pnode_t* leaf;
+  if (exclusive_path(m, idx, true, &leaf)) return leaf;
 fail:
-  // Copies made so far hold what the originals held; only empty nodes must go.
+  // Only empty nodes must go.
   pmap_prune(m, idx);
   return NULL;
 }
 
 bool pmap_unshare_path(pmap_t* m, uint64_t idx) {
   if (!m->root || !root_covers(m->root, idx)) return true;
-  if (m->root->refs > 1) {
-    pnode_t* c = node_unshare(m->root);
-    if (!c) return false;
-    m->root = c;
-  }
-  pnode_t* n = m->root;
-  while (n->level > 0) {
-    unsigned s = slot_of(idx, n->level);
-    pnode_t* c = n->slot[s];
-    if (!c) return true;
-    if (c->refs > 1) {
-      if (!(c = node_unshare(c))) return false;
-      n->slot[s] = c;
-    }
-    n = c;
-  }
-  return true;
+  pnode_t* unused;
+  return exclusive_path(m, idx, false, &unused);
 }
 
 void pmap_leaf_set(pnode_t* leaf, unsigned s, page_t* p) {

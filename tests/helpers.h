@@ -11,7 +11,7 @@
 // ZXVMO_PAGE_SIZE). Not a constant expression: buffers of a page or more come from
 // page_buf().
 #define PG ((uint64_t)zx_system_get_page_size())
-// The largest VMO size (SPEC.md section 1): the largest multiple of 32 pages that
+// The largest VMO size (docs/behavior.md §1): the largest multiple of 32 pages that
 // fits in 64 bits (0xFFFFFFFFFFFE0000 with 4 KiB pages).
 #define MAX_VMO_SIZE (UINT64_MAX - 32 * PG + 1)
 

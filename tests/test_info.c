@@ -18,13 +18,6 @@
 #define P PAGE_SIZE
 #define FAN ((uint64_t)PMAP_FANOUT)
 
-static void write_page(zx_handle_t h, uint64_t idx, uint8_t v) {
-  static uint8_t buf[PAGE_SIZE];
-  memset(buf, v, sizeof(buf));
-  zx_status_t st = zx_vmo_write(h, buf, idx * P, P);
-  cr_assert_eq(st, ZX_OK, "write page %llu = %d", (unsigned long long)idx, st);
-}
-
 // A VMO of `pages` pages, all written.
 static zx_handle_t filled(uint64_t pages, uint32_t options) {
   zx_handle_t h = mkvmo_opts(pages * P, options);
@@ -39,16 +32,9 @@ static zx_handle_t filled(uint64_t pages, uint32_t options) {
   return h;
 }
 
-static zx_info_vmo_t info(zx_handle_t h) {
-  zx_info_vmo_t i;
-  memset(&i, 0, sizeof(i));
-  cr_assert_eq(zx_object_get_info(h, ZX_INFO_VMO, &i, sizeof(i), NULL, NULL), ZX_OK);
-  return i;
-}
-
 static void expect_figures(zx_handle_t h, uint64_t committed, uint64_t priv, uint64_t scaled,
                            const char* what) {
-  zx_info_vmo_t i = info(h);
+  zx_info_vmo_t i = vmo_info(h);
   cr_assert_eq(i.committed_bytes, committed, "%s: committed %llu, want %llu", what,
                (unsigned long long)i.committed_bytes, (unsigned long long)committed);
   cr_assert_eq(i.committed_private_bytes, priv, "%s: private %llu, want %llu", what,
@@ -80,11 +66,11 @@ Test(info, one_snapshot_shared_subtree) {
   zx_handle_t s = mkchild(p, SNAP, 0, n * P);
   expect_figures(p, n * P, 0, n * P / 2, "parent, untouched snapshot");
   expect_figures(s, n * P, 0, n * P / 2, "untouched snapshot");
-  write_page(p, 3, 1);
+  fill_page(p, 3, 1);
   expect_figures(p, n * P, P, (n - 1) * P / 2 + P, "parent after one write");
   expect_figures(s, n * P, P, (n - 1) * P / 2 + P, "snapshot after parent's write");
-  write_page(s, FAN * FAN + 1, 2);  // the other subtree of the root
-  write_page(s, 3, 3);              // the same page: still one private copy each
+  fill_page(s, FAN * FAN + 1, 2);  // the other subtree of the root
+  fill_page(s, 3, 3);              // the same page: still one private copy each
   expect_figures(p, n * P, 2 * P, (n - 2) * P / 2 + 2 * P, "parent after three writes");
   expect_figures(s, n * P, 2 * P, (n - 2) * P / 2 + 2 * P, "snapshot after three writes");
   close_h(s);
@@ -101,7 +87,7 @@ Test(info, many_snapshots) {
   zx_handle_t s[20];
   for (int k = 0; k < 20; k++) {
     s[k] = mkchild(k % 3 == 2 ? s[k - 1] : p, SNAP, 0, n * P);
-    if (k % 2) write_page(s[k], (uint64_t)k * 7 % n, (uint8_t)k);
+    if (k % 2) fill_page(s[k], (uint64_t)k * 7 % n, (uint8_t)k);
   }
   ref_check(p, "parent");
   for (int k = 0; k < 20; k++) ref_check(s[k], "snapshot");
@@ -119,12 +105,12 @@ Test(info, wide_family) {
   size_t nh = 0;
   for (int k = 0; k < 12; k++) {
     h[nh] = mkchild(p, SNAP | RESZ, 0, n * P);
-    if (k % 3) write_page(h[nh], (uint64_t)k * 11 % n, (uint8_t)k);
+    if (k % 3) fill_page(h[nh], (uint64_t)k * 11 % n, (uint8_t)k);
     nh++;
   }
   for (int k = 0; k < 12; k++) {
     h[nh] = mkclone(k % 2 ? p : h[k], CLONE_COW, (uint64_t)k * P, FAN * P);
-    if (k % 3 == 1) write_page(h[nh], (uint64_t)k, (uint8_t)k);
+    if (k % 3 == 1) fill_page(h[nh], (uint64_t)k, (uint8_t)k);
     if (k % 4 == 2) {
       cr_assert_eq(zx_vmo_op_range(h[nh], ZX_VMO_OP_ZERO, 3 * P, 5 * P, NULL, 0), ZX_OK);
     }
@@ -132,9 +118,9 @@ Test(info, wide_family) {
   }
   // Two roots grown taller than the rest, and one kept small.
   cr_assert_eq(zx_vmo_set_size(h[0], (FAN * FAN + 9) * P), ZX_OK);
-  write_page(h[0], FAN * FAN + 8, 1);
+  fill_page(h[0], FAN * FAN + 8, 1);
   cr_assert_eq(zx_vmo_set_size(h[1], (FAN * FAN * FAN + 2) * P), ZX_OK);
-  write_page(h[1], FAN * FAN * FAN + 1, 2);
+  fill_page(h[1], FAN * FAN * FAN + 1, 2);
   cr_assert_eq(zx_vmo_set_size(h[2], 2 * P), ZX_OK);
   ref_check(p, "parent of a wide family");
   for (size_t k = 0; k < nh; k++) ref_check(h[k], "member of a wide family");
@@ -150,19 +136,19 @@ Test(info, wide_family) {
 // parent's grown tree, met only by going down slot 0.
 Test(info, roots_of_different_heights) {
   zx_handle_t p = mkvmo_opts(2 * P, ZX_VMO_RESIZABLE);
-  write_page(p, 0, 1);
-  write_page(p, 1, 2);
+  fill_page(p, 0, 1);
+  fill_page(p, 1, 2);
   zx_handle_t s = mkchild(p, SNAP | RESZ, 0, 2 * P);  // shares p's leaf, a level-0 root
   uint64_t far = FAN * FAN * FAN + 3;  // p's root grows to level 3
   cr_assert_eq(zx_vmo_set_size(p, (far + 1) * P), ZX_OK);
-  write_page(p, far, 3);
+  fill_page(p, far, 3);
   expect_figures(p, 3 * P, P, P + P, "grown parent");
   expect_figures(s, 2 * P, 0, P, "snapshot with a leaf root");
   zx_handle_t s2 = mkchild(p, SNAP, 0, (far + 1) * P);  // shares the tall root
   ref_check(p, "parent, two snapshots");
   ref_check(s, "leaf-root snapshot, two snapshots");
   ref_check(s2, "tall snapshot");
-  write_page(s, 0, 4);
+  fill_page(s, 0, 4);
   ref_check(p, "parent after the leaf-root snapshot wrote");
   ref_check(s, "leaf-root snapshot after its write");
   ref_check(s2, "tall snapshot after the leaf-root snapshot wrote");
@@ -184,7 +170,7 @@ Test(info, one_way_view_under_shared_subtree) {
   expect_figures(p, n * P, 0, scaled, "parent");
   expect_figures(s, n * P, 0, scaled, "snapshot");
   expect_figures(c, 20 * P, 0, sc(20, 3), "clone");
-  write_page(c, 0, 7);  // c's own page 10 now; p and s share their page 10 by two
+  fill_page(c, 0, 7);  // c's own page 10 now; p and s share their page 10 by two
   ref_check(p, "parent after the clone wrote");
   ref_check(s, "snapshot after the clone wrote");
   ref_check(c, "clone after writing");
@@ -227,7 +213,7 @@ Test(info, dead_root_kept_for_slices) {
   zx_handle_t c = mkclone(p, CLONE_COW | CLONE_NR, 0, n * P);
   zx_handle_t sl = mkchild(c, SLICE, 10 * P, FAN * P);
   zx_handle_t s = mkchild(p, SNAP, 0, n * P);
-  write_page(c, 12, 9);
+  fill_page(c, 12, 9);
   close_h(c);  // dead, kept for sl: it sees p only through sl's window
   ref_check(p, "parent of a dead clone kept for a slice");
   ref_check(s, "snapshot");
@@ -243,14 +229,14 @@ Test(info, dead_root_kept_for_slices) {
 // Windows far up the index space: trees of many levels, mostly slot 0 empty.
 Test(info, far_windows) {
   zx_handle_t p = mkvmo(4 * P);
-  write_page(p, 1, 1);
+  fill_page(p, 1, 1);
   uint64_t off = (UINT64_MAX / P - 64) * P;
   zx_handle_t c = ZX_HANDLE_INVALID;
   zx_status_t st = zx_vmo_clone(p, CLONE_COW, off, 16 * P, &c);
   cr_assert(st == ZX_OK || st == ZX_ERR_INVALID_ARGS, "clone = %d", st);
   if (st != ZX_OK) c = mkclone(p, CLONE_COW, (uint64_t)1 << 50, 16 * P);
-  write_page(c, 3, 2);
-  write_page(c, 15, 3);
+  fill_page(c, 3, 2);
+  fill_page(c, 15, 3);
   zx_handle_t s = mkchild(c, ALOW, 0, 16 * P);
   ref_check(p, "parent");
   ref_check(c, "far clone");
@@ -274,7 +260,7 @@ Test(info, one_walk_serves_the_family) {
   ref_check(c, "clone");
   ref_check(p, "parent again");
   cr_assert_eq(g_walks, 1, "%u walks for one family state", g_walks);
-  write_page(s, 4, 4);
+  fill_page(s, 4, 4);
   ref_check(c, "clone after a write");
   ref_check(p, "parent after a write");
   cr_assert_eq(g_walks, 2, "%u walks", g_walks);
@@ -296,8 +282,8 @@ Test(info, out_of_memory) {
   zx_handle_t p = filled(3 * FAN, 0);
   zx_handle_t s = mkchild(p, SNAP, 0, 3 * FAN * P);
   zx_handle_t c = mkclone(p, CLONE_COW, 0, 2 * FAN * P);
-  write_page(c, 5, 5);
-  write_page(p, FAN + 1, 6);
+  fill_page(c, 5, 5);
+  fill_page(p, FAN + 1, 6);
   bool succeeded = false;
   for (uint64_t nth = 1; nth < 200 && !succeeded; nth++) {
     cr_assert_eq(zx_vmo_write(p, "", 0, 0), ZX_OK);  // a new generation: the cache is cold
@@ -368,7 +354,7 @@ static void random_family(uint64_t seed) {
         if (pages) {
           uint64_t k = rnd(&w, pages);
           uint64_t len = 1 + rnd(&w, FAN + 2);
-          for (uint64_t j = k; j < pages && j < k + len; j++) write_page(h, j, (uint8_t)step);
+          for (uint64_t j = k; j < pages && j < k + len; j++) fill_page(h, j, (uint8_t)step);
         }
         break;
       case 3:
