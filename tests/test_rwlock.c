@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The phase-fair lock (src/rwlock.h) on one thread: the ways to initialise it, the
+// The phase-fair lock (src/base/rwlock.h) on one thread: the ways to initialise it, the
 // state each operation leaves, counters wrapping around, and rw_destroy refusing a
 // lock in use. Concurrency is in test_threads_rwlock.c and test_rwlock_threads_order.c.
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The order in which the phase-fair lock (src/rwlock.h) admits waiters, made
+// The order in which the phase-fair lock (src/base/rwlock.h) admits waiters, made
 // deterministic by looking at its state: a test acts only once a waiter is known to be
 // counted (a reader in `rin`, a writer in `win`) instead of guessing with a sleep.
 //   - a writer that arrives closes the door: a reader arriving after it waits for it,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The family lock (src/rwlock.h) under contention, through its API only: mutual
+// The family lock (src/base/rwlock.h) under contention, through its API only: mutual
 // exclusion with invariants, readers sharing, writers excluding readers, and the two
 // fairness bounds: a writer gets in within a bounded time while readers hold the read
 // side continuously, and a reader gets in while writers queue continuously. A
