@@ -190,3 +190,18 @@ bool os_release(uint8_t* addr, size_t len) {
   // MADV_REMOVE frees the shared memory behind the range (a hole in the memfd).
   return madvise(addr, len, MADV_REMOVE) == 0;
 }
+
+// ---- address space -----------------------------------------------------------------
+
+bool os_reserve(uint64_t len, uintptr_t* out) {
+  void* p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return false;
+  *out = (uintptr_t)p;
+  return true;
+}
+
+bool os_placeholder(uintptr_t addr, uint64_t len) {
+  void* p = mmap((void*)addr, len, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return p != MAP_FAILED;
+}

@@ -54,6 +54,13 @@ void os_free(void* p);
 // os_alloc_count() tells how many allocations were attempted since the last arming.
 void os_fail_alloc(uint64_t nth, bool persistent);
 uint64_t os_alloc_count(void);
+// Address space for the root VMAR. os_reserve() reserves `len` bytes of inaccessible
+// address space anywhere (false if the OS refused). os_placeholder() turns
+// [addr, addr+len), inside a reservation, back into an inaccessible placeholder,
+// dropping whatever was mapped there; false only if the OS ran out of memory for its
+// own bookkeeping (then the range is unchanged).
+bool os_reserve(uint64_t len, uintptr_t* out);
+bool os_placeholder(uintptr_t addr, uint64_t len);
 // Number of CPUs online (at least 1).
 uint64_t os_cpu_count(void);
 // Host page size; aborts with a message unless it divides the library's PAGE_SIZE
