@@ -50,4 +50,8 @@ static inline bool round_up_page(uint64_t v, uint64_t* out) {
   return true;
 }
 
+// True in a child of fork() (src/vmar/fork.c): every call on a handle fails there
+// (docs/behavior.md §17), before taking any lock.
+bool process_forked(void);
+
 #endif  // ZXVMO_SRC_INTERNAL_H_

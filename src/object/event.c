@@ -22,6 +22,7 @@ static const object_ops_t event_ops = {
 };
 
 ZX_API zx_status_t zx_event_create(uint32_t options, zx_handle_t* out) {
+  if (process_forked()) return ZX_ERR_BAD_STATE;  // docs/behavior.md §17
   if (options != 0) return ZX_ERR_INVALID_ARGS;
   if (out == NULL) return ZX_ERR_INVALID_ARGS;
   event_t* ev = os_calloc(1, sizeof(*ev));

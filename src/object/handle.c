@@ -17,12 +17,8 @@
 // counter has gone all the way round, 2^30 steps later, whatever the table's state
 // (empty, or full but for one entry). Each new value takes one step; a value that is
 // still open when the counter comes round again is skipped (one more step), as is a
-// value whose shard a replace cannot fill (see "Layout"). A
-// process forked after its first handle keeps its parent's table (the values stay
-// valid in the copy) and jumps its counter by a random amount in
-// [2^24, 2^30 - 2^24], so parent and child hand out different values for at least
-// 2^24 values each, and no value closed before the fork comes back in the child
-// sooner than 2^24 values after it was handed out. Entries are reused at once.
+// value whose shard a replace cannot fill (see "Layout"). In a child of fork() no
+// handle works at all (docs/behavior.md §17). Entries are reused at once.
 //
 // Layout. The table is HANDLE_SHARDS open-addressed hash tables (linear probing),
 // chosen by the value's low payload bits; an entry holds the value, the rights and
@@ -70,9 +66,6 @@
 #define HANDLE_HALF_BITS (HANDLE_PAYLOAD_BITS / 2u)
 #define HANDLE_HALF_MASK ((1u << HANDLE_HALF_BITS) - 1u)
 #define HANDLE_ROUNDS 4u
-// The counter jump of a forked child: [FORK_JUMP_MIN, FORK_JUMP_MIN + FORK_JUMP_SPAN).
-#define HANDLE_FORK_JUMP_MIN (1u << 24)
-#define HANDLE_FORK_JUMP_SPAN ((1u << HANDLE_PAYLOAD_BITS) - 2u * HANDLE_FORK_JUMP_MIN + 1u)
 
 _Static_assert(HANDLE_CAPACITY < (1u << HANDLE_PAYLOAD_BITS), "fewer handles than values");
 _Static_assert(HANDLE_PAYLOAD_BITS + 2 == 32, "30 payload bits + 2 fixed bits");
@@ -116,7 +109,7 @@ static void table_free(void* p) { os_free(p); }
 static uint64_t random_u64(void) {
   uint64_t r;
   if (getrandom(&r, sizeof(r), GRND_NONBLOCK) == (ssize_t)sizeof(r)) return r;
-  static uint64_t fallback;  // only touched by table_init and the fork child
+  static uint64_t fallback;  // only touched by table_init
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   fallback += 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
@@ -125,12 +118,6 @@ static uint64_t random_u64(void) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
-}
-
-// In a forked child (single-threaded here): see "Reuse" in the file comment.
-static void table_after_fork_child(void) {
-  uint32_t jump = HANDLE_FORK_JUMP_MIN + (uint32_t)(random_u64() % HANDLE_FORK_JUMP_SPAN);
-  atomic_fetch_add_explicit(&table.counter, jump, memory_order_relaxed);
 }
 
 static void table_init(void) {
@@ -145,8 +132,6 @@ static void table_init(void) {
     table.key[i + 1] = (uint32_t)(r >> 32);
   }
   atomic_store_explicit(&table.counter, (uint32_t)random_u64(), memory_order_relaxed);
-  int rc = pthread_atfork(NULL, NULL, table_after_fork_child);
-  ZX_ASSERT(rc == 0);
   atomic_store_explicit(&table.ready, true, memory_order_release);
 }
 
@@ -320,6 +305,9 @@ zx_status_t handle_create_another(zx_object_t* obj, zx_rights_t rights, zx_handl
 
 zx_status_t handle_get(zx_handle_t h, zx_obj_type_t type, zx_rights_t required,
                        zx_object_t** obj, zx_rights_t* rights) {
+  // In a child of fork() no handle works (docs/behavior.md §17); checked before any
+  // lock, which another thread of the parent may have held at the fork.
+  if (process_forked()) return ZX_ERR_BAD_HANDLE;
   shard_t* sh = lookup_shard(h);
   if (sh == NULL) return ZX_ERR_BAD_HANDLE;
   rw_rdlock(&sh->lock);
@@ -358,6 +346,7 @@ bool handle_refers_to(zx_handle_t h, const zx_object_t* obj) {
 }
 
 zx_status_t handle_close(zx_handle_t h) {
+  if (process_forked()) return ZX_ERR_BAD_HANDLE;
   shard_t* sh = lookup_shard(h);
   if (sh == NULL) return ZX_ERR_BAD_HANDLE;
   rw_wrlock(&sh->lock);
@@ -400,6 +389,7 @@ static void unlock_pair(shard_t* a, shard_t* b) {
 }
 
 zx_status_t handle_replace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out) {
+  if (process_forked()) return ZX_ERR_BAD_HANDLE;
   shard_t* from = lookup_shard(h);
   if (from == NULL) return ZX_ERR_BAD_HANDLE;
   for (;;) {

@@ -298,3 +298,15 @@ zx_status_t object_wait_many(zx_object_t* const* objs, const zx_handle_t* handle
   if (any_canceled) return ZX_ERR_CANCELED;
   return satisfied ? ZX_OK : ZX_ERR_TIMED_OUT;
 }
+
+void object_hold(zx_object_t* obj) {
+  atomic_fetch_add_explicit(&obj->handles, 1, memory_order_relaxed);
+  object_ref(obj);
+}
+
+void object_unhold(zx_object_t* obj) {
+  uint64_t old = atomic_fetch_sub_explicit(&obj->handles, 1, memory_order_acq_rel);
+  ZX_ASSERT(old > 0);
+  if (old == 1 && obj->ops->on_zero_handles != NULL) obj->ops->on_zero_handles(obj);
+  object_unref(obj);
+}

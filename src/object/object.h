@@ -56,6 +56,12 @@ struct zx_object {
 void object_init(zx_object_t* obj, const object_ops_t* ops, zx_signals_t initial);
 void object_ref(zx_object_t* obj);
 void object_unref(zx_object_t* obj);
+// Keeps the object alive as an open handle does, without being one: a mapping keeps
+// its VMO alive (docs/behavior.md §12). object_hold() must be called while the caller
+// holds a handle or a hold (the object has not died); object_unhold() runs
+// on_zero_handles if it was the last handle or hold. Each takes / drops a reference.
+void object_hold(zx_object_t* obj);
+void object_unhold(zx_object_t* obj);
 
 // Clears `clear` then sets `set`, and wakes every waiter whose condition now holds.
 void object_update_signals(zx_object_t* obj, zx_signals_t clear, zx_signals_t set);

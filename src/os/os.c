@@ -6,7 +6,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <linux/userfaultfd.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static pthread_mutex_t g_os_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -205,3 +209,145 @@ bool os_placeholder(uintptr_t addr, uint64_t len) {
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   return p != MAP_FAILED;
 }
+
+// ---- homes: the file that mapped VMOs' pages live in -------------------------------
+
+static pthread_once_t g_home_once = PTHREAD_ONCE_INIT;
+static int g_home_fd = -1;
+
+static void home_file_init(void) {
+  int fd = memfd_create("zxvmo-homes", MFD_CLOEXEC);
+  if (fd < 0) return;
+  // A sparse file as large as any home span can reach; it costs nothing until written.
+  if (ftruncate(fd, (off_t)OS_HOME_FILE_SIZE) != 0) {
+    close(fd);
+    return;
+  }
+  g_home_fd = fd;
+}
+
+static int home_fd(void) {
+  pthread_once(&g_home_once, home_file_init);
+  return g_home_fd;
+}
+
+uint8_t* os_home_view(uint64_t off, uint64_t len) {
+  int fd = home_fd();
+  if (fd < 0) return NULL;
+  void* p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, (off_t)off);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void os_home_unview(uint8_t* view, uint64_t len) { munmap(view, len); }
+
+void os_home_punch(uint64_t off, uint64_t len) {
+  // Cannot fail on a memfd for a range inside the file; the pages read as zero after,
+  // and every mapping of them loses its page-table entries.
+  int r = fallocate(home_fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+                    (off_t)len);
+  ZX_ASSERT(r == 0);
+}
+
+bool os_home_map(uintptr_t addr, uint64_t len, int prot, uint64_t off) {
+  int fd = home_fd();
+  if (fd < 0) return false;
+  void* p = mmap((void*)addr, len, prot, MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off);
+  return p != MAP_FAILED;
+}
+
+bool os_home_map_private(uintptr_t addr, uint64_t len, int prot, uint64_t off) {
+  int fd = home_fd();
+  if (fd < 0) return false;
+  void* p = mmap((void*)addr, len, prot, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off);
+  return p != MAP_FAILED;
+}
+
+bool os_protect(uintptr_t addr, uint64_t len, int prot) {
+  return mprotect((void*)addr, len, prot) == 0;
+}
+
+// ---- userfaultfd -------------------------------------------------------------------
+
+#define UFFD_WP_UNPOPULATED_ (1ull << 13)  // not in older uapi headers
+
+static int g_uffd = -1;
+static bool g_uffd_user_only;
+
+void os_uffd_forget(void) {
+  if (g_uffd >= 0) close(g_uffd);
+  g_uffd = -1;
+}
+
+zx_status_t os_uffd_init(void) {
+  // Full mode first (root, or vm.unprivileged_userfaultfd=1); an unprivileged process
+  // on a stock kernel may only ask for user-mode faults. The library serves faults in
+  // the faulting thread (SIGBUS mode), so the two behave alike: see docs/DESIGN.md.
+  int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+  bool user_only = false;
+  if (fd < 0 && (errno == EPERM || errno == EACCES)) {
+    fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+    user_only = true;
+  }
+  if (fd < 0) return errno == ENOMEM ? ZX_ERR_NO_MEMORY : ZX_ERR_NOT_SUPPORTED;
+  struct uffdio_api probe = {.api = UFFD_API, .features = 0};
+  if (ioctl(fd, UFFDIO_API, &probe) != 0) {
+    close(fd);
+    return ZX_ERR_NOT_SUPPORTED;
+  }
+  close(fd);  // the API handshake happens once per descriptor: open a fresh one
+  uint64_t need = UFFD_FEATURE_SIGBUS | UFFD_FEATURE_MISSING_SHMEM | UFFD_FEATURE_WP_HUGETLBFS_SHMEM;
+  if ((probe.features & need) != need) return ZX_ERR_NOT_SUPPORTED;
+  fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | (user_only ? UFFD_USER_MODE_ONLY : 0));
+  if (fd < 0) return ZX_ERR_NO_MEMORY;
+  struct uffdio_api api = {.api = UFFD_API,
+                           .features = need | (probe.features & UFFD_WP_UNPOPULATED_)};
+  if (ioctl(fd, UFFDIO_API, &api) != 0) {
+    close(fd);
+    return ZX_ERR_NOT_SUPPORTED;
+  }
+  g_uffd = fd;
+  g_uffd_user_only = user_only;
+  return ZX_OK;
+}
+
+bool os_uffd_user_mode_only(void) { return g_uffd_user_only; }
+
+bool os_uffd_register(uintptr_t addr, uint64_t len, bool wp) {
+  struct uffdio_register reg = {
+      .range = {.start = addr, .len = len},
+      .mode = UFFDIO_REGISTER_MODE_MISSING | (wp ? UFFDIO_REGISTER_MODE_WP : 0),
+  };
+  return ioctl(g_uffd, UFFDIO_REGISTER, &reg) == 0;
+}
+
+int os_uffd_copy(uintptr_t dst, const void* src, uint64_t len, bool wp) {
+  struct uffdio_copy c = {
+      .dst = dst, .src = (uintptr_t)src, .len = len, .mode = wp ? UFFDIO_COPY_MODE_WP : 0};
+  if (ioctl(g_uffd, UFFDIO_COPY, &c) == 0) return 0;
+  return c.copy < 0 ? (int)c.copy : -errno;
+}
+
+int os_uffd_zeropage(uintptr_t dst, uint64_t len) {
+  struct uffdio_zeropage z = {.range = {.start = dst, .len = len}, .mode = 0};
+  if (ioctl(g_uffd, UFFDIO_ZEROPAGE, &z) == 0) return 0;
+  return z.zeropage < 0 ? (int)z.zeropage : -errno;
+}
+
+bool os_uffd_wp(uintptr_t addr, uint64_t len, bool protect) {
+  struct uffdio_writeprotect w = {
+      .range = {.start = addr, .len = len}, .mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0};
+  return ioctl(g_uffd, UFFDIO_WRITEPROTECT, &w) == 0;
+}
+
+// ---- signals -----------------------------------------------------------------------
+
+bool os_signal_install(int sig, void (*h)(int, siginfo_t*, void*), struct sigaction* old) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = h;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  return sigaction(sig, &sa, old) == 0;
+}
+
+void os_signal_default(int sig) { signal(sig, SIG_DFL); }

@@ -61,6 +61,42 @@ uint64_t os_alloc_count(void);
 // own bookkeeping (then the range is unchanged).
 bool os_reserve(uint64_t len, uintptr_t* out);
 bool os_placeholder(uintptr_t addr, uint64_t len);
+// Homes (src/vm/home.h): one sparse memfd, OS_HOME_FILE_SIZE bytes, in which every
+// mapped VMO's pages live at offsets of its own. os_home_view() maps [off, off+len)
+// of it read-write for the library (NULL if the OS refused); os_home_map() maps it at
+// `addr` over a placeholder with protection `prot` (PROT_*) for a user mapping.
+// os_home_punch() frees the memory of a range: it reads as zero again, and every
+// mapping of it loses its page-table entries.
+#define OS_HOME_FILE_SIZE ((uint64_t)1 << 62)
+uint8_t* os_home_view(uint64_t off, uint64_t len);
+void os_home_unview(uint8_t* view, uint64_t len);
+void os_home_punch(uint64_t off, uint64_t len);
+bool os_home_map(uintptr_t addr, uint64_t len, int prot, uint64_t off);
+// Like os_home_map, but private: writes stay in this process (a child of fork()).
+bool os_home_map_private(uintptr_t addr, uint64_t len, int prot, uint64_t off);
+bool os_protect(uintptr_t addr, uint64_t len, int prot);
+
+// userfaultfd, in SIGBUS mode: a fault on a registered range that needs the library
+// raises SIGBUS in the faulting thread. os_uffd_init() opens the process's descriptor
+// once (full mode if allowed, else user-mode faults only); registration covers missing
+// pages and write protection. os_uffd_copy() fills [dst, dst+len) with a copy of
+// `src` (write-protected with `wp`): 0, or -errno (-EEXIST: already filled).
+#include <signal.h>
+zx_status_t os_uffd_init(void);
+bool os_uffd_user_mode_only(void);
+bool os_uffd_register(uintptr_t addr, uint64_t len, bool wp);
+// Fills [dst, dst+len) with zeros (a private mapping: the shared zero page).
+int os_uffd_zeropage(uintptr_t dst, uint64_t len);
+// In a child of fork(): drops the parent's descriptor (it acts on the parent's address
+// space), so that os_uffd_init() opens the child's own.
+void os_uffd_forget(void);
+int os_uffd_copy(uintptr_t dst, const void* src, uint64_t len, bool wp);
+bool os_uffd_wp(uintptr_t addr, uint64_t len, bool protect);
+// Installs `h` (SA_SIGINFO) for `sig`, returning the previous action in `old`.
+bool os_signal_install(int sig, void (*h)(int, siginfo_t*, void*), struct sigaction* old);
+// Restores the default action of `sig`.
+void os_signal_default(int sig);
+
 // Number of CPUs online (at least 1).
 uint64_t os_cpu_count(void);
 // Host page size; aborts with a message unless it divides the library's PAGE_SIZE

@@ -6,6 +6,7 @@
 #include <zircon/syscalls.h>
 
 #include "handle.h"
+#include "user_copy.h"
 #include "vmo.h"
 
 #define VMO_CREATE_KNOWN (ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED)
@@ -22,6 +23,7 @@ static zx_status_t publish(vmo_t* v, zx_rights_t rights, zx_handle_t* out) {
 }
 
 ZX_API zx_status_t zx_vmo_create(uint64_t size, uint32_t options, zx_handle_t* out) {
+  if (process_forked()) return ZX_ERR_BAD_STATE;  // docs/behavior.md §17
   if ((options & ZX_VMO_RESIZABLE) && (options & ZX_VMO_UNBOUNDED)) return ZX_ERR_INVALID_ARGS;
   uint64_t rounded;
   if (!round_up_page(size, &rounded) || rounded > VMO_MAX_SIZE) return ZX_ERR_OUT_OF_RANGE;
@@ -59,7 +61,7 @@ ZX_API zx_status_t zx_vmo_read(zx_handle_t handle, void* buffer, uint64_t offset
     st = vmo_check_range(v, offset, buffer_size);
     if (st == ZX_OK) st = ZX_ERR_INVALID_ARGS;
   } else {
-    st = vmo_read(v, buffer, offset, buffer_size);
+    st = vmo_read_user(v, buffer, offset, buffer_size);
   }
   object_unref(&v->obj);
   return st;
@@ -74,7 +76,7 @@ ZX_API zx_status_t zx_vmo_write(zx_handle_t handle, const void* buffer, uint64_t
     st = vmo_check_range(v, offset, buffer_size);
     if (st == ZX_OK) st = ZX_ERR_INVALID_ARGS;
   } else {
-    st = vmo_write(v, buffer, offset, buffer_size);
+    st = vmo_write_user(v, buffer, offset, buffer_size);
   }
   object_unref(&v->obj);
   return st;

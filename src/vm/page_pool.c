@@ -708,10 +708,24 @@ page_t* pool_take_raw(page_reservation_t* r) {
 
 void pool_count_copy(void) { cnt_add(cache_get(), CNT_COPIES, 1); }
 
+zx_status_t pool_charge(uint64_t n) {
+  if (n == 0) return ZX_OK;
+  tcache_t* tc = cache_get();
+  if (!charge(tc, n)) return ZX_ERR_NO_MEMORY;
+  note_reserve_peak(tc, false);
+  return ZX_OK;
+}
+
+void pool_uncharge(uint64_t n) { cnt_sub(cache_get(), CNT_IN_USE, n); }
+
 void page_unref(page_t* p) {
   if (page_is_marker(p)) return;
   ZX_ASSERT(p->refs > 0);
   if (--p->refs > 0) return;
+  if (p->win) {
+    home_page_free(p);
+    return;
+  }
   p->zeroed = 0;
   tcache_t* tc = cache_get();
   cnt_sub(tc, CNT_IN_USE, 1);

@@ -26,13 +26,22 @@
 
 #include "internal.h"
 
+struct home_win;
+
 typedef struct page {
-  uint8_t* data;        // (c) PAGE_SIZE bytes in a pool chunk
+  uint8_t* data;        // (c) PAGE_SIZE bytes in a pool chunk, or in a home's view
+  // NULL for pool pages. For the pages of a home (home.h): the window whose slot this
+  // descriptor is; such a page never enters the pool's lists, and freeing it gives
+  // its slot back to the home.
+  struct home_win* win; // (c)
   uint32_t refs;        // (family lock) leaf slots referencing this page; 0 when free
   // These three belong to whoever holds the free page: the pool lock on the shared
   // lists, the owning thread in its cache or its reservation.
   uint8_t zeroed;       // memory known to read as zero
   uint8_t backed;       // holds memory (0 only for a free page whose memory was given back)
+  // (family lock) A home page that a CACHE slot of another home copies (home.h, H4):
+  // writing it in place must first drop those copies.
+  uint8_t cached;
   union {
     struct page* next;  // free list, cache or reservation link
     struct {            // (family lock) scratch for attribution and checking
@@ -73,6 +82,13 @@ static inline void page_ref(page_t* p) {
 }
 // Drops one reference; the page goes back to the pool when none remain.
 void page_unref(page_t* p);
+
+// Charges / uncharges `n` pages to pages_in_use and the budget without taking pool
+// pages: for memory a home provides (home.h). ZX_ERR_NO_MEMORY if the budget forbids.
+zx_status_t pool_charge(uint64_t n);
+void pool_uncharge(uint64_t n);
+// Implemented by home.c: a home page's last reference is gone.
+void home_page_free(page_t* p);
 
 void pool_set_budget(uint64_t pages);
 uint64_t pool_get_budget(void);

@@ -3,6 +3,7 @@
 // user-visible parent/child tree with ZX_VMO_ZERO_CHILDREN, and what happens to pages
 // and links when a VMO dies. See vmo.h for the model and invariants.
 #include "vmo.h"
+#include "home.h"
 #include "os.h"
 
 #include <stdatomic.h>
@@ -37,6 +38,16 @@ void family_list_remove(family_t* fam) {
 // Locks every family, then visits them (vmo.h). The global list lock is held
 // throughout, so families cannot be freed meanwhile (lock order: global list lock ->
 // family lock, used only here and by family_release). Used by the checker only.
+void family_list_lock_all(void) {
+  pthread_mutex_lock(&g_families_lock);
+  for (family_t* f = g_families; f; f = f->g_next) family_wrlock(f);
+}
+
+void family_list_unlock_all(void) {
+  for (family_t* f = g_families; f; f = f->g_next) family_unlock(f);
+  pthread_mutex_unlock(&g_families_lock);
+}
+
 zx_status_t family_list_visit(family_visit_fn fn, zx_status_t (*all)(void* ctx), void* ctx) {
   zx_status_t st = ZX_OK;
   pthread_mutex_lock(&g_families_lock);
@@ -108,6 +119,7 @@ static void member_add_locked(vmo_t* v) {
 
 static void member_remove_locked(vmo_t* v) {
   family_assert_exclusive(v->fam);
+  home_owner_gone(v);
   VLIST_REMOVE(v->fam->members, v, fm);
   v->fam->member_count--;
   v->member = false;
@@ -250,6 +262,9 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       c->cut = max_u64(c->base, min_u64(c_end, p_end));
     }
     member_add_locked(c);
+    // The parent's mapped pages are now shared: its mappings must copy before they
+    // write (home.h, H4).
+    if (kind == VMO_SNAPSHOT && p->home) home_write_protect(p->home, c->base, c_end);
   }
   if (a->copy_name) {
     char name[ZX_MAX_NAME_LEN];
@@ -318,6 +333,8 @@ static bool merge_into_oneway_child_locked(vmo_t* v, vmo_t* ch) {
   uint64_t lo = ch->base;
   uint64_t hi = min_u64(ch->cut, ch->base + vmo_pages(ch));
   if (lo >= hi || !v->map.root) return true;
+  // A dead VMO kept for its slices may still be mapped through them (H4).
+  if (v->home) home_write_protect(v->home, lo, hi);
   if (!ch->map.root) return pmap_clone_range(&ch->map, &v->map, lo, hi);
   uint64_t i = lo;
   page_t* pg;

@@ -80,6 +80,7 @@ typedef struct family {
   // contents never touch. All-zero is unlocked and it holds no resource, so
   // family_new's zeroed allocation is all it needs and family_release nothing.
   rw_lock_t info_lock;
+  struct home* homes;          // (f) homes of the family's mapped VMOs (home.h)
   struct family* g_next;       // (global family list lock)
   struct family* g_prev;
 } family_t;
@@ -134,6 +135,10 @@ struct vmo {
   // while attr_gen == fam->gen + 1 (0: never computed).
   uint64_t attr_gen;
   vmo_attr_t attr;
+
+  // Mappings (src/vmar/mapping.c).
+  struct home* home;           // (f) non-slice VMOs once mapped: where mapped pages live
+  uint64_t mapping_count;      // (f) mappings of this VMO (num_mappings)
 
   // Slices.
   vmo_t* root;                 // (c) non-slice VMO whose pages this windows; holds a reference
@@ -251,6 +256,10 @@ void family_list_remove(family_t* fam);
 typedef zx_status_t (*family_visit_fn)(family_t* fam, void* ctx);
 zx_status_t family_list_visit(family_visit_fn fn, zx_status_t (*all)(void* ctx), void* ctx);
 uint64_t vmo_count_alive(void);
+// Takes (releases) the global list lock and every family lock, for fork(): the child
+// then sees every family between operations.
+void family_list_lock_all(void);
+void family_list_unlock_all(void);
 
 // List helpers.
 #define VLIST_PUSH(head, v, field)         \

@@ -845,7 +845,7 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
     info.size_bytes = v->size;
     info.parent_koid = v->parent ? v->parent->obj.koid : ZX_KOID_INVALID;
     info.num_children = v->num_children;
-    info.num_mappings = 0;
+    info.num_mappings = v->mapping_count;
     info.share_count = 1;  // Zircon: 1 unless mapped into two or more address spaces
     info.flags = ZX_INFO_VMO_TYPE_PAGED | ZX_INFO_VMO_VIA_HANDLE;
     if (v->resizable) info.flags |= ZX_INFO_VMO_RESIZABLE;

@@ -8,6 +8,8 @@
 #include <zxvmo.h>
 
 #include "family_walk.h"
+#include "home.h"
+#include "mapping.h"
 #include "os.h"
 
 #define CHECK(cond, ...)                                          \
@@ -107,6 +109,57 @@ fail:
   return false;
 }
 
+// Homes (home.h): counts, H1 (a home page sits at its own index in every map holding
+// it), H2 (an alive owner holds each of its live home pages) and cache bits on free
+// slots only. Runs after home_flush: no punch is pending.
+static bool check_homes_locked(family_t* fam) {
+  for (home_t* h = fam->homes; h; h = h->f_next) {
+    CHECK(h->fam == fam, "home of another family");
+    CHECK(!h->owner || (h->owner->home == h && h->owner->member), "home owner link");
+    CHECK(h->punch_list == NULL, "punches pending after the operation");
+    uint64_t nmaps = 0, live = 0, cached = 0, nwins = 0;
+    for (struct mapping* m = h->maps; m; m = m->h_next) nmaps++;
+    for (uint64_t t = 0; t < HOME_TOP; t++) {
+      home_win_t** leaf = h->top[t];
+      for (uint64_t k = 0; leaf && k < ((uint64_t)1 << HOME_LEAF_BITS); k++) {
+        home_win_t* w = leaf[k];
+        if (!w) continue;
+        nwins++;
+        CHECK(w->home == h && w->index == (t << HOME_LEAF_BITS) + k, "window link");
+        for (uint64_t i = 0; i < WIN_PAGES; i++) {
+          page_t* p = &w->desc[i];
+          bool cache = home_bit(w->cache, i);
+          CHECK(!home_bit(w->punch, i), "slot %lu still to punch", (unsigned long)i);
+          CHECK(p->win == w, "descriptor link");
+          cached += cache;
+          if (p->refs == 0) continue;
+          live++;
+          CHECK(!cache, "slot both cached and owned");
+          uint64_t idx = h->base + w->index * WIN_PAGES + i;
+          CHECK(!h->owner || pmap_lookup(&h->owner->map, idx) == p,
+                "H2: home page at index %lu not held by its owner", (unsigned long)idx);
+        }
+      }
+    }
+    CHECK(nmaps == h->nmaps && live == h->live && cached == h->cached && nwins == h->nwins,
+          "home counts: maps %lu/%lu live %lu/%lu cached %lu/%lu", (unsigned long)nmaps,
+          (unsigned long)h->nmaps, (unsigned long)live, (unsigned long)h->live,
+          (unsigned long)cached, (unsigned long)h->cached);
+  }
+  for (vmo_t* m = fam->members; m; m = m->fm.next) {
+    page_t* p;
+    for (uint64_t i = 0; (p = pmap_next(&m->map, &i, UINT64_MAX)) != NULL; i++) {
+      if (page_is_marker(p) || !p->win) continue;
+      CHECK(p->win->home->fam == fam && p->win->home->base + home_page_slot(p) == i,
+            "H1: home page at index %lu of another slot", (unsigned long)i);
+      if (i == UINT64_MAX) break;
+    }
+  }
+  return true;
+fail:
+  return false;
+}
+
 zx_status_t vmo_check_family_locked(family_t* fam) {
   family_assert_exclusive(fam);
   dag_t d;
@@ -141,6 +194,7 @@ zx_status_t vmo_check_family_locked(family_t* fam) {
   }
   for (vmo_t* m = fam->members; m; m = m->fm.next) n_pending -= m->pending;
   CHECK(n_pending == 0, "pending flags and list disagree");
+  if (fam->homes && !check_homes_locked(fam)) goto fail;
   for (vmo_t* m = fam->members; m; m = m->fm.next) {
     if (!check_back_links_locked(m, links)) goto fail;
     for (vmo_t* s = m->slices; s; s = s->sl.next) {
@@ -214,6 +268,7 @@ void vmo_after_op_locked(family_t* fam) {
   family_assert_exclusive(fam);
   fam->gen++;
   if (fam->pending || fam->drops) family_settle_locked(fam);
+  if (fam->homes) home_flush(fam);
 #if ZXVMO_CHECKS
   // Every operation on small families; on large ones often enough that the checker
   // costs O(1) amortised per operation.

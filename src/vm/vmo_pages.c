@@ -11,6 +11,7 @@
 // nothing; the step that changes pages allocates nothing.
 #include <string.h>
 
+#include "home.h"
 #include "vmo.h"
 
 
@@ -182,6 +183,13 @@ static page_t* own_page_locked(vmo_t* c, pnode_t* leaf, uint64_t idx, bool full,
   unsigned s = (unsigned)(idx & PMAP_SLOT_MASK);
   page_t* p = leaf->slot[s];
   if (p && !page_is_marker(p) && p->refs == 1) return p;
+  if (p && home_owns(c->home, p, idx)) {
+    // c's mappings show this very page: copy before write, so that it stays put and
+    // the maps sharing it get the copy (home.h, H2).
+    home_relocate(c, idx, p, pool_take_copy(r, p));
+    pool_count_copy();
+    return p;
+  }
   page_t* src = p;
   if (!src) src = backing_view_locked(c, idx);
   page_t* np;
@@ -232,6 +240,7 @@ zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len) {
     len -= n;
   }
   ZX_ASSERT(r.count == 0);
+  if (fam->homes) home_invalidate(fam, first, end);
 out:
   vmo_after_op_locked(fam);
   family_unlock(fam);
@@ -373,13 +382,16 @@ zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
   for (int k = 0; k < nparts; k++) {
     need += partial_needs_page_locked(c, idx0 + part[k][0], part[k][1], part[k][2]);
   }
+  bool whole = whole_lo < whole_hi;
+  // c's own home pages about to be dropped move out of the home first if other maps
+  // share them (home.h, H2): each needs a page.
+  if (whole) need += home_count_shared(c, idx0 + whole_lo, idx0 + whole_hi);
   page_reservation_t r;
   st = pool_reserve(need, &r);
   if (st != ZX_OK) return st;
   // Every allocation first (partial pages' leaves, then the whole pages, whose
   // preparation copies only shared nodes, never ones on the partial pages' paths),
   // then the changes, which allocate nothing.
-  bool whole = whole_lo < whole_hi;
   int prepared = 0;
   while (prepared < nparts &&
          prepare_partial_locked(c, idx0 + part[prepared][0], part[prepared][1],
@@ -387,7 +399,8 @@ zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
     prepared++;
   }
   if (prepared < nparts ||
-      (whole && !prepare_zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi))) {
+      (whole && !prepare_zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi)) ||
+      (whole && !home_unshare_range(c, idx0 + whole_lo, idx0 + whole_hi, &r))) {
     for (int k = 0; k < prepared; k++) pmap_prune(&c->map, idx0 + part[k][0]);
     pool_unreserve(&r);
     return ZX_ERR_NO_MEMORY;
@@ -397,6 +410,7 @@ zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
   }
   if (whole) apply_zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi);
   pool_unreserve(&r);
+  if (c->fam->homes) home_invalidate(c->fam, idx0 + p_first, idx0 + p_last + 1);
   return ZX_OK;
 }
 
@@ -432,21 +446,21 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   uint64_t old_end = v->base + (old_size >> PAGE_SHIFT);
   bool shrink = new_size < old_size;
   page_reservation_t r = {.list = NULL, .count = 0};
-  if (tail) {
-    st = pool_reserve(partial_needs_page_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in), &r);
-    if (st != ZX_OK) goto out;
-  }
+  uint64_t need = shrink ? home_count_shared(v, new_end, old_end) : 0;
+  if (tail) need += partial_needs_page_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in);
+  st = pool_reserve(need, &r);
+  if (st != ZX_OK) goto out;
   // Every allocation before the first change (see vmo_zero_locked).
   if ((tail && !prepare_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in)) ||
       (shrink && !(pmap_unshare_path(&v->map, new_end) &&
-                   pmap_unshare_path(&v->map, old_end - 1)))) {
+                   pmap_unshare_path(&v->map, old_end - 1))) ||
+      (shrink && !home_unshare_range(v, new_end, old_end, &r))) {
     if (tail) pmap_prune(&v->map, tail_idx);
     pool_unreserve(&r);
     st = ZX_ERR_NO_MEMORY;
     goto out;
   }
   if (tail) zero_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in, &r);
-  pool_unreserve(&r);
   if (shrink) {
     bool ok = pmap_remove_range(&v->map, new_end, old_end);
     ZX_ASSERT(ok);  // prepared
@@ -457,6 +471,8 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
       ch->cut = max_u64(ch->base, min_u64(ch->cut, new_end));
     }
   }
+  pool_unreserve(&r);
+  if (fam->homes && (tail || shrink)) home_invalidate(fam, tail ? tail_idx : new_end, old_end);
   v->size = new_size;
   v->content_size = size;
 out:
@@ -531,8 +547,17 @@ zx_status_t vmo_decommit(vmo_t* v, uint64_t off, uint64_t len) {
     st = ZX_ERR_INVALID_ARGS;
     goto out;
   }
+  // c's own home pages move out of the home first if other maps share them (H2).
+  page_reservation_t r;
+  st = pool_reserve(home_count_shared(c, lo, hi), &r);
+  if (st != ZX_OK) goto out;
   // On a legacy clone this reveals the parent's pages again, markers included.
-  if (!pmap_remove_range(&c->map, lo, hi)) st = ZX_ERR_NO_MEMORY;
+  if (!home_unshare_range(c, lo, hi, &r) || !pmap_remove_range(&c->map, lo, hi)) {
+    st = ZX_ERR_NO_MEMORY;
+  } else if (fam->homes) {
+    home_invalidate(fam, lo, hi);
+  }
+  pool_unreserve(&r);
 out:
   vmo_after_op_locked(fam);
   family_unlock(fam);

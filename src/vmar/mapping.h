@@ -60,9 +60,31 @@ zx_status_t mapping_op_range(mapping_t* m, uint32_t op, uintptr_t addr, uint64_t
 // Pages of [base, base+len) of `m` backed by committed memory (ZX_INFO_PROCESS_MAPS).
 uint64_t mapping_committed_bytes(mapping_t* m);
 
+// How a fault was served.
+typedef enum fault_result {
+  FAULT_RESOLVED,   // the access can be retried
+  FAULT_GENUINE,    // the program's own fault (past the VMO's end): SIGBUS
+  FAULT_NO_MEMORY,  // no memory for the page: SIGBUS, as Zircon's out-of-memory fault
+} fault_result_t;
+
+// Serves a fault at `addr` inside `m` (a write if `write`): see mapping.c. Caller holds
+// the address-space lock (shared is enough) and m's family lock exclusively.
+fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write);
+
+// In a child of fork() (fork.c): remaps `m` privately, and serves a fault at `addr`
+// in it from the state the fork left.
+void mapping_fork_child(mapping_t* m, void* ctx);
+fault_result_t mapping_fault_child(mapping_t* m, uintptr_t addr);
+
 // The fault path (fault.c): installs the signal handlers once (idempotent), before the
 // first mapping is attached. ZX_ERR_NO_MEMORY / ZX_ERR_NOT_SUPPORTED if the kernel
 // offers no userfaultfd.
 zx_status_t fault_init(void);
+// In a child of fork(): opens the child's own userfaultfd (fork.c).
+zx_status_t fault_init_child(void);
+// Copies `n` bytes where `dst` or `src` may lie in zxvmo's mappings; the caller holds no
+// library lock, so faults are served as for the program. False if a genuine fault
+// (unmapped, protected, past a VMO's end) stopped it; some bytes may have been copied.
+bool fault_probe_copy(void* dst, const void* src, size_t n);
 
 #endif  // ZXVMO_SRC_VMAR_MAPPING_H_

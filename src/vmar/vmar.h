@@ -25,4 +25,7 @@ mapping_t* aspace_lookup(uintptr_t addr);
 // is fixed once reserved). False before the first zx_vmar_* call.
 bool aspace_contains(uintptr_t addr, uint64_t len);
 
+// Calls fn on every mapping, in address order. Caller holds the lock.
+void aspace_for_each(void (*fn)(mapping_t* m, void* ctx), void* ctx);
+
 #endif  // ZXVMO_SRC_VMAR_VMAR_H_

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The mapping core; see mapping.h for the contract and src/vm/home.h for where mapped
+// pages live.
+//
+// A mapping of VMO v at [base, base+len) is one kernel mapping (MAP_SHARED) of the
+// home of v's content owner c, at the home offset of v's first mapped page, registered
+// with userfaultfd for missing pages and write protection. What the page tables may
+// hold, per home slot (home.h): an OWN page, writable only when exclusive to c and not
+// copied by a cache; a CACHE page, always write-protected. An empty slot faults; so
+// does a write to a write-protected page. fault.c turns either into a call to
+// mapping_fault, which decides under the family lock:
+//
+//   slot OWN, write:   copy-before-write if snapshots share the page (the others get
+//                      the copy, home_relocate), drop caches that copy it, unprotect;
+//   slot not OWN, write: c commits a page of its own in the slot, holding what c
+//                      showed (a copy of the page it held or saw, or zeros), unprotected;
+//   slot empty, read:  if c's map holds a page exclusively, it moves into the slot
+//                      (same memory use); otherwise the slot caches what c shows
+//                      (write-protected, charged to nobody).
+//
+// Past the VMO's size a fault is the program's: SIGBUS, as on Zircon.
+#include "mapping.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "home.h"
+#include "object.h"
+#include "os.h"
+
+#ifndef ZX_VM_PERM_READ
+#define ZX_VM_PERM_READ ((uint32_t)1u << 0)
+#define ZX_VM_PERM_WRITE ((uint32_t)1u << 1)
+#define ZX_VM_PERM_EXECUTE ((uint32_t)1u << 2)
+#endif
+#ifndef ZX_VMAR_OP_COMMIT
+#define ZX_VMAR_OP_COMMIT 1u
+#define ZX_VMAR_OP_DECOMMIT 2u
+#define ZX_VMAR_OP_MAP_RANGE 3u
+#define ZX_VMAR_OP_ZERO 10u
+#define ZX_VMAR_OP_DONT_NEED 12u
+#define ZX_VMAR_OP_ALWAYS_NEED 13u
+#define ZX_VMAR_OP_PREFETCH 14u
+#endif
+
+static int prot_of(uint32_t perms) {
+  int prot = PROT_NONE;
+  if (perms & ZX_VM_PERM_READ) prot |= PROT_READ;
+  if (perms & ZX_VM_PERM_WRITE) prot |= PROT_WRITE;
+  if (perms & ZX_VM_PERM_EXECUTE) prot |= PROT_EXEC;
+  return prot;
+}
+
+// Home slot of m's first page.
+static uint64_t first_slot(const mapping_t* m) {
+  uint64_t idx0;
+  vmo_content(m->vmo, &idx0);
+  return idx0 + (m->vmo_off >> PAGE_SHIFT) - m->home->base;
+}
+
+static void link_locked(home_t* h, mapping_t* m) {
+  m->home = h;
+  m->h_prev = NULL;
+  m->h_next = h->maps;
+  if (h->maps) h->maps->h_prev = m;
+  h->maps = m;
+  h->nmaps++;
+  m->vmo->mapping_count++;
+}
+
+static void unlink_locked(mapping_t* m) {
+  home_t* h = m->home;
+  if (m->h_prev) {
+    m->h_prev->h_next = m->h_next;
+  } else {
+    h->maps = m->h_next;
+  }
+  if (m->h_next) m->h_next->h_prev = m->h_prev;
+  m->h_next = m->h_prev = NULL;
+  h->nmaps--;
+  m->vmo->mapping_count--;
+}
+
+void home_write_protect(home_t* h, uint64_t lo, uint64_t hi) {
+  if (hi <= h->base) return;
+  uint64_t a = max_u64(lo, h->base) - h->base, b = hi - h->base;
+  for (mapping_t* m = h->maps; m; m = m->h_next) {
+    if (!(m->perms & ZX_VM_PERM_WRITE)) continue;
+    uint64_t s0 = first_slot(m), s1 = s0 + (m->len >> PAGE_SHIFT);
+    uint64_t x = max_u64(a, s0), y = min_u64(b, s1);
+    if (x >= y) continue;
+    bool ok = os_uffd_wp(m->base + ((x - s0) << PAGE_SHIFT), (y - x) << PAGE_SHIFT, true);
+    ZX_ASSERT(ok);
+  }
+}
+
+// What `c` shows at `idx` when its own map does not hold a home page there: the page
+// (NULL for zero).
+static page_t* shown_locked(vmo_t* c, uint64_t idx) {
+  page_t* p = vmo_view_locked(c, idx);
+  return p && !page_is_marker(p) ? p : NULL;
+}
+
+// Fills home page `p`'s memory with `src`'s content (zero if NULL). Either way the
+// slot then holds a page in the file, which is what a mapping needs to show it.
+static void fill(page_t* p, const page_t* src) {
+  if (src) {
+    memcpy(p->data, src->data, PAGE_SIZE);
+  } else if (!p->zeroed) {
+    memset(p->data, 0, PAGE_SIZE);
+  } else {
+    for (uint64_t a = 0; a < PAGE_SIZE; a += 4096) ((volatile uint8_t*)p->data)[a] = 0;
+  }
+  p->zeroed = 0;
+}
+
+// A page copied by a cache elsewhere must fault before it is written in place (H4).
+static void mark_cached(page_t* src, uint64_t idx) {
+  if (!src || !src->win || src->cached) return;
+  src->cached = 1;
+  home_t* sh = src->win->home;
+  home_write_protect(sh, idx, idx + 1);
+}
+
+fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
+  vmo_t* v = m->vmo;
+  family_assert_exclusive(v->fam);
+  uintptr_t pa = addr & ~(uintptr_t)PAGE_MASK;
+  uint64_t voff = m->vmo_off + (pa - m->base);
+  if (voff >= v->size) return FAULT_GENUINE;
+  uint64_t idx0;
+  vmo_t* c = vmo_content(v, &idx0);
+  uint64_t idx = idx0 + (voff >> PAGE_SHIFT);
+  home_t* h = m->home;
+  uint64_t s = idx - h->base;
+  home_win_t* w = home_win(h, s, true);
+  if (!w) return FAULT_NO_MEMORY;
+  page_t* hp = &w->desc[s % WIN_PAGES];
+  page_t* own = pmap_lookup(&c->map, idx);
+
+  if (own == hp) {
+    if (!write) return FAULT_RESOLVED;  // raced with another thread: nothing to do
+    if (hp->refs > 1 || !pmap_exclusive(&c->map, idx)) {
+      page_reservation_t r;
+      if (pool_reserve(1, &r) != ZX_OK) return FAULT_NO_MEMORY;
+      if (!pmap_leaf_for_write(&c->map, idx)) {
+        pool_unreserve(&r);
+        return FAULT_NO_MEMORY;
+      }
+      if (hp->refs > 1) {
+        home_relocate(c, idx, hp, pool_take_copy(&r, hp));
+        pool_count_copy();
+      }
+      pool_unreserve(&r);
+    }
+    if (hp->cached) {
+      home_invalidate(v->fam, idx, idx + 1);
+      hp->cached = 0;
+    }
+    bool ok = os_uffd_wp(pa, PAGE_SIZE, false);
+    ZX_ASSERT(ok);
+    return FAULT_RESOLVED;
+  }
+
+  page_t* shown = shown_locked(c, idx);
+  bool exclusive = own && !page_is_marker(own) && own->refs == 1 && pmap_exclusive(&c->map, idx);
+  if (write || exclusive) {
+    // c takes a page of its own in the slot (a move when it held `own` alone).
+    if (pool_charge(1) != ZX_OK) return FAULT_NO_MEMORY;
+    pnode_t* leaf = pmap_leaf_for_write(&c->map, idx);
+    if (!leaf) {
+      pool_uncharge(1);
+      return FAULT_NO_MEMORY;
+    }
+    bool was_cache = home_is_cache(w, s);
+    page_t* p = home_take(h, s);
+    if (!was_cache) fill(p, shown);  // a cache holds what c shows already (H3)
+    pmap_leaf_set(leaf, (unsigned)(idx & PMAP_SLOT_MASK), p);
+    if (write) {
+      bool ok = os_uffd_wp(pa, PAGE_SIZE, false);
+      ZX_ASSERT(ok);
+    }
+    return FAULT_RESOLVED;
+  }
+  if (home_is_cache(w, s)) return FAULT_RESOLVED;  // raced: already there
+  // A read of something c does not hold alone: cache a copy, write-protected in
+  // every mapping of the home.
+  ZX_ASSERT(hp->refs == 0);
+  fill(hp, shown);
+  home_cache_set(h, s);
+  home_write_protect(h, idx, idx + 1);
+  mark_cached(shown, idx);
+  return FAULT_RESOLVED;
+}
+
+zx_status_t mapping_attach(mapping_t* m, bool map_range) {
+  zx_status_t st = fault_init();
+  if (st != ZX_OK) return st;
+  vmo_t* v = m->vmo;
+  family_t* fam = v->fam;
+  family_wrlock(fam);
+  uint64_t idx0;
+  vmo_t* c = vmo_content(v, &idx0);
+  bool had_home = c->home != NULL;
+  home_t* h;
+  st = home_get(c, &h);
+  if (st != ZX_OK) goto out;
+  uint64_t s0 = idx0 + (m->vmo_off >> PAGE_SHIFT) - h->base;
+  uint64_t n = m->len >> PAGE_SHIFT;
+  st = ZX_ERR_NO_MEMORY;
+  if (s0 >= HOME_MAX_SLOTS || n > HOME_MAX_SLOTS - s0) goto undo;
+  if (!os_home_map(m->base, m->len, prot_of(m->perms), home_off(h, s0))) goto undo;
+  if (!os_uffd_register(m->base, m->len, true) ||
+      ((m->perms & ZX_VM_PERM_WRITE) && !os_uffd_wp(m->base, m->len, true))) {
+    bool ok = os_placeholder(m->base, m->len);
+    ZX_ASSERT(ok);
+    goto undo;
+  }
+  link_locked(h, m);
+  object_hold(&v->obj);
+  st = ZX_OK;
+  if (map_range) {
+    // Enter what is committed now; commit nothing (a failure only leaves a page to
+    // fault in later).
+    uint64_t lo = idx0 + (m->vmo_off >> PAGE_SHIFT);
+    uint64_t hi = lo + min_u64(n, (v->size > m->vmo_off ? (v->size - m->vmo_off) : 0) >> PAGE_SHIFT);
+    for (uint64_t i = lo; i < hi; i++) {
+      if (shown_locked(c, i) || home_owns(h, pmap_lookup(&c->map, i), i)) {
+        (void)mapping_fault_locked(m, m->base + ((i - lo) << PAGE_SHIFT), false);
+      }
+    }
+  }
+  goto out;
+undo:
+  if (!had_home) home_owner_gone(c);  // unused: home_flush frees it
+out:
+  vmo_after_op_locked(fam);
+  family_unlock(fam);
+  return st;
+}
+
+void mapping_detach(mapping_t* m) {
+  vmo_t* v = m->vmo;
+  family_t* fam = v->fam;
+  family_wrlock(fam);
+  bool ok = os_placeholder(m->base, m->len);
+  ZX_ASSERT(ok);
+  unlink_locked(m);
+  vmo_after_op_locked(fam);
+  family_unlock(fam);
+  m->home = NULL;
+  object_unhold(&v->obj);  // the VMO may die here: no lock held
+}
+
+void mapping_split(mapping_t* m, uintptr_t at, mapping_t* tail) {
+  ZX_ASSERT(at > m->base && at < m->base + m->len && page_aligned(at - m->base));
+  vmo_t* v = m->vmo;
+  tail->base = at;
+  tail->len = m->base + m->len - at;
+  tail->vmo = v;
+  tail->vmo_off = m->vmo_off + (at - m->base);
+  tail->perms = m->perms;
+  m->len = at - m->base;
+  object_hold(&v->obj);
+  family_wrlock(v->fam);
+  link_locked(m->home, tail);
+  vmo_after_op_locked(v->fam);
+  family_unlock(v->fam);
+}
+
+zx_status_t mapping_protect(mapping_t* m, uint32_t perms) {
+  family_t* fam = m->vmo->fam;
+  family_wrlock(fam);
+  zx_status_t st = ZX_OK;
+  // Gaining write access: everything is write-protected first, so that the first
+  // write to each page asks (H4).
+  if ((perms & ZX_VM_PERM_WRITE) && !(m->perms & ZX_VM_PERM_WRITE) &&
+      !os_uffd_wp(m->base, m->len, true)) {
+    st = ZX_ERR_NO_MEMORY;
+  } else if (!os_protect(m->base, m->len, prot_of(perms))) {
+    st = ZX_ERR_NO_MEMORY;
+  } else {
+    m->perms = perms;
+  }
+  family_unlock(fam);
+  return st;
+}
+
+zx_status_t mapping_op_range(mapping_t* m, uint32_t op, uintptr_t addr, uint64_t len) {
+  vmo_t* v = m->vmo;
+  uint64_t off = m->vmo_off + (addr - m->base);
+  switch (op) {
+    case ZX_VMAR_OP_COMMIT:
+      return vmo_commit(v, off, len);
+    case ZX_VMAR_OP_DECOMMIT:
+      return vmo_decommit(v, off, len);
+    case ZX_VMAR_OP_ZERO:
+      return vmo_zero(v, off, len);
+    case ZX_VMAR_OP_MAP_RANGE: {
+      family_wrlock(v->fam);
+      uint64_t size = v->size;
+      for (uint64_t a = 0; a < len && off + a < size; a += PAGE_SIZE) {
+        (void)mapping_fault_locked(m, addr + a, false);
+      }
+      vmo_after_op_locked(v->fam);
+      family_unlock(v->fam);
+      return ZX_OK;
+    }
+    default:  // PREFETCH, DONT_NEED, ALWAYS_NEED: hints
+      return ZX_OK;
+  }
+}
+
+uint64_t mapping_committed_bytes(mapping_t* m) {
+  vmo_t* v = m->vmo;
+  family_rdlock(v->fam);
+  uint64_t idx0;
+  vmo_t* c = vmo_content(v, &idx0);
+  uint64_t lo = idx0 + (m->vmo_off >> PAGE_SHIFT), hi = lo + (m->len >> PAGE_SHIFT);
+  uint64_t n = 0;
+  page_t* p;
+  for (uint64_t i = lo; i < hi && (p = pmap_next(&c->map, &i, hi)) != NULL; i++) {
+    n += !page_is_marker(p);
+  }
+  family_unlock(v->fam);
+  return n << PAGE_SHIFT;
+}
+
+// ---- after fork(), in the child (fork.c) ---------------------------------------------
+
+void mapping_fork_child(mapping_t* m, void* ctx) {
+  (void)ctx;
+  // Private: the child's writes stay in the child. What it reads is the home as the
+  // parent keeps it; holes fault (below) instead of allocating in the shared file.
+  bool ok = os_home_map_private(m->base, m->len, prot_of(m->perms),
+                                home_off(m->home, first_slot(m))) &&
+            os_uffd_register(m->base, m->len, false);
+  if (!ok) {
+    // Without its mapping the child cannot see the page; the range stays a placeholder,
+    // so an access there is SIGSEGV rather than someone else's memory.
+    (void)os_placeholder(m->base, m->len);
+  }
+}
+
+fault_result_t mapping_fault_child(mapping_t* m, uintptr_t addr) {
+  // The child runs no library operation: the structures are as the fork left them,
+  // between operations (fork.c), and are only read here.
+  vmo_t* v = m->vmo;
+  uintptr_t pa = addr & ~(uintptr_t)PAGE_MASK;
+  uint64_t voff = m->vmo_off + (pa - m->base);
+  if (voff >= v->size) return FAULT_GENUINE;
+  uint64_t idx0;
+  vmo_t* c = vmo_content(v, &idx0);
+  page_t* p = shown_locked(c, idx0 + (voff >> PAGE_SHIFT));
+  int r = p ? os_uffd_copy(pa, p->data, PAGE_SIZE, false) : os_uffd_zeropage(pa, PAGE_SIZE);
+  return r == 0 || r == -EEXIST ? FAULT_RESOLVED : FAULT_NO_MEMORY;
+}
