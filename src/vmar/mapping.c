@@ -115,6 +115,34 @@ static void fill(page_t* p, const page_t* src) {
   p->zeroed = 0;
 }
 
+// Puts `src`'s content (zeros if NULL) in home page `p`'s empty slot and enters it in
+// the page tables of the faulting mapping at `pa` in the same step (write-protected
+// with `wp`): one ioctl instead of a fault in the library's view plus a minor fault on
+// retry. If the file still holds a page there (a slot whose punch is pending, or
+// another thread's), the view is written instead and the retry maps it.
+static void place(uintptr_t pa, page_t* p, const page_t* src, bool wp) {
+  int r;
+  for (int tries = 0; tries < 3; tries++) {
+    if (src) {
+      r = os_uffd_copy(pa, src->data, PAGE_SIZE, wp);
+    } else if (wp) {
+      r = os_uffd_copy(pa, g_zero_page.data, PAGE_SIZE, true);
+    } else {
+      r = os_uffd_zeropage(pa, PAGE_SIZE);
+    }
+    if (r == 0) {
+      p->zeroed = 0;
+      return;
+    }
+    if (r != -EAGAIN) break;  // EAGAIN: another thread changed the address space
+  }
+  fill(p, src);
+  if (!wp) {
+    bool ok = os_uffd_wp(pa, PAGE_SIZE, false);
+    ZX_ASSERT(ok);
+  }
+}
+
 // A page copied by a cache elsewhere must fault before it is written in place (H4).
 static void mark_cached(page_t* src, uint64_t idx) {
   if (!src || !src->win || src->cached) return;
@@ -175,21 +203,25 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
     }
     bool was_cache = home_is_cache(w, s);
     page_t* p = home_take(h, s);
-    if (!was_cache) fill(p, shown);  // a cache holds what c shows already (H3)
-    pmap_leaf_set(leaf, (unsigned)(idx & PMAP_SLOT_MASK), p);
-    if (write) {
-      bool ok = os_uffd_wp(pa, PAGE_SIZE, false);
-      ZX_ASSERT(ok);
+    if (was_cache) {  // a cache holds what c shows already (H3): it becomes c's
+      if (write) {
+        bool ok = os_uffd_wp(pa, PAGE_SIZE, false);
+        ZX_ASSERT(ok);
+      }
+    } else {
+      // Exclusive, so writable at once (H4); the source is read before it goes.
+      place(pa, p, shown, false);
     }
+    pmap_leaf_set(leaf, (unsigned)(idx & PMAP_SLOT_MASK), p);
     return FAULT_RESOLVED;
   }
   if (home_is_cache(w, s)) return FAULT_RESOLVED;  // raced: already there
   // A read of something c does not hold alone: cache a copy, write-protected in
   // every mapping of the home.
   ZX_ASSERT(hp->refs == 0);
-  fill(hp, shown);
+  place(pa, hp, shown, true);
   home_cache_set(h, s);
-  home_write_protect(h, idx, idx + 1);
+  if (h->nmaps > 1) home_write_protect(h, idx, idx + 1);
   mark_cached(shown, idx);
   return FAULT_RESOLVED;
 }
