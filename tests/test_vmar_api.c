@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The VMAR layer's API (docs/behavior.md §12): every zx_vmar_* call, flag and error in
+// Zircon's order, placement, splits, sub-VMAR destruction, the info topics, rights and
+// handles, and allocation failure. Nothing here looks at what mapped memory contains
+// (the mapping core's tests do): the tree is observed through ZX_INFO_VMAR_MAPS.
+//
+// Each test works in its own sub-VMAR of the root (an "arena"), so that what the
+// library or an earlier step placed elsewhere cannot change the expected picture.
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <zircon/process.h>
+#include <zircon/syscalls.h>
+
+#include "helpers.h"
+#include "os.h"
+
+#define RWX_CAN (ZX_VM_CAN_MAP_READ | ZX_VM_CAN_MAP_WRITE | ZX_VM_CAN_MAP_EXECUTE)
+#define ALL_CAN (RWX_CAN | ZX_VM_CAN_MAP_SPECIFIC)
+#define R ZX_VM_PERM_READ
+#define RW (ZX_VM_PERM_READ | ZX_VM_PERM_WRITE)
+#define ROOT_RIGHTS (ZX_DEFAULT_VMAR_RIGHTS | ZX_RIGHT_READ | ZX_RIGHT_WRITE | ZX_RIGHT_EXECUTE)
+#define MAXE 64
+
+// ---- helpers ---------------------------------------------------------------------
+
+typedef struct {
+  zx_handle_t h;
+  uintptr_t base;
+  uint64_t len;
+} region_t;
+
+static region_t sub_of(zx_handle_t parent, zx_vm_option_t options, uint64_t off,
+                       uint64_t size) {
+  region_t r = {ZX_HANDLE_INVALID, 0, size};
+  zx_status_t st = zx_vmar_allocate(parent, options, off, size, &r.h, &r.base);
+  cr_assert_eq(st, ZX_OK, "allocate: %d", st);
+  return r;
+}
+
+// A fresh sub-VMAR of the root with every CAN_MAP_*, `pages` pages long.
+static region_t arena(uint64_t pages) {
+  return sub_of(zx_vmar_root_self(), ALL_CAN, 0, pages * PG);
+}
+
+static uintptr_t map_ok(zx_handle_t vmar, zx_vm_option_t options, uint64_t off, zx_handle_t vmo,
+                        uint64_t vmo_off, uint64_t len) {
+  uintptr_t addr = 0;
+  zx_status_t st = zx_vmar_map(vmar, options, off, vmo, vmo_off, len, &addr);
+  cr_assert_eq(st, ZX_OK, "map: %d", st);
+  return addr;
+}
+
+static zx_status_t map_st(zx_handle_t vmar, zx_vm_option_t options, uint64_t off,
+                          zx_handle_t vmo, uint64_t vmo_off, uint64_t len) {
+  uintptr_t addr = 0;
+  return zx_vmar_map(vmar, options, off, vmo, vmo_off, len, &addr);
+}
+
+// ZX_INFO_VMAR_MAPS of `vmar` into `e` (at most MAXE entries); returns the count.
+static size_t maps_of(zx_handle_t vmar, zx_info_maps_t* e) {
+  size_t actual = 0, avail = 0;
+  memset(e, 0, MAXE * sizeof(*e));
+  cr_assert_eq(zx_object_get_info(vmar, ZX_INFO_VMAR_MAPS, e, MAXE * sizeof(*e), &actual, &avail),
+               ZX_OK);
+  cr_assert_eq(actual, avail);
+  return actual;
+}
+
+static zx_info_vmar_t vmar_info(zx_handle_t vmar) {
+  zx_info_vmar_t i;
+  cr_assert_eq(zx_object_get_info(vmar, ZX_INFO_VMAR, &i, sizeof(i), NULL, NULL), ZX_OK);
+  return i;
+}
+
+static zx_koid_t koid_of(zx_handle_t h) {
+  zx_info_handle_basic_t b;
+  cr_assert_eq(zx_object_get_info(h, ZX_INFO_HANDLE_BASIC, &b, sizeof(b), NULL, NULL), ZX_OK);
+  return b.koid;
+}
+
+static zx_handle_t dup(zx_handle_t h, zx_rights_t rights) {
+  zx_handle_t d;
+  cr_assert_eq(zx_handle_duplicate(h, rights, &d), ZX_OK);
+  return d;
+}
+
+// Expects entry `e` to be a mapping of [base, base+len) of `vmo` at `vmo_off`.
+static void expect_mapping(const zx_info_maps_t* e, uintptr_t base, uint64_t len,
+                           zx_handle_t vmo, uint64_t vmo_off, uint32_t perms, size_t depth) {
+  cr_assert_eq(e->type, ZX_INFO_MAPS_TYPE_MAPPING);
+  cr_assert_eq(e->base, base, "base %#lx, expected %#lx", (unsigned long)e->base,
+               (unsigned long)base);
+  cr_assert_eq(e->size, len, "size %#lx, expected %#lx", (unsigned long)e->size,
+               (unsigned long)len);
+  cr_assert_eq(e->u.mapping.vmo_koid, koid_of(vmo));
+  cr_assert_eq(e->u.mapping.vmo_offset, vmo_off);
+  cr_assert_eq(e->u.mapping.mmu_flags, perms);
+  cr_assert_eq(e->depth, depth);
+}
+
+// ---- constants ------------------------------------------------------------------
+
+Test(vmar_api, constants_have_zircon_values) {
+  cr_assert_eq(ZX_VM_PERM_READ, 1u << 0);
+  cr_assert_eq(ZX_VM_PERM_WRITE, 1u << 1);
+  cr_assert_eq(ZX_VM_PERM_EXECUTE, 1u << 2);
+  cr_assert_eq(ZX_VM_COMPACT, 1u << 3);
+  cr_assert_eq(ZX_VM_SPECIFIC, 1u << 4);
+  cr_assert_eq(ZX_VM_SPECIFIC_OVERWRITE, 1u << 5);
+  cr_assert_eq(ZX_VM_CAN_MAP_SPECIFIC, 1u << 6);
+  cr_assert_eq(ZX_VM_CAN_MAP_READ, 1u << 7);
+  cr_assert_eq(ZX_VM_CAN_MAP_WRITE, 1u << 8);
+  cr_assert_eq(ZX_VM_CAN_MAP_EXECUTE, 1u << 9);
+  cr_assert_eq(ZX_VM_MAP_RANGE, 1u << 10);
+  cr_assert_eq(ZX_VM_REQUIRE_NON_RESIZABLE, 1u << 11);
+  cr_assert_eq(ZX_VM_ALLOW_FAULTS, 1u << 12);
+  cr_assert_eq(ZX_VM_OFFSET_IS_UPPER_LIMIT, 1u << 13);
+  cr_assert_eq(ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED, 1u << 14);
+  cr_assert_eq(ZX_VM_FAULT_BEYOND_STREAM_SIZE, 1u << 15);
+  cr_assert_eq(ZX_VM_ALIGN_BASE, 24);
+  cr_assert_eq(ZX_VM_ALIGN_1KB, 10u << 24);
+  cr_assert_eq(ZX_VM_ALIGN_4KB, 12u << 24);
+  cr_assert_eq(ZX_VM_ALIGN_1MB, 20u << 24);
+  cr_assert_eq(ZX_VM_ALIGN_4GB, 32u << 24);
+  cr_assert_eq(ZX_VMAR_OP_COMMIT, 1u);
+  cr_assert_eq(ZX_VMAR_OP_DECOMMIT, 2u);
+  cr_assert_eq(ZX_VMAR_OP_MAP_RANGE, 3u);
+  cr_assert_eq(ZX_VMAR_OP_ZERO, 10u);
+  cr_assert_eq(ZX_VMAR_OP_DONT_NEED, 12u);
+  cr_assert_eq(ZX_VMAR_OP_ALWAYS_NEED, 13u);
+  cr_assert_eq(ZX_VMAR_OP_PREFETCH, 14u);
+  cr_assert_eq(ZX_DEFAULT_VMAR_RIGHTS, 0x208003u);
+  cr_assert_eq(ZX_INFO_VMAR, 7u);
+  cr_assert_eq(ZX_INFO_VMAR_MAPS, 36u);
+  cr_assert_eq(ZX_INFO_PROCESS_MAPS, 13u | (2u << 28));
+  cr_assert_eq(sizeof(zx_info_maps_t), 152);
+}
+
+// ---- root VMAR and process ------------------------------------------------------
+
+Test(vmar_api, root_self_is_one_vmar_handle_with_default_rights) {
+  zx_handle_t r = zx_vmar_root_self();
+  cr_assert_neq(r, ZX_HANDLE_INVALID);
+  cr_assert_eq(zx_vmar_root_self(), r);
+  zx_info_handle_basic_t b;
+  cr_assert_eq(zx_object_get_info(r, ZX_INFO_HANDLE_BASIC, &b, sizeof(b), NULL, NULL), ZX_OK);
+  cr_assert_eq(b.type, ZX_OBJ_TYPE_VMAR);
+  cr_assert_eq(b.rights, ROOT_RIGHTS);
+  cr_assert_neq(b.koid, ZX_KOID_INVALID);
+  zx_info_vmar_t i = vmar_info(r);
+  cr_assert_eq(i.base % PG, 0);
+  cr_assert_eq(i.len % PG, 0);
+  cr_assert_geq(i.len, (uint64_t)1 << 29, "about 1 GiB at least");
+}
+
+Test(vmar_api, root_never_overlaps_the_programs_own_mmap) {
+  zx_info_vmar_t i = vmar_info(zx_vmar_root_self());
+  for (int k = 0; k < 16; k++) {
+    uint8_t* p = mmap(NULL, 64 * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(p, MAP_FAILED);
+    uintptr_t a = (uintptr_t)p;
+    cr_assert(a + 64 * PG <= i.base || a >= i.base + i.len, "mmap landed in the root VMAR");
+    munmap(p, 64 * PG);
+  }
+}
+
+Test(vmar_api, root_cannot_be_destroyed) {
+  zx_handle_t r = zx_vmar_root_self();
+  cr_assert_eq(zx_vmar_destroy(r), ZX_ERR_NOT_SUPPORTED);
+  region_t a = arena(4);  // still usable
+  cr_assert_neq(a.base, 0);
+  cr_assert_eq(zx_vmar_destroy(r), ZX_ERR_NOT_SUPPORTED);
+}
+
+Test(vmar_api, root_has_every_can_map) {
+  // A child's CAN_MAP_* may not exceed its parent's: all of them succeed on the root.
+  zx_handle_t r = zx_vmar_root_self();
+  region_t a = sub_of(r, ALL_CAN | ZX_VM_SPECIFIC, 16 * PG, 4 * PG);
+  cr_assert_eq(a.base, vmar_info(r).base + 16 * PG);
+  cr_assert_eq(handle_rights(a.h), ROOT_RIGHTS);
+}
+
+Test(vmar_api, process_self_and_job_default) {
+  zx_handle_t p = zx_process_self();
+  cr_assert_neq(p, ZX_HANDLE_INVALID);
+  cr_assert_eq(zx_process_self(), p);
+  zx_info_handle_basic_t b;
+  cr_assert_eq(zx_object_get_info(p, ZX_INFO_HANDLE_BASIC, &b, sizeof(b), NULL, NULL), ZX_OK);
+  cr_assert_eq(b.type, ZX_OBJ_TYPE_PROCESS);
+  cr_assert_eq(b.rights, ZX_DEFAULT_PROCESS_RIGHTS);
+  cr_assert_neq(b.koid, koid_of(zx_vmar_root_self()));
+  cr_assert_eq(zx_job_default(), ZX_HANDLE_INVALID);
+}
+
+Test(vmar_api, vmar_handles_duplicate_and_close) {
+  region_t a = arena(8);
+  zx_handle_t d = dup(a.h, ZX_RIGHT_SAME_RIGHTS);
+  cr_assert_eq(koid_of(d), koid_of(a.h));
+  cr_assert_eq(handle_rights(d), handle_rights(a.h));
+  zx_handle_t vmo = mkvmo(PG);
+  uintptr_t at = map_ok(d, R, 0, vmo, 0, PG);
+  cr_assert_eq(at, a.base);
+  // A duplicate without WRITE cannot map writable.
+  zx_handle_t ro = dup(a.h, ZX_DEFAULT_VMAR_RIGHTS | ZX_RIGHT_READ);
+  cr_assert_eq(map_st(ro, RW, 0, vmo, 0, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_handle_close(d), ZX_OK);
+  cr_assert_eq(zx_handle_close(ro), ZX_OK);
+  // Closing every handle of a VMAR leaves it (and its mappings) in place.
+  zx_handle_t keep = dup(a.h, ZX_RIGHT_SAME_RIGHTS);
+  cr_assert_eq(zx_handle_close(a.h), ZX_OK);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(keep, e), 2);
+  cr_assert_eq(zx_handle_close(keep), ZX_OK);
+  zx_info_maps_t r[MAXE];
+  size_t n = maps_of(zx_vmar_root_self(), r);
+  bool found = false;
+  for (size_t i = 0; i + 1 < n; i++) {
+    if (r[i].depth == 1 && r[i].base == a.base) {
+      found = true;
+      cr_assert_eq(r[i + 1].type, ZX_INFO_MAPS_TYPE_MAPPING);
+      cr_assert_eq(r[i + 1].base, a.base);
+    }
+  }
+  cr_assert(found, "a VMAR whose handles are closed stays in the tree");
+  zx_handle_close(vmo);
+}
+
+// ---- zx_vmar_map: errors in sys_vmar_map's order --------------------------------
+
+Test(vmar_api, map_handle_errors_come_first) {
+  region_t a = arena(4);
+  zx_handle_t vmo = mkvmo(PG);
+  zx_handle_t ev;
+  cr_assert_eq(zx_event_create(0, &ev), ZX_OK);
+  // The VMAR handle is looked up before anything else, the VMO handle next.
+  cr_assert_eq(map_st(ZX_HANDLE_INVALID, RW, 0, ZX_HANDLE_INVALID, 1, 0), ZX_ERR_BAD_HANDLE);
+  cr_assert_eq(map_st(vmo, RW, 0, vmo, 0, PG), ZX_ERR_WRONG_TYPE);
+  cr_assert_eq(map_st(a.h, RW, 0, ZX_HANDLE_INVALID, 0, PG), ZX_ERR_BAD_HANDLE);
+  cr_assert_eq(map_st(a.h, RW, 0, ev, 0, PG), ZX_ERR_WRONG_TYPE);
+  cr_assert_eq(map_st(a.h, RW, 0, a.h, 0, PG), ZX_ERR_WRONG_TYPE);
+  // MAP right, even before the protection is looked at.
+  zx_handle_t nomap = dup(vmo, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_MAP);
+  cr_assert_eq(map_st(a.h, ZX_VM_PERM_WRITE, 0, nomap, 0, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(map_st(a.h, R, 0, nomap, 0, PG), ZX_ERR_ACCESS_DENIED);
+  zx_handle_close(nomap);
+  zx_handle_close(ev);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_protection_without_read_is_invalid_before_rights) {
+  region_t a = arena(4);
+  zx_handle_t vmo = mkvmo(PG);
+  zx_handle_t ro = dup(vmo, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_WRITE);
+  cr_assert_eq(map_st(a.h, ZX_VM_PERM_WRITE, 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, ZX_VM_PERM_EXECUTE, 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, ZX_VM_PERM_WRITE | ZX_VM_PERM_EXECUTE, 0, vmo, 0, PG),
+               ZX_ERR_INVALID_ARGS);
+  // Checked before the rights: a read-only VMO handle still gets INVALID_ARGS.
+  cr_assert_eq(map_st(a.h, ZX_VM_PERM_WRITE, 0, ro, 0, PG), ZX_ERR_INVALID_ARGS);
+  // No permission at all is a valid (inaccessible) mapping.
+  uintptr_t at = map_ok(a.h, 0, 0, vmo, 0, PG);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 2);
+  expect_mapping(&e[1], at, PG, vmo, 0, 0, 1);
+  zx_handle_close(ro);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_range_with_overwrite_and_can_map_flags_are_invalid) {
+  region_t a = arena(4);
+  zx_handle_t vmo = mkvmo(PG);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_MAP_RANGE | ZX_VM_SPECIFIC_OVERWRITE, 0, vmo, 0, PG),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_CAN_MAP_READ, 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_CAN_MAP_WRITE, 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_CAN_MAP_EXECUTE, 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  // MAP_RANGE alone is fine.
+  map_ok(a.h, R | ZX_VM_MAP_RANGE, 0, vmo, 0, PG);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_perms_need_vmar_and_vmo_rights) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(PG);
+  zx_handle_t ro = dup(vmo, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_WRITE);
+  zx_handle_t noread = dup(vmo, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_READ);
+  cr_assert_eq(map_st(a.h, RW, 0, ro, 0, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(map_st(a.h, R, 0, noread, 0, PG), ZX_ERR_ACCESS_DENIED);
+  // VMO handles have no EXECUTE by default.
+  cr_assert_eq(map_st(a.h, R | ZX_VM_PERM_EXECUTE, 0, vmo, 0, PG), ZX_ERR_ACCESS_DENIED);
+  // The VMAR handle's rights.
+  zx_handle_t vr = dup(a.h, ZX_DEFAULT_VMAR_RIGHTS | ZX_RIGHT_READ);
+  cr_assert_eq(map_st(vr, RW, 0, vmo, 0, PG), ZX_ERR_ACCESS_DENIED);
+  map_ok(vr, R, 0, vmo, 0, PG);
+  // The VMAR's CAN_MAP_*: a sub-VMAR without CAN_MAP_WRITE has a handle without WRITE.
+  region_t s = sub_of(a.h, ZX_VM_CAN_MAP_READ, 0, 2 * PG);
+  cr_assert_eq(handle_rights(s.h), ZX_DEFAULT_VMAR_RIGHTS | ZX_RIGHT_READ);
+  cr_assert_eq(map_st(s.h, RW, 0, vmo, 0, PG), ZX_ERR_ACCESS_DENIED);
+  map_ok(s.h, R, 0, vmo, 0, PG);
+  map_ok(a.h, RW, 0, vmo, 0, PG);
+  zx_handle_close(vr);
+  zx_handle_close(ro);
+  zx_handle_close(noread);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_unknown_options_and_alignments_are_invalid) {
+  region_t a = arena(4);
+  zx_handle_t vmo = mkvmo(PG);
+  cr_assert_eq(map_st(a.h, R | (1u << 16), 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | (1u << 23), 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | (9u << ZX_VM_ALIGN_BASE), 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | (1u << ZX_VM_ALIGN_BASE), 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | (33u << ZX_VM_ALIGN_BASE), 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  // VMAR-only flags are refused on a mapping.
+  cr_assert_eq(map_st(a.h, R | ZX_VM_COMPACT, 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_CAN_MAP_SPECIFIC, 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  // FAULT_BEYOND_STREAM_SIZE needs ALLOW_FAULTS.
+  cr_assert_eq(map_st(a.h, R | ZX_VM_FAULT_BEYOND_STREAM_SIZE, 0, vmo, 0, PG),
+               ZX_ERR_INVALID_ARGS);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 1, "nothing was mapped");
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_require_non_resizable) {
+  region_t a = arena(4);
+  zx_handle_t rs;
+  cr_assert_eq(zx_vmo_create(PG, ZX_VMO_RESIZABLE, &rs), ZX_OK);
+  zx_handle_t fixed = mkvmo(PG);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_REQUIRE_NON_RESIZABLE, 0, rs, 0, PG), ZX_ERR_NOT_SUPPORTED);
+  map_ok(a.h, R | ZX_VM_REQUIRE_NON_RESIZABLE, 0, fixed, 0, PG);
+  // Without the flag a resizable VMO maps, with or without ALLOW_FAULTS.
+  map_ok(a.h, R, 0, rs, 0, PG);
+  map_ok(a.h, R | ZX_VM_ALLOW_FAULTS, 0, rs, 0, PG);
+  zx_handle_close(rs);
+  zx_handle_close(fixed);
+}
+
+Test(vmar_api, map_vmo_offset_then_overflow) {
+  region_t a = arena(4);
+  zx_handle_t vmo = mkvmo(PG);
+  cr_assert_eq(map_st(a.h, R, 0, vmo, 1, PG), ZX_ERR_INVALID_ARGS);
+  // Alignment before overflow.
+  cr_assert_eq(map_st(a.h, R, 0, vmo, UINT64_MAX, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R, 0, vmo, 0, UINT64_MAX), ZX_ERR_OUT_OF_RANGE);
+  cr_assert_eq(map_st(a.h, R, 0, vmo, UINT64_MAX - PG + 1, 2 * PG), ZX_ERR_OUT_OF_RANGE);
+  // A mapping may extend past the VMO's end (accesses there fault).
+  uintptr_t at = map_ok(a.h, R, 0, vmo, 8 * PG, 2 * PG);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 2);
+  expect_mapping(&e[1], at, 2 * PG, vmo, 8 * PG, R, 1);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_state_before_length_and_offsets) {
+  region_t a = arena(4);
+  zx_handle_t vmo = mkvmo(PG);
+  zx_handle_t keep = dup(a.h, ZX_RIGHT_SAME_RIGHTS);
+  cr_assert_eq(zx_vmar_destroy(a.h), ZX_OK);
+  cr_assert_eq(map_st(keep, R, 0, vmo, 0, PG), ZX_ERR_BAD_STATE);
+  cr_assert_eq(map_st(keep, R, 0, vmo, 0, 0), ZX_ERR_BAD_STATE);
+  cr_assert_eq(map_st(keep, R, PG, vmo, 0, PG), ZX_ERR_BAD_STATE);
+  region_t b = arena(4);
+  cr_assert_eq(map_st(b.h, R, 0, vmo, 0, 0), ZX_ERR_INVALID_ARGS);
+  zx_handle_close(keep);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_offset_rules) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(PG);
+  // An offset needs SPECIFIC, SPECIFIC_OVERWRITE or OFFSET_IS_UPPER_LIMIT.
+  cr_assert_eq(map_st(a.h, R, PG, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC | ZX_VM_OFFSET_IS_UPPER_LIMIT, PG, vmo, 0, PG),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC_OVERWRITE | ZX_VM_OFFSET_IS_UPPER_LIMIT, 2 * PG,
+                      vmo, 0, PG),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC, PG + 1, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  // Past the VMAR.
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC, 8 * PG, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC, 7 * PG, vmo, 0, 2 * PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R, 0, vmo, 0, 9 * PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC, UINT64_MAX & ~(PG - 1), vmo, 0, PG),
+               ZX_ERR_INVALID_ARGS);
+  uintptr_t at = map_ok(a.h, R | ZX_VM_SPECIFIC, 7 * PG, vmo, 0, PG);
+  cr_assert_eq(at, a.base + 7 * PG);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_specific_needs_can_map_specific) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(PG);
+  region_t s = sub_of(a.h, RWX_CAN, 0, 4 * PG);
+  cr_assert_eq(map_st(s.h, R | ZX_VM_SPECIFIC, PG, vmo, 0, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(map_st(s.h, R | ZX_VM_SPECIFIC_OVERWRITE, PG, vmo, 0, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(map_st(s.h, R | ZX_VM_OFFSET_IS_UPPER_LIMIT, 4 * PG, vmo, 0, PG),
+               ZX_ERR_ACCESS_DENIED);
+  // Checked before the range: even an offset past the VMAR is ACCESS_DENIED.
+  cr_assert_eq(map_st(s.h, R | ZX_VM_SPECIFIC, 64 * PG, vmo, 0, PG), ZX_ERR_ACCESS_DENIED);
+  map_ok(s.h, R, 0, vmo, 0, PG);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_specific_overlap_alignment_and_null_addr) {
+  region_t a = sub_of(zx_vmar_root_self(), ALL_CAN | ZX_VM_ALIGN_1MB, 0, 512 * PG);
+  cr_assert_eq(a.base % (1u << 20), 0);
+  zx_handle_t vmo = mkvmo(4 * PG);
+  uintptr_t at = map_ok(a.h, R | ZX_VM_SPECIFIC, 2 * PG, vmo, 0, 2 * PG);
+  cr_assert_eq(at, a.base + 2 * PG);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC, 3 * PG, vmo, 0, PG), ZX_ERR_ALREADY_EXISTS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC, PG, vmo, 0, 2 * PG), ZX_ERR_ALREADY_EXISTS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC, 0, vmo, 0, 8 * PG), ZX_ERR_ALREADY_EXISTS);
+  // A SPECIFIC address must satisfy the requested alignment (two pages here).
+  zx_vm_option_t two_pages = (zx_vm_option_t)(__builtin_ctzll(2 * PG)) << ZX_VM_ALIGN_BASE;
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC | two_pages, 5 * PG, vmo, 0, PG),
+               ZX_ERR_INVALID_ARGS);
+  at = map_ok(a.h, R | ZX_VM_SPECIFIC | two_pages, 6 * PG, vmo, 0, PG);
+  cr_assert_eq(at, a.base + 6 * PG);
+  // A NULL address is refused after every other check, and maps nothing.
+  cr_assert_eq(zx_vmar_map(a.h, R | ZX_VM_SPECIFIC, 3 * PG, vmo, 0, PG, NULL),
+               ZX_ERR_ALREADY_EXISTS);
+  cr_assert_eq(zx_vmar_map(a.h, R, 0, vmo, 0, PG, NULL), ZX_ERR_INVALID_ARGS);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 3);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_unaligned_len_is_rounded_up) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(4 * PG);
+  uintptr_t at = map_ok(a.h, R, 0, vmo, 0, PG + 1);
+  uintptr_t next = map_ok(a.h, R, 0, vmo, 0, 1);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 3);
+  expect_mapping(&e[1], at, 2 * PG, vmo, 0, R, 1);
+  expect_mapping(&e[2], next, PG, vmo, 0, R, 1);
+  cr_assert_eq(next, at + 2 * PG, "first fit right after the rounded mapping");
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_first_fit_and_no_resources) {
+  region_t a = arena(4);
+  zx_handle_t vmo = mkvmo(4 * PG);
+  uintptr_t m0 = map_ok(a.h, R, 0, vmo, 0, PG);
+  uintptr_t m1 = map_ok(a.h, R | ZX_VM_SPECIFIC, 2 * PG, vmo, 0, PG);
+  cr_assert_eq(m0, a.base);
+  cr_assert_eq(m1, a.base + 2 * PG);
+  // Two pages fit nowhere now; one fits in the hole at page 1, then at page 3.
+  cr_assert_eq(map_st(a.h, R, 0, vmo, 0, 2 * PG), ZX_ERR_NO_RESOURCES);
+  cr_assert_eq(map_ok(a.h, R, 0, vmo, 0, PG), a.base + PG);
+  cr_assert_eq(map_ok(a.h, R, 0, vmo, 0, PG), a.base + 3 * PG);
+  cr_assert_eq(map_st(a.h, R, 0, vmo, 0, PG), ZX_ERR_NO_RESOURCES);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_alignment_flags_align_the_address) {
+  zx_handle_t vmo = mkvmo(PG);
+  region_t a = sub_of(zx_vmar_root_self(), ALL_CAN, 0, (8u << 20) + 4 * PG);
+  map_ok(a.h, R, 0, vmo, 0, PG);  // so that the VMAR's base is taken
+  static const zx_vm_option_t aligns[] = {ZX_VM_ALIGN_1KB, ZX_VM_ALIGN_4KB, ZX_VM_ALIGN_64KB,
+                                          ZX_VM_ALIGN_1MB, ZX_VM_ALIGN_2MB};
+  for (size_t i = 0; i < sizeof(aligns) / sizeof(aligns[0]); i++) {
+    uint64_t align = (uint64_t)1 << (aligns[i] >> ZX_VM_ALIGN_BASE);
+    uintptr_t at = map_ok(a.h, R | aligns[i], 0, vmo, 0, PG);
+    cr_assert_eq(at % align, 0, "align %#lx gave %#lx", (unsigned long)align, (unsigned long)at);
+    cr_assert_eq(at % PG, 0);
+  }
+  // An alignment no free address of the VMAR satisfies: NO_RESOURCES.
+  cr_assert_eq(map_st(a.h, R | ZX_VM_ALIGN_4GB, 0, vmo, 0, PG), ZX_ERR_NO_RESOURCES);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_offset_is_upper_limit) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(4 * PG);
+  // The whole mapping must end at or below base + offset.
+  cr_assert_eq(map_st(a.h, R | ZX_VM_OFFSET_IS_UPPER_LIMIT, PG, vmo, 0, 2 * PG),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_OFFSET_IS_UPPER_LIMIT, 9 * PG, vmo, 0, PG),
+               ZX_ERR_INVALID_ARGS);
+  map_ok(a.h, R | ZX_VM_SPECIFIC, 0, vmo, 0, PG);
+  uintptr_t at = map_ok(a.h, R | ZX_VM_OFFSET_IS_UPPER_LIMIT, 3 * PG, vmo, 0, 2 * PG);
+  cr_assert_eq(at, a.base + PG);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_OFFSET_IS_UPPER_LIMIT, 3 * PG, vmo, 0, PG),
+               ZX_ERR_NO_RESOURCES);
+  at = map_ok(a.h, R | ZX_VM_OFFSET_IS_UPPER_LIMIT, 8 * PG, vmo, 0, PG);
+  cr_assert_eq(at, a.base + 3 * PG);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_xom_flag_means_read_here) {
+  region_t a = arena(4);
+  zx_handle_t vmo = mkvmo(PG);
+  uintptr_t at = map_ok(a.h, ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED, 0, vmo, 0, PG);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 2);
+  expect_mapping(&e[1], at, PG, vmo, 0, R, 1);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, map_keeps_its_vmo_after_the_handle_closes) {
+  region_t a = arena(4);
+  zx_handle_t vmo = mkvmo(2 * PG);
+  zx_koid_t koid = koid_of(vmo);
+  uintptr_t at = map_ok(a.h, RW, 0, vmo, PG, PG);
+  cr_assert_eq(zx_handle_close(vmo), ZX_OK);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 2);
+  cr_assert_eq(e[1].base, at);
+  cr_assert_eq(e[1].u.mapping.vmo_koid, koid);
+  cr_assert_eq(e[1].u.mapping.vmo_offset, PG);
+  cr_assert_eq(zx_vmar_unmap(a.h, at, PG), ZX_OK);
+}
+
+Test(vmar_api, map_specific_overwrite_replaces_and_splits) {
+  region_t a = arena(8);
+  zx_handle_t va = mkvmo(8 * PG), vb = mkvmo(8 * PG);
+  uintptr_t at = map_ok(a.h, RW | ZX_VM_SPECIFIC, 0, va, 0, 4 * PG);
+  uintptr_t b = map_ok(a.h, R | ZX_VM_SPECIFIC_OVERWRITE, PG, vb, 2 * PG, 2 * PG);
+  cr_assert_eq(b, at + PG);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 4);
+  expect_mapping(&e[1], at, PG, va, 0, RW, 1);
+  expect_mapping(&e[2], at + PG, 2 * PG, vb, 2 * PG, R, 1);
+  expect_mapping(&e[3], at + 3 * PG, PG, va, 3 * PG, RW, 1);
+  // Over several mappings and a gap at once.
+  map_ok(a.h, R | ZX_VM_SPECIFIC, 6 * PG, vb, 0, PG);
+  b = map_ok(a.h, RW | ZX_VM_SPECIFIC_OVERWRITE, 0, va, 4 * PG, 8 * PG);
+  cr_assert_eq(maps_of(a.h, e), 2);
+  expect_mapping(&e[1], a.base, 8 * PG, va, 4 * PG, RW, 1);
+  // Over nothing it behaves as SPECIFIC.
+  cr_assert_eq(zx_vmar_unmap(a.h, a.base, 8 * PG), ZX_OK);
+  b = map_ok(a.h, R | ZX_VM_SPECIFIC_OVERWRITE, 2 * PG, vb, 0, PG);
+  cr_assert_eq(b, a.base + 2 * PG);
+  zx_handle_close(va);
+  zx_handle_close(vb);
+}
+
+Test(vmar_api, map_specific_overwrite_refuses_sub_vmars) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(8 * PG);
+  region_t s = sub_of(a.h, ALL_CAN | ZX_VM_SPECIFIC, 2 * PG, 2 * PG);
+  map_ok(s.h, R, 0, vmo, 0, PG);
+  map_ok(a.h, R | ZX_VM_SPECIFIC, 0, vmo, 0, 2 * PG);
+  zx_info_maps_t before[MAXE], after[MAXE];
+  size_t n = maps_of(a.h, before);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC_OVERWRITE, PG, vmo, 0, 2 * PG),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, R | ZX_VM_SPECIFIC_OVERWRITE, 0, vmo, 0, 8 * PG),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(maps_of(a.h, after), n);
+  cr_assert_eq(memcmp(before, after, n * sizeof(before[0])), 0, "nothing changed");
+  zx_handle_close(vmo);
+}
