@@ -22,6 +22,9 @@
 #define RW (ZX_VM_PERM_READ | ZX_VM_PERM_WRITE)
 #define ROOT_RIGHTS (ZX_DEFAULT_VMAR_RIGHTS | ZX_RIGHT_READ | ZX_RIGHT_WRITE | ZX_RIGHT_EXECUTE)
 #define MAXE 64
+// A VMAR handle's rights without OP_CHILDREN.
+#define NO_OP_CHILDREN \
+  ((ZX_DEFAULT_VMAR_RIGHTS & ~ZX_RIGHT_OP_CHILDREN) | ZX_RIGHT_READ | ZX_RIGHT_WRITE)
 
 // ---- helpers ---------------------------------------------------------------------
 
@@ -554,5 +557,206 @@ Test(vmar_api, map_specific_overwrite_refuses_sub_vmars) {
                ZX_ERR_INVALID_ARGS);
   cr_assert_eq(maps_of(a.h, after), n);
   cr_assert_eq(memcmp(before, after, n * sizeof(before[0])), 0, "nothing changed");
+  zx_handle_close(vmo);
+}
+
+// ---- zx_vmar_unmap --------------------------------------------------------------
+
+Test(vmar_api, unmap_errors_in_order) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(PG);
+  cr_assert_eq(zx_vmar_unmap(ZX_HANDLE_INVALID, a.base, PG), ZX_ERR_BAD_HANDLE);
+  cr_assert_eq(zx_vmar_unmap(vmo, a.base, PG), ZX_ERR_WRONG_TYPE);
+  cr_assert_eq(zx_vmar_unmap(a.h, a.base + 1, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_unmap(a.h, a.base, 0), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_unmap(a.h, a.base, UINT64_MAX), ZX_ERR_INVALID_ARGS);
+  // Outside the VMAR.
+  cr_assert_eq(zx_vmar_unmap(a.h, a.base - PG, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_unmap(a.h, a.base + 7 * PG, 2 * PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_unmap(a.h, a.base + 8 * PG, PG), ZX_ERR_INVALID_ARGS);
+  // An empty range is fine.
+  cr_assert_eq(zx_vmar_unmap(a.h, a.base, 8 * PG), ZX_OK);
+  zx_handle_t keep = dup(a.h, ZX_RIGHT_SAME_RIGHTS);
+  cr_assert_eq(zx_vmar_destroy(a.h), ZX_OK);
+  cr_assert_eq(zx_vmar_unmap(keep, a.base, PG), ZX_ERR_BAD_STATE);
+  // Alignment and length come before the state.
+  cr_assert_eq(zx_vmar_unmap(keep, a.base, 0), ZX_ERR_INVALID_ARGS);
+  zx_handle_close(keep);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, unmap_splits_a_mapping) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(8 * PG);
+  uintptr_t at = map_ok(a.h, RW, 0, vmo, PG, 6 * PG);
+  cr_assert_eq(zx_vmar_unmap(a.h, at + 2 * PG, 2 * PG), ZX_OK);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 3);
+  expect_mapping(&e[1], at, 2 * PG, vmo, PG, RW, 1);
+  expect_mapping(&e[2], at + 4 * PG, 2 * PG, vmo, 5 * PG, RW, 1);
+  // Unaligned length rounds up: one byte unmaps a page (the head, from its start).
+  cr_assert_eq(zx_vmar_unmap(a.h, at, 1), ZX_OK);
+  cr_assert_eq(maps_of(a.h, e), 3);
+  expect_mapping(&e[1], at + PG, PG, vmo, 2 * PG, RW, 1);
+  // The freed pages are free again: a SPECIFIC map there succeeds.
+  map_ok(a.h, R | ZX_VM_SPECIFIC, 2 * PG, vmo, 0, 2 * PG);
+  // A range over several mappings and gaps removes them all.
+  cr_assert_eq(zx_vmar_unmap(a.h, at, 8 * PG), ZX_OK);
+  cr_assert_eq(maps_of(a.h, e), 1);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, unmap_tail_and_head_of_neighbours) {
+  region_t a = arena(8);
+  zx_handle_t v1 = mkvmo(4 * PG), v2 = mkvmo(4 * PG);
+  uintptr_t m1 = map_ok(a.h, R, 0, v1, 0, 4 * PG);
+  uintptr_t m2 = map_ok(a.h, RW, 0, v2, 0, 4 * PG);
+  cr_assert_eq(m2, m1 + 4 * PG);
+  cr_assert_eq(zx_vmar_unmap(a.h, m1 + 3 * PG, 2 * PG), ZX_OK);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 3);
+  expect_mapping(&e[1], m1, 3 * PG, v1, 0, R, 1);
+  expect_mapping(&e[2], m2 + PG, 3 * PG, v2, PG, RW, 1);
+  zx_handle_close(v1);
+  zx_handle_close(v2);
+}
+
+Test(vmar_api, unmap_destroys_sub_vmars_wholly_inside) {
+  region_t a = arena(16);
+  zx_handle_t vmo = mkvmo(4 * PG);
+  region_t s = sub_of(a.h, ALL_CAN | ZX_VM_SPECIFIC, 4 * PG, 4 * PG);
+  region_t t = sub_of(s.h, ALL_CAN, 0, 2 * PG);
+  map_ok(t.h, R, 0, vmo, 0, PG);
+  map_ok(s.h, R | ZX_VM_SPECIFIC, 3 * PG, vmo, 0, PG);
+  map_ok(a.h, R | ZX_VM_SPECIFIC, 0, vmo, 0, 2 * PG);
+  zx_info_maps_t before[MAXE], e[MAXE];
+  size_t n = maps_of(a.h, before);
+  cr_assert_eq(n, 6);
+  // A partial overlap of a sub-VMAR is refused, and changes nothing.
+  cr_assert_eq(zx_vmar_unmap(a.h, a.base, 5 * PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_unmap(a.h, a.base + 7 * PG, 2 * PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(maps_of(a.h, e), n);
+  cr_assert_eq(memcmp(before, e, n * sizeof(e[0])), 0);
+  // Without OP_CHILDREN even a whole sub-VMAR cannot be unmapped.
+  zx_handle_t noop = dup(a.h, NO_OP_CHILDREN);
+  cr_assert_eq(zx_vmar_unmap(noop, a.base + 4 * PG, 4 * PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_unmap(noop, a.base, PG), ZX_OK, "mappings need no OP_CHILDREN");
+  zx_handle_close(noop);
+  // Wholly inside: destroyed, with everything in it.
+  cr_assert_eq(zx_vmar_unmap(a.h, a.base, 16 * PG), ZX_OK);
+  cr_assert_eq(maps_of(a.h, e), 1);
+  cr_assert_eq(map_st(s.h, R, 0, vmo, 0, PG), ZX_ERR_BAD_STATE);
+  cr_assert_eq(map_st(t.h, R, 0, vmo, 0, PG), ZX_ERR_BAD_STATE);
+  cr_assert_eq(zx_vmar_destroy(s.h), ZX_ERR_BAD_STATE);
+  zx_handle_close(vmo);
+}
+
+// ---- zx_vmar_protect ------------------------------------------------------------
+
+Test(vmar_api, protect_errors_in_order) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(4 * PG);
+  uintptr_t at = map_ok(a.h, RW, 0, vmo, 0, 2 * PG);
+  cr_assert_eq(zx_vmar_protect(ZX_HANDLE_INVALID, R, at, PG), ZX_ERR_BAD_HANDLE);
+  cr_assert_eq(zx_vmar_protect(vmo, R, at, PG), ZX_ERR_WRONG_TYPE);
+  // The handle's rights come before the protection's validity.
+  zx_handle_t ro = dup(a.h, ZX_DEFAULT_VMAR_RIGHTS | ZX_RIGHT_READ);
+  cr_assert_eq(zx_vmar_protect(ro, ZX_VM_PERM_WRITE, at, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_vmar_protect(ro, RW, at, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_vmar_protect(a.h, ZX_VM_PERM_WRITE, at, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_protect(a.h, R, at + 1, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_protect(a.h, R | ZX_VM_SPECIFIC, at, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_protect(a.h, R | ZX_VM_CAN_MAP_READ, at, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_protect(a.h, R | ZX_VM_ALIGN_1MB, at, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_protect(a.h, R | (1u << 20), at, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_protect(a.h, R, at, 0), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_protect(a.h, R, at - PG, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_protect(a.h, R, at, 9 * PG), ZX_ERR_INVALID_ARGS);
+  // Unmapped parts: NOT_FOUND, wherever the gap is.
+  cr_assert_eq(zx_vmar_protect(a.h, R, at + 2 * PG, PG), ZX_ERR_NOT_FOUND);
+  cr_assert_eq(zx_vmar_protect(a.h, R, at, 3 * PG), ZX_ERR_NOT_FOUND);
+  map_ok(a.h, R | ZX_VM_SPECIFIC, 3 * PG, vmo, 0, PG);
+  cr_assert_eq(zx_vmar_protect(a.h, R, at, 4 * PG), ZX_ERR_NOT_FOUND);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 3, "no failed call split anything");
+  expect_mapping(&e[1], at, 2 * PG, vmo, 0, RW, 1);
+  zx_handle_t keep = dup(a.h, ZX_RIGHT_SAME_RIGHTS);
+  cr_assert_eq(zx_vmar_destroy(a.h), ZX_OK);
+  cr_assert_eq(zx_vmar_protect(keep, R, at, PG), ZX_ERR_BAD_STATE);
+  zx_handle_close(keep);
+  zx_handle_close(ro);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, protect_cannot_exceed_what_the_mapping_was_allowed) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(4 * PG);
+  zx_handle_t ro = dup(vmo, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_WRITE);
+  uintptr_t at = map_ok(a.h, R, 0, ro, 0, PG);
+  cr_assert_eq(zx_vmar_protect(a.h, RW, at, PG), ZX_ERR_ACCESS_DENIED);
+  // A mapping made read-only through a read-write VMO handle may become writable again.
+  uintptr_t bt = map_ok(a.h, RW, 0, vmo, 0, PG);
+  cr_assert_eq(zx_vmar_protect(a.h, R, bt, PG), ZX_OK);
+  cr_assert_eq(zx_vmar_protect(a.h, RW, bt, PG), ZX_OK);
+  cr_assert_eq(zx_vmar_protect(a.h, 0, bt, PG), ZX_OK);
+  // A VMAR handle without WRITE made the mapping: it may never be writable.
+  zx_handle_t vr = dup(a.h, ZX_DEFAULT_VMAR_RIGHTS | ZX_RIGHT_READ);
+  uintptr_t ct = map_ok(vr, R, 0, vmo, 0, PG);
+  cr_assert_eq(zx_vmar_protect(a.h, RW, ct, PG), ZX_ERR_ACCESS_DENIED);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 4);
+  expect_mapping(&e[2], bt, PG, vmo, 0, 0, 1);
+  zx_handle_close(vr);
+  zx_handle_close(ro);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, protect_splits_records) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(8 * PG);
+  uintptr_t at = map_ok(a.h, RW, 0, vmo, 0, 6 * PG);
+  cr_assert_eq(zx_vmar_protect(a.h, R, at + 2 * PG, PG + 1), ZX_OK);  // rounded to 2 pages
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 4);
+  expect_mapping(&e[1], at, 2 * PG, vmo, 0, RW, 1);
+  expect_mapping(&e[2], at + 2 * PG, 2 * PG, vmo, 2 * PG, R, 1);
+  expect_mapping(&e[3], at + 4 * PG, 2 * PG, vmo, 4 * PG, RW, 1);
+  // Over several records at once, splitting the first and the last.
+  cr_assert_eq(zx_vmar_protect(a.h, 0, at + PG, 4 * PG), ZX_OK);
+  cr_assert_eq(maps_of(a.h, e), 6);
+  expect_mapping(&e[1], at, PG, vmo, 0, RW, 1);
+  expect_mapping(&e[2], at + PG, PG, vmo, PG, 0, 1);
+  expect_mapping(&e[3], at + 2 * PG, 2 * PG, vmo, 2 * PG, 0, 1);
+  expect_mapping(&e[4], at + 4 * PG, PG, vmo, 4 * PG, 0, 1);
+  expect_mapping(&e[5], at + 5 * PG, PG, vmo, 5 * PG, RW, 1);
+  // A split record keeps the limit of the original.
+  cr_assert_eq(zx_vmar_protect(a.h, RW, at, 6 * PG), ZX_OK);
+  cr_assert_eq(maps_of(a.h, e), 6);
+  for (size_t i = 1; i < 6; i++) cr_assert_eq(e[i].u.mapping.mmu_flags, RW);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, protect_through_a_parent_only_reduces) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(4 * PG);
+  region_t s = sub_of(a.h, ALL_CAN | ZX_VM_SPECIFIC, 2 * PG, 2 * PG);
+  uintptr_t st = map_ok(s.h, R, 0, vmo, 0, 2 * PG);
+  map_ok(a.h, RW | ZX_VM_SPECIFIC, 0, vmo, 0, 2 * PG);
+  // Raising a sub-VMAR's mapping through the parent: ACCESS_DENIED (its own VMAR may).
+  cr_assert_eq(zx_vmar_protect(a.h, RW, a.base, 4 * PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_vmar_protect(a.h, RW, st, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_vmar_protect(s.h, RW, st, PG), ZX_OK);
+  // Reducing through the parent is fine, but needs OP_CHILDREN.
+  zx_handle_t noop = dup(a.h, NO_OP_CHILDREN);
+  cr_assert_eq(zx_vmar_protect(noop, R, a.base, 4 * PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_protect(noop, R, a.base, 2 * PG), ZX_OK);
+  cr_assert_eq(zx_vmar_protect(a.h, R, a.base, 4 * PG), ZX_OK);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 5);
+  expect_mapping(&e[1], a.base, 2 * PG, vmo, 0, R, 1);
+  cr_assert_eq(e[2].type, ZX_INFO_MAPS_TYPE_VMAR);
+  expect_mapping(&e[3], st, PG, vmo, 0, R, 2);
+  expect_mapping(&e[4], st + PG, PG, vmo, PG, R, 2);
+  zx_handle_close(noop);
   zx_handle_close(vmo);
 }
