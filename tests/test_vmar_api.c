@@ -760,3 +760,248 @@ Test(vmar_api, protect_through_a_parent_only_reduces) {
   zx_handle_close(noop);
   zx_handle_close(vmo);
 }
+
+// ---- zx_vmar_allocate -----------------------------------------------------------
+
+static zx_status_t alloc_st(zx_handle_t parent, zx_vm_option_t options, uint64_t off,
+                            uint64_t size) {
+  zx_handle_t h = ZX_HANDLE_INVALID;
+  uintptr_t addr = 0;
+  zx_status_t st = zx_vmar_allocate(parent, options, off, size, &h, &addr);
+  if (st == ZX_OK) zx_handle_close(h);
+  return st;
+}
+
+Test(vmar_api, allocate_errors_in_order) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(PG);
+  cr_assert_eq(alloc_st(ZX_HANDLE_INVALID, RWX_CAN, 0, PG), ZX_ERR_BAD_HANDLE);
+  cr_assert_eq(alloc_st(vmo, RWX_CAN, 0, PG), ZX_ERR_WRONG_TYPE);
+  // CAN_MAP_* need the matching rights on the parent's handle, checked at lookup.
+  region_t r = sub_of(a.h, ZX_VM_CAN_MAP_READ | ZX_VM_CAN_MAP_SPECIFIC, 0, 4 * PG);
+  cr_assert_eq(alloc_st(r.h, ZX_VM_CAN_MAP_WRITE | (1u << 20), 0, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(alloc_st(r.h, ZX_VM_CAN_MAP_EXECUTE, 0, PG), ZX_ERR_ACCESS_DENIED);
+  // Unknown options, bad alignments, PERM_* and mapping-only flags.
+  cr_assert_eq(alloc_st(a.h, 1u << 20, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(alloc_st(a.h, 5u << ZX_VM_ALIGN_BASE, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(alloc_st(a.h, ZX_VM_PERM_READ, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(alloc_st(a.h, ZX_VM_SPECIFIC_OVERWRITE, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(alloc_st(a.h, ZX_VM_MAP_RANGE, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(alloc_st(a.h, ZX_VM_REQUIRE_NON_RESIZABLE, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(alloc_st(a.h, ZX_VM_ALLOW_FAULTS, 0, PG), ZX_ERR_INVALID_ARGS);
+  // The size is not rounded: it must be page aligned (before the state is checked).
+  cr_assert_eq(alloc_st(a.h, 0, 0, PG + 1), ZX_ERR_INVALID_ARGS);
+  zx_handle_t keep = dup(r.h, ZX_RIGHT_SAME_RIGHTS);
+  cr_assert_eq(zx_vmar_destroy(r.h), ZX_OK);
+  cr_assert_eq(alloc_st(keep, 0, 0, PG + 1), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(alloc_st(keep, 0, 0, PG), ZX_ERR_BAD_STATE);
+  cr_assert_eq(alloc_st(keep, 0, 0, 0), ZX_ERR_BAD_STATE);
+  cr_assert_eq(alloc_st(a.h, 0, 0, 0), ZX_ERR_INVALID_ARGS);
+  // Offsets as for map.
+  cr_assert_eq(alloc_st(a.h, 0, PG, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(alloc_st(a.h, ZX_VM_SPECIFIC | ZX_VM_OFFSET_IS_UPPER_LIMIT, PG, PG),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(alloc_st(a.h, ZX_VM_SPECIFIC, PG + 1, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(alloc_st(a.h, ZX_VM_SPECIFIC, 8 * PG, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(alloc_st(a.h, 0, 0, 9 * PG), ZX_ERR_INVALID_ARGS);
+  region_t ns = sub_of(a.h, RWX_CAN | ZX_VM_SPECIFIC, 4 * PG, 4 * PG);
+  cr_assert_eq(alloc_st(ns.h, ZX_VM_SPECIFIC, 0, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(alloc_st(ns.h, ZX_VM_OFFSET_IS_UPPER_LIMIT, PG, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(alloc_st(a.h, ZX_VM_SPECIFIC, 4 * PG, PG), ZX_ERR_ALREADY_EXISTS);
+  // Four pages are free (where the destroyed VMAR was), not five.
+  cr_assert_eq(alloc_st(a.h, 0, 0, 5 * PG), ZX_ERR_NO_RESOURCES);
+  // NULL out pointers: INVALID_ARGS last, and nothing is created.
+  zx_handle_t h;
+  uintptr_t addr;
+  cr_assert_eq(zx_vmar_allocate(a.h, 0, 0, 5 * PG, NULL, &addr), ZX_ERR_NO_RESOURCES);
+  cr_assert_eq(zx_vmar_allocate(a.h, 0, 0, PG, NULL, &addr), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_allocate(a.h, 0, 0, PG, &h, NULL), ZX_ERR_INVALID_ARGS);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 2, "only the VMAR made above (the destroyed one is gone)");
+  zx_handle_close(keep);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, allocate_rights_flags_and_placement) {
+  region_t a = arena(64);
+  // Rights: the defaults, plus READ/WRITE/EXECUTE for each CAN_MAP_*.
+  region_t r = sub_of(a.h, ZX_VM_CAN_MAP_READ, 0, PG);
+  cr_assert_eq(handle_rights(r.h), ZX_DEFAULT_VMAR_RIGHTS | ZX_RIGHT_READ);
+  region_t n = sub_of(a.h, 0, 0, PG);
+  cr_assert_eq(handle_rights(n.h), ZX_DEFAULT_VMAR_RIGHTS);
+  // CAN_MAP_SPECIFIC is free: a parent without it gives it to a child.
+  region_t ns = sub_of(a.h, RWX_CAN, 0, 8 * PG);
+  region_t c = sub_of(ns.h, ZX_VM_CAN_MAP_SPECIFIC | ZX_VM_CAN_MAP_READ, 0, 2 * PG);
+  zx_handle_t vmo = mkvmo(PG);
+  map_ok(c.h, R | ZX_VM_SPECIFIC, PG, vmo, 0, PG);
+  // COMPACT is accepted.
+  region_t k = sub_of(a.h, ZX_VM_COMPACT, 0, PG);
+  // First fit, SPECIFIC, alignment and the upper limit place the child.
+  cr_assert_eq(r.base, a.base);
+  cr_assert_eq(n.base, a.base + PG);
+  cr_assert_eq(ns.base, a.base + 2 * PG);
+  cr_assert_eq(c.base, ns.base);
+  cr_assert_eq(k.base, a.base + 10 * PG);
+  region_t sp = sub_of(a.h, ZX_VM_SPECIFIC, 32 * PG, 4 * PG);
+  cr_assert_eq(sp.base, a.base + 32 * PG);
+  // Below the limit of 40 pages, 20 pages fit only in the hole [11, 32).
+  cr_assert_eq(alloc_st(a.h, ZX_VM_OFFSET_IS_UPPER_LIMIT, 40 * PG, 22 * PG),
+               ZX_ERR_NO_RESOURCES);
+  region_t up = sub_of(a.h, ZX_VM_OFFSET_IS_UPPER_LIMIT, 40 * PG, 20 * PG);
+  cr_assert_eq(up.base, a.base + 11 * PG);
+  zx_info_vmar_t i = vmar_info(sp.h);
+  cr_assert_eq(i.base, sp.base);
+  cr_assert_eq(i.len, 4 * PG);
+  zx_handle_close(vmo);
+}
+
+// ---- zx_vmar_destroy ------------------------------------------------------------
+
+Test(vmar_api, destroy_errors) {
+  region_t a = arena(4);
+  zx_handle_t vmo = mkvmo(PG);
+  cr_assert_eq(zx_vmar_destroy(ZX_HANDLE_INVALID), ZX_ERR_BAD_HANDLE);
+  cr_assert_eq(zx_vmar_destroy(vmo), ZX_ERR_WRONG_TYPE);
+  zx_handle_t noop = dup(a.h, NO_OP_CHILDREN);
+  cr_assert_eq(zx_vmar_destroy(noop), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_vmar_destroy(a.h), ZX_OK);
+  cr_assert_eq(zx_vmar_destroy(a.h), ZX_ERR_BAD_STATE);
+  cr_assert_eq(zx_vmar_destroy(noop), ZX_ERR_ACCESS_DENIED);
+  zx_info_maps_t e[MAXE];
+  size_t actual, avail;
+  cr_assert_eq(zx_object_get_info(a.h, ZX_INFO_VMAR_MAPS, e, sizeof(e), &actual, &avail),
+               ZX_ERR_BAD_STATE);
+  // ZX_INFO_VMAR still describes the range it had.
+  zx_info_vmar_t i = vmar_info(a.h);
+  cr_assert_eq(i.base, a.base);
+  cr_assert_eq(i.len, 4 * PG);
+  zx_handle_close(noop);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, destroy_unmaps_everything_inside_and_frees_the_range) {
+  region_t a = arena(16);
+  zx_handle_t vmo = mkvmo(PG);
+  region_t s = sub_of(a.h, ALL_CAN | ZX_VM_SPECIFIC, 4 * PG, 8 * PG);
+  region_t t = sub_of(s.h, ALL_CAN, 0, 4 * PG);
+  map_ok(s.h, R, 0, vmo, 0, PG);
+  map_ok(t.h, R, 0, vmo, 0, PG);
+  map_ok(a.h, R, 0, vmo, 0, PG);
+  cr_assert_eq(zx_vmar_destroy(s.h), ZX_OK);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 2);
+  cr_assert_eq(e[1].base, a.base);
+  cr_assert_eq(map_st(t.h, R, 0, vmo, 0, PG), ZX_ERR_BAD_STATE);
+  cr_assert_eq(zx_vmar_destroy(t.h), ZX_ERR_BAD_STATE);
+  // The range is free again.
+  uintptr_t at = map_ok(a.h, R | ZX_VM_SPECIFIC, 4 * PG, vmo, 0, 8 * PG);
+  cr_assert_eq(at, a.base + 4 * PG);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, destroy_a_deep_tree_without_recursion) {
+  // Each level is one page smaller than its parent and holds a one-page mapping at
+  // its end: the depth is the caller's to choose.
+  const uint64_t depth = 3000;
+  region_t a = arena(depth + 2);
+  zx_handle_t vmo = mkvmo(PG);
+  zx_handle_t cur = a.h;
+  zx_handle_t* hs = calloc(depth, sizeof(zx_handle_t));
+  cr_assert_not_null(hs);
+  for (uint64_t i = 0; i < depth; i++) {
+    uint64_t size = (depth + 1 - i) * PG;
+    map_ok(cur, R | ZX_VM_SPECIFIC, size, vmo, 0, PG);
+    region_t s = sub_of(cur, ALL_CAN | ZX_VM_SPECIFIC, 0, size);
+    hs[i] = s.h;
+    cur = s.h;
+  }
+  size_t actual, avail;
+  cr_assert_eq(zx_object_get_info(a.h, ZX_INFO_VMAR_MAPS, NULL, 0, &actual, &avail), ZX_OK);
+  cr_assert_eq(avail, 1 + 2 * depth);
+  cr_assert_eq(zx_vmar_destroy(hs[0]), ZX_OK);
+  for (uint64_t i = 0; i < depth; i++) {
+    cr_assert_eq(zx_vmar_destroy(hs[i]), ZX_ERR_BAD_STATE);
+    zx_handle_close(hs[i]);
+  }
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 2, "only the first level's mapping is left");
+  free(hs);
+  zx_handle_close(vmo);
+}
+
+// ---- zx_vmar_op_range -----------------------------------------------------------
+
+static zx_status_t op_st(zx_handle_t vmar, uint32_t op, uintptr_t addr, uint64_t len) {
+  return zx_vmar_op_range(vmar, op, addr, len, NULL, 0);
+}
+
+Test(vmar_api, op_range_errors_in_order) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(4 * PG);
+  uintptr_t at = map_ok(a.h, RW, 0, vmo, 0, 2 * PG);
+  uint8_t buf[8];
+  cr_assert_eq(op_st(ZX_HANDLE_INVALID, ZX_VMAR_OP_COMMIT, at, PG), ZX_ERR_BAD_HANDLE);
+  cr_assert_eq(op_st(vmo, ZX_VMAR_OP_COMMIT, at, PG), ZX_ERR_WRONG_TYPE);
+  cr_assert_eq(op_st(a.h, 4, at, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(op_st(a.h, ZX_VMO_OP_CACHE_SYNC, at, PG), ZX_ERR_INVALID_ARGS);
+  zx_handle_t ro = dup(a.h, ZX_DEFAULT_VMAR_RIGHTS | ZX_RIGHT_READ);
+  cr_assert_eq(op_st(ro, ZX_VMAR_OP_COMMIT, at, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(op_st(ro, ZX_VMAR_OP_DECOMMIT, at, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_vmar_op_range(a.h, ZX_VMAR_OP_COMMIT, at, PG, buf, 0), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_op_range(a.h, ZX_VMAR_OP_COMMIT, at, PG, NULL, 8), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_COMMIT, at, 0), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_COMMIT, at + 1, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_COMMIT, at - PG, PG), ZX_ERR_OUT_OF_RANGE);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_COMMIT, at, 9 * PG), ZX_ERR_OUT_OF_RANGE);
+  // Gaps: BAD_STATE.
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_MAP_RANGE, at, 3 * PG), ZX_ERR_BAD_STATE);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_MAP_RANGE, at + 2 * PG, PG), ZX_ERR_BAD_STATE);
+  map_ok(a.h, R | ZX_VM_SPECIFIC, 3 * PG, vmo, 0, PG);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_MAP_RANGE, at, 4 * PG), ZX_ERR_BAD_STATE);
+  // A destroyed VMAR: the range first, then the state.
+  zx_handle_t keep = dup(a.h, ZX_RIGHT_SAME_RIGHTS);
+  cr_assert_eq(zx_vmar_destroy(a.h), ZX_OK);
+  cr_assert_eq(op_st(keep, ZX_VMAR_OP_COMMIT, at - PG, PG), ZX_ERR_OUT_OF_RANGE);
+  cr_assert_eq(op_st(keep, ZX_VMAR_OP_COMMIT, at, PG), ZX_ERR_BAD_STATE);
+  zx_handle_close(keep);
+  zx_handle_close(ro);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, op_range_per_mapping_rights_and_sub_vmars) {
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(8 * PG);
+  zx_handle_t rov = dup(vmo, ZX_DEFAULT_VMO_RIGHTS & ~ZX_RIGHT_WRITE);
+  uintptr_t rw = map_ok(a.h, RW, 0, vmo, 0, 2 * PG);
+  uintptr_t ro = map_ok(a.h, R, 0, rov, 2 * PG, PG);
+  cr_assert_eq(ro, rw + 2 * PG);
+  // Ops that write need a mapping that could be writable.
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_COMMIT, ro, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_DECOMMIT, ro, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_ZERO, ro, PG), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_PREFETCH, ro, PG), ZX_OK);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_MAP_RANGE, rw, 3 * PG), ZX_OK);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_DONT_NEED, rw, 3 * PG), ZX_OK);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_ALWAYS_NEED, rw, 3 * PG), ZX_OK);
+  // A read-only protection does not stop COMMIT: the mapping could be made writable.
+  cr_assert_eq(zx_vmar_protect(a.h, R, rw, 2 * PG), ZX_OK);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_COMMIT, rw, 2 * PG), ZX_OK);
+  cr_assert_eq(vmo_info(vmo).committed_bytes, 2 * PG);
+  // Sub-VMARs: COMMIT, DECOMMIT and PREFETCH never reach into them; the others do
+  // with OP_CHILDREN.
+  region_t s = sub_of(a.h, ALL_CAN | ZX_VM_SPECIFIC, 4 * PG, 4 * PG);
+  uintptr_t in = map_ok(s.h, RW, 0, vmo, 4 * PG, 4 * PG);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_COMMIT, in, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_DECOMMIT, in, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_PREFETCH, in, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_ZERO, in, PG), ZX_OK);
+  cr_assert_eq(op_st(a.h, ZX_VMAR_OP_MAP_RANGE, in, PG), ZX_OK);
+  zx_handle_t noop = dup(a.h, NO_OP_CHILDREN);
+  cr_assert_eq(op_st(noop, ZX_VMAR_OP_ZERO, in, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(op_st(noop, ZX_VMAR_OP_MAP_RANGE, in, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(op_st(s.h, ZX_VMAR_OP_COMMIT, in, PG), ZX_OK);
+  cr_assert_eq(vmo_info(vmo).committed_bytes, 3 * PG);
+  zx_handle_close(noop);
+  zx_handle_close(rov);
+  zx_handle_close(vmo);
+}
