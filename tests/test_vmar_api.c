@@ -1005,3 +1005,224 @@ Test(vmar_api, op_range_per_mapping_rights_and_sub_vmars) {
   zx_handle_close(rov);
   zx_handle_close(vmo);
 }
+
+// ---- info topics ----------------------------------------------------------------
+
+Test(vmar_api, info_vmar_record_and_errors) {
+  region_t a = arena(4);
+  zx_handle_t vmo = mkvmo(PG);
+  zx_info_vmar_t i;
+  size_t actual = 7, avail = 7;
+  cr_assert_eq(zx_object_get_info(a.h, ZX_INFO_VMAR, &i, sizeof(i) - 1, &actual, &avail),
+               ZX_ERR_BUFFER_TOO_SMALL);
+  cr_assert_eq(actual, 0);
+  cr_assert_eq(avail, 1);
+  cr_assert_eq(zx_object_get_info(a.h, ZX_INFO_VMAR, &i, sizeof(i), &actual, &avail), ZX_OK);
+  cr_assert_eq(actual, 1);
+  cr_assert_eq(i.base, a.base);
+  cr_assert_eq(i.len, 4 * PG);
+  cr_assert_eq(zx_object_get_info(vmo, ZX_INFO_VMAR, &i, sizeof(i), NULL, NULL),
+               ZX_ERR_WRONG_TYPE);
+  cr_assert_eq(zx_object_get_info(vmo, ZX_INFO_VMAR_MAPS, NULL, 0, NULL, NULL),
+               ZX_ERR_WRONG_TYPE);
+  zx_handle_t noinspect = dup(a.h, ZX_DEFAULT_VMAR_RIGHTS & ~ZX_RIGHT_INSPECT);
+  cr_assert_eq(zx_object_get_info(noinspect, ZX_INFO_VMAR, &i, sizeof(i), NULL, NULL),
+               ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_object_get_info(noinspect, ZX_INFO_VMAR_MAPS, NULL, 0, NULL, NULL),
+               ZX_ERR_ACCESS_DENIED);
+  // HANDLE_BASIC works on any VMAR handle, whatever its rights.
+  zx_info_handle_basic_t b;
+  cr_assert_eq(zx_object_get_info(noinspect, ZX_INFO_HANDLE_BASIC, &b, sizeof(b), NULL, NULL),
+               ZX_OK);
+  cr_assert_eq(b.type, ZX_OBJ_TYPE_VMAR);
+  cr_assert_eq(b.rights, ZX_DEFAULT_VMAR_RIGHTS & ~ZX_RIGHT_INSPECT);
+  cr_assert_eq(b.koid, koid_of(a.h));
+  cr_assert_eq(b.related_koid, ZX_KOID_INVALID);
+  zx_handle_close(noinspect);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, vmar_maps_is_pre_order_with_depths) {
+  region_t a = arena(32);
+  zx_handle_t vmo = mkvmo(8 * PG);
+  const char name[] = "vmar-test";
+  cr_assert_eq(zx_object_set_property(vmo, ZX_PROP_NAME, name, sizeof(name)), ZX_OK);
+  region_t s = sub_of(a.h, ALL_CAN | ZX_VM_SPECIFIC, 8 * PG, 16 * PG);
+  region_t t = sub_of(s.h, ALL_CAN | ZX_VM_SPECIFIC, 4 * PG, 8 * PG);
+  uintptr_t m0 = map_ok(a.h, R | ZX_VM_SPECIFIC, 0, vmo, 0, 2 * PG);
+  uintptr_t m1 = map_ok(s.h, RW | ZX_VM_SPECIFIC, 0, vmo, PG, PG);
+  uintptr_t m2 = map_ok(t.h, RW | ZX_VM_SPECIFIC, 2 * PG, vmo, 2 * PG, 3 * PG);
+  uintptr_t m3 = map_ok(s.h, R | ZX_VM_SPECIFIC, 14 * PG, vmo, 0, PG);
+  uintptr_t m4 = map_ok(a.h, R | ZX_VM_SPECIFIC, 30 * PG, vmo, 4 * PG, 2 * PG);
+  zx_info_maps_t e[MAXE];
+  cr_assert_eq(maps_of(a.h, e), 8);
+  cr_assert_eq(e[0].type, ZX_INFO_MAPS_TYPE_VMAR);
+  cr_assert_eq(e[0].depth, 0);
+  cr_assert_eq(e[0].base, a.base);
+  cr_assert_eq(e[0].size, 32 * PG);
+  expect_mapping(&e[1], m0, 2 * PG, vmo, 0, R, 1);
+  cr_assert_str_eq(e[1].name, name);
+  cr_assert_eq(e[2].type, ZX_INFO_MAPS_TYPE_VMAR);
+  cr_assert_eq(e[2].depth, 1);
+  cr_assert_eq(e[2].base, s.base);
+  cr_assert_eq(e[2].size, 16 * PG);
+  expect_mapping(&e[3], m1, PG, vmo, PG, RW, 2);
+  cr_assert_eq(e[4].type, ZX_INFO_MAPS_TYPE_VMAR);
+  cr_assert_eq(e[4].depth, 2);
+  cr_assert_eq(e[4].base, t.base);
+  expect_mapping(&e[5], m2, 3 * PG, vmo, 2 * PG, RW, 3);
+  expect_mapping(&e[6], m3, PG, vmo, 0, R, 2);
+  expect_mapping(&e[7], m4, 2 * PG, vmo, 4 * PG, R, 1);
+  for (size_t i = 1; i < 8; i++) cr_assert_geq(e[i].base, e[i - 1].base, "bases ascend");
+  // Queried on the sub-VMAR, depths are relative to it.
+  cr_assert_eq(maps_of(s.h, e), 5);
+  cr_assert_eq(e[0].depth, 0);
+  cr_assert_eq(e[0].base, s.base);
+  expect_mapping(&e[3], m2, 3 * PG, vmo, 2 * PG, RW, 2);
+  // A short buffer gets the first records and the full count.
+  size_t actual = 0, avail = 0;
+  cr_assert_eq(zx_object_get_info(a.h, ZX_INFO_VMAR_MAPS, e, 3 * sizeof(e[0]) + 1, &actual,
+                                  &avail),
+               ZX_OK);
+  cr_assert_eq(actual, 3);
+  cr_assert_eq(avail, 8);
+  cr_assert_eq(e[2].base, s.base);
+  zx_handle_close(vmo);
+}
+
+Test(vmar_api, process_maps_from_the_aspace_down) {
+  zx_handle_t p = zx_process_self();
+  region_t a = arena(8);
+  zx_handle_t vmo = mkvmo(4 * PG);
+  region_t s = sub_of(a.h, ALL_CAN | ZX_VM_SPECIFIC, 4 * PG, 4 * PG);
+  uintptr_t m0 = map_ok(a.h, RW, 0, vmo, PG, 2 * PG);
+  uintptr_t m1 = map_ok(s.h, R, 0, vmo, 0, PG);
+  zx_info_maps_t e[MAXE];
+  size_t actual = 0, avail = 0;
+  cr_assert_eq(zx_object_get_info(p, ZX_INFO_PROCESS_MAPS, e, sizeof(e), &actual, &avail), ZX_OK);
+  cr_assert_eq(actual, avail);
+  cr_assert_geq(actual, 6);
+  zx_info_vmar_t root = vmar_info(zx_vmar_root_self());
+  cr_assert_eq(e[0].type, ZX_INFO_MAPS_TYPE_ASPACE);
+  cr_assert_eq(e[0].depth, 0);
+  cr_assert_eq(e[1].type, ZX_INFO_MAPS_TYPE_VMAR);
+  cr_assert_eq(e[1].depth, 1);
+  cr_assert_eq(e[1].base, root.base);
+  cr_assert_eq(e[1].size, root.len);
+  cr_assert_leq(e[0].base, e[1].base);
+  size_t i = 2;
+  while (i < actual && e[i].base != a.base) i++;
+  cr_assert_lt(i + 3, actual);
+  cr_assert_eq(e[i].type, ZX_INFO_MAPS_TYPE_VMAR);
+  cr_assert_eq(e[i].depth, 2);
+  expect_mapping(&e[i + 1], m0, 2 * PG, vmo, PG, RW, 3);
+  cr_assert_eq(e[i + 2].base, s.base);
+  cr_assert_eq(e[i + 2].depth, 3);
+  expect_mapping(&e[i + 3], m1, PG, vmo, 0, R, 4);
+  // The older layouts: same entries, smaller records.
+  zx_info_maps_v2_t v2[MAXE];
+  size_t a2 = 0, n2 = 0;
+  cr_assert_eq(zx_object_get_info(p, ZX_INFO_PROCESS_MAPS_V2, v2, sizeof(v2), &a2, &n2), ZX_OK);
+  cr_assert_eq(n2, avail);
+  cr_assert_eq(v2[i + 1].base, m0);
+  cr_assert_eq(v2[i + 1].u.mapping.vmo_offset, PG);
+  cr_assert_eq(v2[i + 1].u.mapping.vmo_koid, koid_of(vmo));
+  zx_info_maps_v1_t v1[MAXE];
+  cr_assert_eq(zx_object_get_info(p, ZX_INFO_PROCESS_MAPS_V1, v1, sizeof(v1), &a2, &n2), ZX_OK);
+  cr_assert_eq(n2, avail);
+  cr_assert_eq(v1[i + 3].base, m1);
+  cr_assert_eq(v1[i + 3].depth, 4);
+  // Errors: the topic needs a process handle with INSPECT.
+  cr_assert_eq(zx_object_get_info(a.h, ZX_INFO_PROCESS_MAPS, e, sizeof(e), NULL, NULL),
+               ZX_ERR_WRONG_TYPE);
+  zx_handle_t noinspect = dup(p, ZX_DEFAULT_PROCESS_RIGHTS & ~ZX_RIGHT_INSPECT);
+  cr_assert_eq(zx_object_get_info(noinspect, ZX_INFO_PROCESS_MAPS, e, sizeof(e), NULL, NULL),
+               ZX_ERR_ACCESS_DENIED);
+  zx_handle_close(noinspect);
+  cr_assert_eq(zx_object_get_info(p, ZX_INFO_PROCESS_MAPS, NULL, sizeof(e), NULL, NULL),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_object_get_info(p, ZX_INFO_PROCESS_MAPS, NULL, 0, &actual, &avail), ZX_OK);
+  cr_assert_eq(actual, 0);
+  cr_assert_eq(avail, n2);
+  zx_handle_close(vmo);
+}
+
+// ---- allocation failure ---------------------------------------------------------
+
+// Runs `op` with the n-th metadata allocation failing, for n = 1, 2, ... until it
+// succeeds; every failure must be NO_MEMORY and leave the arena's tree and the handle
+// count as they were.
+typedef zx_status_t (*op_fn)(region_t* a, void* ctx);
+
+static void every_allocation_fails_once(region_t* a, op_fn op, void* ctx) {
+  zx_info_maps_t before[MAXE], after[MAXE];
+  size_t n = maps_of(a->h, before);
+  zxvmo_stats_t s0;
+  cr_assert_eq(zxvmo_get_stats(&s0), ZX_OK);
+  for (uint64_t nth = 1;; nth++) {
+    cr_assert_lt(nth, 64, "the operation keeps failing");
+    os_fail_alloc(nth, false);
+    zx_status_t st = op(a, ctx);
+    os_fail_alloc(0, false);
+    if (st == ZX_OK) {
+      cr_assert_gt(nth, 1, "the operation allocates");
+      return;
+    }
+    cr_assert_eq(st, ZX_ERR_NO_MEMORY, "allocation %lu: status %d", (unsigned long)nth, st);
+    cr_assert_eq(maps_of(a->h, after), n, "allocation %lu changed the tree", (unsigned long)nth);
+    cr_assert_eq(memcmp(before, after, n * sizeof(before[0])), 0);
+    zxvmo_stats_t s1;
+    cr_assert_eq(zxvmo_get_stats(&s1), ZX_OK);
+    cr_assert_eq(s1.handles_alive, s0.handles_alive);
+  }
+}
+
+typedef struct {
+  zx_handle_t vmo;
+  uintptr_t at;
+} fail_ctx_t;
+
+static zx_status_t op_map(region_t* a, void* c) {
+  uintptr_t addr;
+  return zx_vmar_map(a->h, RW, 0, ((fail_ctx_t*)c)->vmo, 0, PG, &addr);
+}
+static zx_status_t op_overwrite(region_t* a, void* c) {
+  uintptr_t addr;
+  return zx_vmar_map(a->h, R | ZX_VM_SPECIFIC_OVERWRITE, 2 * PG, ((fail_ctx_t*)c)->vmo, 0, PG,
+                     &addr);
+}
+static zx_status_t op_unmap_middle(region_t* a, void* c) {
+  return zx_vmar_unmap(a->h, ((fail_ctx_t*)c)->at + PG, PG);
+}
+static zx_status_t op_protect_middle(region_t* a, void* c) {
+  return zx_vmar_protect(a->h, R, ((fail_ctx_t*)c)->at + 2 * PG, PG);
+}
+static zx_status_t op_allocate(region_t* a, void* c) {
+  (void)c;
+  zx_handle_t h;
+  uintptr_t addr;
+  return zx_vmar_allocate(a->h, ZX_VM_CAN_MAP_READ, 0, PG, &h, &addr);
+}
+
+Test(vmar_api, allocation_failure_changes_nothing) {
+  region_t a = arena(64);
+  fail_ctx_t c = {.vmo = mkvmo(8 * PG), .at = 0};
+  // Enough records and VMARs that the arrays must grow during the operations below.
+  for (uint64_t i = 0; i < 7; i++) map_ok(a.h, R | ZX_VM_SPECIFIC, (40 + 2 * i) * PG, c.vmo, 0, PG);
+  c.at = map_ok(a.h, RW | ZX_VM_SPECIFIC, 0, c.vmo, 0, 8 * PG);
+  every_allocation_fails_once(&a, op_unmap_middle, &c);
+  every_allocation_fails_once(&a, op_protect_middle, &c);
+  every_allocation_fails_once(&a, op_overwrite, &c);
+  every_allocation_fails_once(&a, op_map, &c);
+  every_allocation_fails_once(&a, op_allocate, &c);
+  zx_info_maps_t e[MAXE];
+  size_t n = maps_of(a.h, e);
+  // The arena, the 7 one-page records, [0,1) [1,2) [2,3) [3,8) and the new VMAR.
+  cr_assert_eq(n, 1 + 7 + 4 + 1);
+  expect_mapping(&e[1], c.at, PG, c.vmo, 0, RW, 1);
+  expect_mapping(&e[2], c.at + PG, PG, c.vmo, 0, RW, 1);
+  expect_mapping(&e[3], c.at + 2 * PG, PG, c.vmo, 0, R, 1);
+  expect_mapping(&e[4], c.at + 3 * PG, 5 * PG, c.vmo, 3 * PG, RW, 1);
+  cr_assert_eq(e[5].type, ZX_INFO_MAPS_TYPE_VMAR);
+  zx_handle_close(c.vmo);
+}
