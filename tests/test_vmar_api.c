@@ -15,6 +15,7 @@
 
 #include "helpers.h"
 #include "os.h"
+#include "vmar.h"
 
 #define RWX_CAN (ZX_VM_CAN_MAP_READ | ZX_VM_CAN_MAP_WRITE | ZX_VM_CAN_MAP_EXECUTE)
 #define ALL_CAN (RWX_CAN | ZX_VM_CAN_MAP_SPECIFIC)
@@ -1225,4 +1226,48 @@ Test(vmar_api, allocation_failure_changes_nothing) {
   expect_mapping(&e[4], c.at + 3 * PG, 5 * PG, c.vmo, 3 * PG, RW, 1);
   cr_assert_eq(e[5].type, ZX_INFO_MAPS_TYPE_VMAR);
   zx_handle_close(c.vmo);
+}
+
+// ---- white box: the lookups the fault path uses ---------------------------------
+
+Test(vmar_api, aspace_lookup_and_contains) {
+  region_t a = arena(16);
+  zx_handle_t vmo = mkvmo(8 * PG);
+  uintptr_t m0 = map_ok(a.h, R | ZX_VM_SPECIFIC, PG, vmo, 0, 2 * PG);
+  region_t s = sub_of(a.h, ALL_CAN | ZX_VM_SPECIFIC, 4 * PG, 8 * PG);
+  uintptr_t m1 = map_ok(s.h, RW | ZX_VM_SPECIFIC, 2 * PG, vmo, 3 * PG, 3 * PG);
+  uintptr_t m2 = map_ok(a.h, R | ZX_VM_SPECIFIC, 12 * PG, vmo, 0, PG);
+  cr_assert_eq(zx_vmar_unmap(s.h, m1 + PG, PG), ZX_OK);  // splits m1 in two
+  aspace_rdlock();
+  cr_assert_null(aspace_lookup(a.base));
+  cr_assert_null(aspace_lookup(a.base + PG - 1));
+  mapping_t* m = aspace_lookup(m0);
+  cr_assert_not_null(m);
+  cr_assert_eq(m->base, m0);
+  cr_assert_eq(m->len, 2 * PG);
+  cr_assert_eq(aspace_lookup(m0 + 2 * PG - 1), m);
+  cr_assert_null(aspace_lookup(m0 + 2 * PG));
+  m = aspace_lookup(m1 + 17);
+  cr_assert_not_null(m);
+  cr_assert_eq(m->base, m1);
+  cr_assert_eq(m->len, PG);
+  cr_assert_eq(m->vmo_off, 3 * PG);
+  cr_assert_eq(m->perms, RW);
+  cr_assert_null(aspace_lookup(m1 + PG));
+  m = aspace_lookup(m1 + 2 * PG);
+  cr_assert_not_null(m);
+  cr_assert_eq(m->vmo_off, 5 * PG);
+  cr_assert_eq(aspace_lookup(m2)->base, m2);
+  cr_assert_null(aspace_lookup(m2 + PG));
+  cr_assert_null(aspace_lookup(0));
+  cr_assert_null(aspace_lookup(UINTPTR_MAX));
+  aspace_unlock();
+  zx_info_vmar_t root = vmar_info(zx_vmar_root_self());
+  cr_assert(aspace_contains(m0, PG));
+  cr_assert(aspace_contains(root.base, 1));
+  cr_assert(aspace_contains(root.base - PG, 2 * PG));
+  cr_assert_not(aspace_contains(root.base - PG, PG));
+  cr_assert_not(aspace_contains(root.base + root.len, PG));
+  cr_assert(aspace_contains(root.base + root.len - 1, UINT64_MAX));
+  zx_handle_close(vmo);
 }

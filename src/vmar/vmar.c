@@ -58,10 +58,21 @@ size_t aspace_index_at_locked(uintptr_t addr) {
 size_t aspace_index_count_locked(void) { return g_index_n; }
 vmap_t* aspace_index_get_locked(size_t i) { return g_index[i].map; }
 
+// The fault path's search: on the bases alone (records never overlap, so only the last
+// one starting at or below `addr` can hold it), then one read of that record.
 mapping_t* aspace_lookup(uintptr_t addr) {
-  size_t i = aspace_index_at_locked(addr);
-  if (i == g_index_n || g_index[i].base > addr) return NULL;
-  return &g_index[i].map->m;
+  size_t lo = 0, hi = g_index_n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (g_index[mid].base <= addr) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == 0) return NULL;
+  vmap_t* r = g_index[lo - 1].map;
+  return addr - r->m.base < r->m.len ? &r->m : NULL;
 }
 
 static bool grow(void** arr, size_t* cap, size_t need, size_t elem) {
