@@ -324,6 +324,11 @@ Test(vmar_api, map_unknown_options_and_alignments_are_invalid) {
   // FAULT_BEYOND_STREAM_SIZE needs ALLOW_FAULTS.
   cr_assert_eq(map_st(a.h, R | ZX_VM_FAULT_BEYOND_STREAM_SIZE, 0, vmo, 0, PG),
                ZX_ERR_INVALID_ARGS);
+  // With it, zxvmo refuses the flag (no stream sizes), but only once the rest is valid.
+  zx_vm_option_t fb = R | ZX_VM_FAULT_BEYOND_STREAM_SIZE | ZX_VM_ALLOW_FAULTS;
+  cr_assert_eq(map_st(a.h, fb | (1u << 16), 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, fb | ZX_VM_COMPACT, 0, vmo, 0, PG), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(map_st(a.h, fb, 0, vmo, 0, PG), ZX_ERR_NOT_SUPPORTED);
   zx_info_maps_t e[MAXE];
   cr_assert_eq(maps_of(a.h, e), 1, "nothing was mapped");
   zx_handle_close(vmo);

@@ -88,8 +88,6 @@ static zx_status_t map_checked(vmar_t* v, zx_rights_t vr, zx_vm_option_t options
   if ((options & ZX_VM_FAULT_BEYOND_STREAM_SIZE) && !(options & ZX_VM_ALLOW_FAULTS)) {
     return ZX_ERR_INVALID_ARGS;
   }
-  // Faulting past the stream size needs a stream-size manager zxvmo does not have.
-  if (options & ZX_VM_FAULT_BEYOND_STREAM_SIZE) return ZX_ERR_NOT_SUPPORTED;
   uint8_t align_pow2;
   zx_status_t st = split_align(options, &align_pow2);
   if (st != ZX_OK) return st;
@@ -98,9 +96,12 @@ static zx_status_t map_checked(vmar_t* v, zx_rights_t vr, zx_vm_option_t options
   // (docs/behavior.md §12); it is accepted and has no further effect.
   options &= ~(ZX_VM_REQUIRE_NON_RESIZABLE | ZX_VM_ALLOW_FAULTS | VM_ALIGN_MASK);
   if (options & ~(VM_PERMS | ZX_VM_SPECIFIC | ZX_VM_SPECIFIC_OVERWRITE |
-                  ZX_VM_OFFSET_IS_UPPER_LIMIT)) {
+                  ZX_VM_OFFSET_IS_UPPER_LIMIT | ZX_VM_FAULT_BEYOND_STREAM_SIZE)) {
     return ZX_ERR_INVALID_ARGS;  // COMPACT and CAN_MAP_SPECIFIC are for VMARs
   }
+  // Faulting past the stream size needs a stream-size manager zxvmo does not have:
+  // refused once the flags are known valid (docs/behavior.md §12).
+  if (options & ZX_VM_FAULT_BEYOND_STREAM_SIZE) return ZX_ERR_NOT_SUPPORTED;
   if (!page_aligned(vmo_offset)) return ZX_ERR_INVALID_ARGS;
   uint64_t rounded;
   if (!round_up_page(len, &rounded)) return ZX_ERR_OUT_OF_RANGE;

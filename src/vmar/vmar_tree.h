@@ -17,8 +17,9 @@
 //
 // Contracts. Functions named *_locked expect the address-space lock held exclusively
 // (aspace_wrlock). The functions below take it themselves. Their arguments were checked
-// by the syscall layer (flags known, perms valid, lengths rounded and non-zero); they
-// return the errors that depend on the tree's state, in Zircon's order. Every one that
+// by the syscall layer (flags known, perms valid, lengths rounded; non-zero except for
+// map and allocate, which refuse 0 after BAD_STATE, as Zircon); they return the errors
+// that depend on the tree's state, in Zircon's order. Every one that
 // fails with ZX_ERR_NO_MEMORY changed nothing, except where its comment says otherwise.
 //
 // Legend: (c) constant after creation, (t) guarded by the address-space lock.
@@ -107,18 +108,21 @@ typedef struct vmar_map_args {
   uint8_t align_pow2;   // 0 or 10..32
   bool map_range;
   uint64_t vmar_offset;
-  uint64_t len;         // page multiple, > 0
+  uint64_t len;         // page multiple (0 is refused here, after BAD_STATE)
   vmo_t* vmo;
   uint64_t vmo_offset;  // page aligned, vmo_offset + len fits
   bool dry_run;         // the caller's out pointer is NULL: check everything, change nothing
 } vmar_map_args_t;
-// Errors: BAD_STATE, ACCESS_DENIED (max_perms beyond the VMAR's CAN_MAP_*),
-// INVALID_ARGS (offset rules, range), ACCESS_DENIED (no CAN_MAP_SPECIFIC),
-// INVALID_ARGS (range, alignment), ALREADY_EXISTS, INVALID_ARGS (overwrite over part of
-// a sub-VMAR), NO_RESOURCES, NO_MEMORY. A failed SPECIFIC_OVERWRITE can leave the range
-// unmapped if the OS refuses memory after the old mappings went (as on Zircon).
+// Errors, in order: BAD_STATE; INVALID_ARGS (len 0); ACCESS_DENIED (max_perms beyond
+// the VMAR's CAN_MAP_*); INVALID_ARGS (SPECIFIC with UPPER_LIMIT, an offset without
+// either, an unaligned offset); ACCESS_DENIED (no CAN_MAP_SPECIFIC); INVALID_ARGS (range,
+// alignment); ALREADY_EXISTS; INVALID_ARGS (an overwrite over a sub-VMAR); NO_RESOURCES;
+// INVALID_ARGS (dry_run); the core's fault_init error; NO_MEMORY. A SPECIFIC_OVERWRITE
+// whose new mapping the core refuses leaves the range unmapped (as on Zircon).
 zx_status_t vmar_map(vmar_t* v, const vmar_map_args_t* a, uintptr_t* out);
-// `flags`: CAN_MAP_*, COMPACT, SPECIFIC, OFFSET_IS_UPPER_LIMIT. `dry_run` as above.
+// `flags`: CAN_MAP_*, COMPACT, SPECIFIC, OFFSET_IS_UPPER_LIMIT. Errors as vmar_map's
+// (CAN_MAP_* is the child's). On success *out holds a reference for the caller; the
+// tree holds another.
 zx_status_t vmar_allocate(vmar_t* v, uint32_t flags, uint8_t align_pow2, uint64_t offset,
                           uint64_t len, bool dry_run, vmar_t** out);
 zx_status_t vmar_unmap(vmar_t* v, uintptr_t addr, uint64_t len, bool op_children);
