@@ -840,8 +840,9 @@ Test(vmar_api, allocate_rights_flags_and_placement) {
   region_t c = sub_of(ns.h, ZX_VM_CAN_MAP_SPECIFIC | ZX_VM_CAN_MAP_READ, 0, 2 * PG);
   zx_handle_t vmo = mkvmo(PG);
   map_ok(c.h, R | ZX_VM_SPECIFIC, PG, vmo, 0, PG);
-  // COMPACT is accepted.
-  region_t k = sub_of(a.h, ZX_VM_COMPACT, 0, PG);
+  // COMPACT is accepted, and READ_IF_XOM_UNSUPPORTED ignored (it is no CAN_MAP_READ).
+  region_t k = sub_of(a.h, ZX_VM_COMPACT | ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED, 0, PG);
+  cr_assert_eq(handle_rights(k.h), ZX_DEFAULT_VMAR_RIGHTS);
   // First fit, SPECIFIC, alignment and the upper limit place the child.
   cr_assert_eq(r.base, a.base);
   cr_assert_eq(n.base, a.base + PG);
