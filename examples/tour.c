@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zircon/process.h>
 #include <zircon/rights.h>
 #include <zircon/status.h>
 #include <zircon/syscalls.h>
@@ -299,7 +300,38 @@ int main(void) {
         (unsigned long long)(PAGE / 3), (unsigned long long)(PAGE % 3));
 
   // ---------------------------------------------------------------------------
-  printf("\n6. Closing: children move up, and no page outlives its last viewer (§9, §10)\n");
+  printf("\n6. Mappings: a VMO as ordinary memory, and a snapshot of it (§12)\n");
+  term("VMAR", "a region of the address space; zx_vmar_root_self() is the one zxvmo reserves, and zx_vmar_map places a VMO's pages in it.");
+  zx_handle_t heap;
+  MUST(zx_vmo_create(4 * PAGE, 0, &heap));
+  zx_vaddr_t at;
+  MUST(zx_vmar_map(zx_vmar_root_self(), ZX_VM_PERM_READ | ZX_VM_PERM_WRITE, 0, heap, 0,
+                   4 * PAGE, &at));
+  char* mem = (char*)at;
+  say("mapped 4 pages at %p", (void*)mem);
+  strcpy(mem, "state 1");
+  claim(peek(heap, 0) == 's' && info(heap).committed_bytes == PAGE,
+        "a write through the pointer is the VMO's content (zx_vmo_read agrees) and commits one page");
+  (void)*(volatile char*)(mem + 2 * PAGE);
+  claim(info(heap).committed_bytes == PAGE, "reading a page never written commits nothing");
+  zx_handle_t saved;
+  MUST(zx_vmo_create_child(heap, ZX_VMO_CHILD_SNAPSHOT, 0, 4 * PAGE, &saved));
+  strcpy(mem, "state 2");
+  claim(peek(saved, 6) == '1' && mem[6] == '2',
+        "after a snapshot, writes through the mapping change the VMO but not the snapshot");
+  zx_vaddr_t at2;
+  MUST(zx_vmar_map(zx_vmar_root_self(), ZX_VM_PERM_READ, 0, saved, 0, 4 * PAGE, &at2));
+  claim(((char*)at2)[6] == '1', "the snapshot can be mapped too, and reads \"state 1\"");
+  term("num_mappings", "how many mappings show a VMO; a mapping keeps its VMO alive even with no handle left.");
+  claim(info(heap).num_mappings == 1 && info(saved).num_mappings == 1,
+        "each VMO reports its one mapping in num_mappings");
+  MUST(zx_vmar_unmap(zx_vmar_root_self(), at2, 4 * PAGE));
+  MUST(zx_vmar_unmap(zx_vmar_root_self(), at, 4 * PAGE));
+  MUST(zx_handle_close(saved));
+  MUST(zx_handle_close(heap));
+
+  // ---------------------------------------------------------------------------
+  printf("\n7. Closing: children move up, and no page outlives its last viewer (§9, §10)\n");
   zx_handle_t mid, grand;
   MUST(zx_vmo_create_child(one, ZX_VMO_CHILD_SNAPSHOT, 0, PAGE, &mid));
   MUST(zx_vmo_create_child(mid, ZX_VMO_CHILD_SNAPSHOT, 0, PAGE, &grand));

@@ -136,7 +136,7 @@ static bool check_homes_locked(family_t* fam) {
           live++;
           CHECK(!cache, "slot both cached and owned");
           uint64_t idx = h->base + w->index * WIN_PAGES + i;
-          CHECK(!h->owner || pmap_lookup(&h->owner->map, idx) == p,
+          CHECK(!h->owner || !h->owner->alive || pmap_lookup(&h->owner->map, idx) == p,
                 "H2: home page at index %lu not held by its owner", (unsigned long)idx);
         }
       }
