@@ -51,7 +51,7 @@ static pthread_mutex_t g_child_lock = PTHREAD_MUTEX_INITIALIZER;
 static fault_result_t serve_child(uintptr_t addr) {
   pthread_mutex_lock(&g_child_lock);
   mapping_t* m = aspace_lookup(addr);
-  fault_result_t r = m ? mapping_fault_child(m, addr) : FAULT_GENUINE;
+  fault_result_t r = m ? mapping_fault_child(m, addr) : FAULT_RESOLVED;
   pthread_mutex_unlock(&g_child_lock);
   return r;
 }
@@ -60,7 +60,9 @@ static fault_result_t serve(uintptr_t addr, bool write) {
   if (process_forked()) return serve_child(addr);
   aspace_rdlock();
   mapping_t* m = aspace_lookup(addr);
-  fault_result_t r = FAULT_GENUINE;
+  // No mapping: another thread unmapped it after the access faulted. Retrying meets
+  // whatever is there now (a placeholder: SIGSEGV, as for any unmapped access).
+  fault_result_t r = FAULT_RESOLVED;
   if (m) {
     family_t* fam = m->vmo->fam;
     family_wrlock(fam);

@@ -231,8 +231,13 @@ zx_status_t mapping_attach(mapping_t* m, bool map_range) {
   st = ZX_ERR_NO_MEMORY;
   if (s0 >= HOME_MAX_SLOTS || n > HOME_MAX_SLOTS - s0) goto undo;
   if (!os_home_map(m->base, m->len, prot_of(m->perms), home_off(h, s0))) goto undo;
+  // A home that holds no page yet needs no write protection (H4 concerns pages in the
+  // file); otherwise protect all of it and let exclusive pages be unprotected on their
+  // first write. Protecting costs page tables for the whole range, which a fresh
+  // mapping of a large VMO should not pay.
+  bool protect = (m->perms & ZX_VM_PERM_WRITE) && (h->live > 0 || h->cached > 0);
   if (!os_uffd_register(m->base, m->len, true) ||
-      ((m->perms & ZX_VM_PERM_WRITE) && !os_uffd_wp(m->base, m->len, true))) {
+      (protect && !os_uffd_wp(m->base, m->len, true))) {
     bool ok = os_placeholder(m->base, m->len);
     ZX_ASSERT(ok);
     goto undo;
