@@ -234,6 +234,63 @@ typedef struct zx_vmo_lock_state {
 #define ZX_VMO_CLONE_COPY_ON_WRITE ((uint32_t)1u << 0)
 #define ZX_VMO_CLONE_NON_RESIZEABLE ((uint32_t)1u << 1)
 
+/* ---- VMARs and mappings ---------------------------------------------- */
+
+/* Options of zx_vmar_map(), zx_vmar_allocate() and zx_vmar_protect(). */
+typedef uint32_t zx_vm_option_t;
+#define ZX_VM_PERM_READ ((zx_vm_option_t)(1u << 0))
+#define ZX_VM_PERM_WRITE ((zx_vm_option_t)(1u << 1))
+#define ZX_VM_PERM_EXECUTE ((zx_vm_option_t)(1u << 2))
+#define ZX_VM_COMPACT ((zx_vm_option_t)(1u << 3))
+#define ZX_VM_SPECIFIC ((zx_vm_option_t)(1u << 4))
+#define ZX_VM_SPECIFIC_OVERWRITE ((zx_vm_option_t)(1u << 5))
+#define ZX_VM_CAN_MAP_SPECIFIC ((zx_vm_option_t)(1u << 6))
+#define ZX_VM_CAN_MAP_READ ((zx_vm_option_t)(1u << 7))
+#define ZX_VM_CAN_MAP_WRITE ((zx_vm_option_t)(1u << 8))
+#define ZX_VM_CAN_MAP_EXECUTE ((zx_vm_option_t)(1u << 9))
+#define ZX_VM_MAP_RANGE ((zx_vm_option_t)(1u << 10))
+#define ZX_VM_REQUIRE_NON_RESIZABLE ((zx_vm_option_t)(1u << 11))
+#define ZX_VM_ALLOW_FAULTS ((zx_vm_option_t)(1u << 12))
+#define ZX_VM_OFFSET_IS_UPPER_LIMIT ((zx_vm_option_t)(1u << 13))
+#define ZX_VM_PERM_READ_IF_XOM_UNSUPPORTED ((zx_vm_option_t)(1u << 14))
+#define ZX_VM_FAULT_BEYOND_STREAM_SIZE ((zx_vm_option_t)(1u << 15))
+
+/* Alignment of the chosen address: log2 of the alignment in bits 24..31. */
+#define ZX_VM_ALIGN_BASE 24
+#define ZX_VM_ALIGN_1KB ((zx_vm_option_t)(10u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_2KB ((zx_vm_option_t)(11u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_4KB ((zx_vm_option_t)(12u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_8KB ((zx_vm_option_t)(13u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_16KB ((zx_vm_option_t)(14u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_32KB ((zx_vm_option_t)(15u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_64KB ((zx_vm_option_t)(16u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_128KB ((zx_vm_option_t)(17u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_256KB ((zx_vm_option_t)(18u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_512KB ((zx_vm_option_t)(19u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_1MB ((zx_vm_option_t)(20u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_2MB ((zx_vm_option_t)(21u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_4MB ((zx_vm_option_t)(22u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_8MB ((zx_vm_option_t)(23u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_16MB ((zx_vm_option_t)(24u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_32MB ((zx_vm_option_t)(25u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_64MB ((zx_vm_option_t)(26u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_128MB ((zx_vm_option_t)(27u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_256MB ((zx_vm_option_t)(28u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_512MB ((zx_vm_option_t)(29u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_1GB ((zx_vm_option_t)(30u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_2GB ((zx_vm_option_t)(31u << ZX_VM_ALIGN_BASE))
+#define ZX_VM_ALIGN_4GB ((zx_vm_option_t)(32u << ZX_VM_ALIGN_BASE))
+
+/* zx_vmar_op_range() operations (each shares its value with the ZX_VMO_OP_* of the
+ * same name). */
+#define ZX_VMAR_OP_COMMIT ((uint32_t)1u)
+#define ZX_VMAR_OP_DECOMMIT ((uint32_t)2u)
+#define ZX_VMAR_OP_MAP_RANGE ((uint32_t)3u)
+#define ZX_VMAR_OP_ZERO ((uint32_t)10u)
+#define ZX_VMAR_OP_DONT_NEED ((uint32_t)12u)
+#define ZX_VMAR_OP_ALWAYS_NEED ((uint32_t)13u)
+#define ZX_VMAR_OP_PREFETCH ((uint32_t)14u)
+
 /* ---- Addresses and offsets ------------------------------------------- */
 
 typedef uintptr_t zx_vaddr_t;

@@ -21,6 +21,7 @@
 
 #include "handle.h"
 #include "object.h"
+#include "vmar_tree.h"
 #include "vmo.h"
 
 ZX_API zx_status_t zx_handle_close(zx_handle_t handle) {
@@ -135,6 +136,23 @@ ZX_API zx_status_t zx_object_get_info(zx_handle_t handle, uint32_t topic, void* 
       st = vmo_get_info(obj, rights, topic, buffer, buffer_size, actual, avail);
       object_unref(obj);
       return st;
+    case ZX_INFO_VMAR:
+    case ZX_INFO_VMAR_MAPS:
+      st = handle_get(handle, ZX_OBJ_TYPE_VMAR, ZX_RIGHT_INSPECT, &obj, NULL);
+      if (st != ZX_OK) return st;
+      st = vmar_get_info(vmar_from_obj(obj), topic, buffer, buffer_size, actual, avail);
+      object_unref(obj);
+      return st;
+    case ZX_INFO_PROCESS_MAPS_V1:
+    case ZX_INFO_PROCESS_MAPS_V2:
+    case ZX_INFO_PROCESS_MAPS:
+      st = handle_get(handle, ZX_OBJ_TYPE_PROCESS, ZX_RIGHT_INSPECT, &obj, NULL);
+      if (st != ZX_OK) return st;
+      st = process_get_maps(obj, topic, buffer, buffer_size, actual, avail);
+      object_unref(obj);
+      return st;
+    // TODO(process info): ZX_INFO_PROCESS_VMOS (and _V1.._V3) and ZX_INFO_TASK_STATS
+    // (and _V1) on the process handle are not implemented yet: NOT_SUPPORTED below.
     default:
       return ZX_ERR_NOT_SUPPORTED;
   }

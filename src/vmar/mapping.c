@@ -29,21 +29,6 @@
 #include "object.h"
 #include "os.h"
 
-#ifndef ZX_VM_PERM_READ
-#define ZX_VM_PERM_READ ((uint32_t)1u << 0)
-#define ZX_VM_PERM_WRITE ((uint32_t)1u << 1)
-#define ZX_VM_PERM_EXECUTE ((uint32_t)1u << 2)
-#endif
-#ifndef ZX_VMAR_OP_COMMIT
-#define ZX_VMAR_OP_COMMIT 1u
-#define ZX_VMAR_OP_DECOMMIT 2u
-#define ZX_VMAR_OP_MAP_RANGE 3u
-#define ZX_VMAR_OP_ZERO 10u
-#define ZX_VMAR_OP_DONT_NEED 12u
-#define ZX_VMAR_OP_ALWAYS_NEED 13u
-#define ZX_VMAR_OP_PREFETCH 14u
-#endif
-
 static int prot_of(uint32_t perms) {
   int prot = PROT_NONE;
   if (perms & ZX_VM_PERM_READ) prot |= PROT_READ;

@@ -184,6 +184,118 @@ typedef struct zx_info_vmo_v1 {
   uint32_t cache_policy;
 } zx_info_vmo_v1_t;
 
+/* ---- ZX_INFO_VMAR ------------------------------------------------------ */
+
+typedef struct zx_info_vmar {
+  uintptr_t base; /* first address of the region */
+  size_t len;     /* its length in bytes */
+} zx_info_vmar_t;
+
+/* ---- ZX_INFO_PROCESS_MAPS / ZX_INFO_VMAR_MAPS --------------------------- */
+
+/* What a zx_info_maps_t entry describes. */
+typedef uint32_t zx_info_maps_type_t;
+#define ZX_INFO_MAPS_TYPE_NONE ((zx_info_maps_type_t)0u)
+#define ZX_INFO_MAPS_TYPE_ASPACE ((zx_info_maps_type_t)1u)
+#define ZX_INFO_MAPS_TYPE_VMAR ((zx_info_maps_type_t)2u)
+#define ZX_INFO_MAPS_TYPE_MAPPING ((zx_info_maps_type_t)3u)
+
+/* A mapping entry (topic ZX_INFO_PROCESS_MAPS). The *_bytes figures count the mapped
+ * range of the VMO only, with the meaning they have in zx_info_vmo_t. */
+typedef struct zx_info_maps_mapping {
+  zx_vm_option_t mmu_flags; /* ZX_VM_PERM_* */
+  uint8_t padding1[4];
+  zx_koid_t vmo_koid;
+  uint64_t vmo_offset; /* where the mapping's first byte lies in the VMO */
+  size_t committed_bytes;
+  size_t populated_bytes;
+  size_t committed_private_bytes;
+  size_t populated_private_bytes;
+  size_t committed_scaled_bytes;
+  size_t populated_scaled_bytes;
+  uint64_t committed_fractional_scaled_bytes;
+  uint64_t populated_fractional_scaled_bytes;
+} zx_info_maps_mapping_t;
+
+/* ZX_INFO_PROCESS_MAPS_V2: pages instead of bytes. */
+typedef struct zx_info_maps_mapping_v2 {
+  zx_vm_option_t mmu_flags;
+  uint8_t padding1[4];
+  zx_koid_t vmo_koid;
+  uint64_t vmo_offset;
+  size_t committed_pages;
+  size_t populated_pages;
+} zx_info_maps_mapping_v2_t;
+
+/* ZX_INFO_PROCESS_MAPS_V1. */
+typedef struct zx_info_maps_mapping_v1 {
+  zx_vm_option_t mmu_flags;
+  uint8_t padding1[4];
+  zx_koid_t vmo_koid;
+  uint64_t vmo_offset;
+  size_t committed_pages;
+} zx_info_maps_mapping_v1_t;
+
+/* One node of the address-space tree, listed depth-first in pre-order (so bases
+ * ascend). `depth` rebuilds the tree: for ZX_INFO_PROCESS_MAPS the address space is
+ * depth 0 and the root VMAR depth 1; for ZX_INFO_VMAR_MAPS the queried VMAR is 0. */
+typedef struct zx_info_maps {
+  char name[ZX_MAX_NAME_LEN];
+  zx_vaddr_t base;
+  size_t size;
+  size_t depth;
+  zx_info_maps_type_t type; /* which member of `u` is valid (mappings only) */
+  uint8_t padding1[4];
+  union {
+    zx_info_maps_mapping_t mapping;
+  } u;
+} zx_info_maps_t;
+
+typedef struct zx_info_maps_v2 {
+  char name[ZX_MAX_NAME_LEN];
+  zx_vaddr_t base;
+  size_t size;
+  size_t depth;
+  zx_info_maps_type_t type;
+  uint8_t padding1[4];
+  union {
+    zx_info_maps_mapping_v2_t mapping;
+  } u;
+} zx_info_maps_v2_t;
+
+typedef struct zx_info_maps_v1 {
+  char name[ZX_MAX_NAME_LEN];
+  zx_vaddr_t base;
+  size_t size;
+  size_t depth;
+  zx_info_maps_type_t type;
+  uint8_t padding1[4];
+  union {
+    zx_info_maps_mapping_v1_t mapping;
+  } u;
+} zx_info_maps_v1_t;
+
+/* ---- ZX_INFO_TASK_STATS ------------------------------------------------ */
+
+/* Memory of the mappings of a task, with the meanings of zx_info_vmo_t's figures:
+ * private bytes are seen by one VMO mapped once; shared ones are scaled by the number
+ * of VMOs and of mappings sharing them. */
+typedef struct zx_info_task_stats {
+  size_t mem_mapped_bytes;
+  size_t mem_private_bytes;
+  size_t mem_shared_bytes;
+  size_t mem_scaled_shared_bytes;
+  uint64_t mem_fractional_scaled_shared_bytes; /* 63-bit fixed point, as in zx_info_vmo_t */
+} zx_info_task_stats_t;
+
+/* ZX_INFO_TASK_STATS_V1: without the fractional bytes. */
+typedef struct zx_info_task_stats_v1 {
+  size_t mem_mapped_bytes;
+  size_t mem_private_bytes;
+  size_t mem_shared_bytes;
+  size_t mem_scaled_shared_bytes;
+} zx_info_task_stats_v1_t;
+
 /* ---- Properties (zx_object_get_property / set_property) --------------- */
 
 #define ZX_PROP_NAME ((uint32_t)3u) /* char[ZX_MAX_NAME_LEN] */
@@ -240,6 +352,17 @@ __ZX_INFO_ASSERT(offsetof(zx_info_vmo_t, committed_scaled_bytes) == 144,
                  "zx_info_vmo_t layout");
 __ZX_INFO_ASSERT(offsetof(zx_info_vmo_t, populated_fractional_scaled_bytes) == 168,
                  "zx_info_vmo_t layout");
+
+__ZX_INFO_ASSERT(sizeof(zx_info_vmar_t) == 16, "zx_info_vmar_t size");
+__ZX_INFO_ASSERT(sizeof(zx_info_maps_mapping_t) == 88, "zx_info_maps_mapping_t size");
+__ZX_INFO_ASSERT(sizeof(zx_info_maps_mapping_v2_t) == 40, "zx_info_maps_mapping_v2_t size");
+__ZX_INFO_ASSERT(sizeof(zx_info_maps_mapping_v1_t) == 32, "zx_info_maps_mapping_v1_t size");
+__ZX_INFO_ASSERT(offsetof(zx_info_maps_t, u) == 64, "zx_info_maps_t layout");
+__ZX_INFO_ASSERT(sizeof(zx_info_maps_t) == 152, "zx_info_maps_t size");
+__ZX_INFO_ASSERT(sizeof(zx_info_maps_v2_t) == 104, "zx_info_maps_v2_t size");
+__ZX_INFO_ASSERT(sizeof(zx_info_maps_v1_t) == 96, "zx_info_maps_v1_t size");
+__ZX_INFO_ASSERT(sizeof(zx_info_task_stats_t) == 40, "zx_info_task_stats_t size");
+__ZX_INFO_ASSERT(sizeof(zx_info_task_stats_v1_t) == 32, "zx_info_task_stats_v1_t size");
 
 /* Each older version is a prefix of the newest one. */
 __ZX_INFO_ASSERT(offsetof(zx_info_vmo_t, metadata_bytes) == sizeof(zx_info_vmo_v1_t),
