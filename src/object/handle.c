@@ -423,6 +423,44 @@ zx_status_t handle_replace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out) 
   }
 }
 
+zx_status_t handle_collect(zx_obj_type_t type, handle_ref_t** out, size_t* n) {
+  *out = NULL;
+  *n = 0;
+  if (!atomic_load_explicit(&table.ready, memory_order_acquire)) return ZX_OK;
+  size_t cap = 0;
+  handle_ref_t* v = NULL;
+  for (uint32_t i = 0; i < HANDLE_SHARDS; i++) {
+    shard_t* sh = &shards[i];
+    rw_rdlock(&sh->lock);
+    for (uint32_t j = 0; j <= sh->mask; j++) {
+      entry_t* e = &sh->entries[j];
+      if (e->value == ZX_HANDLE_INVALID || e->obj->ops->type != type) continue;
+      if (*n == cap) {
+        size_t ncap = cap ? cap * 2 : 16;
+        handle_ref_t* nv = os_realloc(v, ncap * sizeof(*nv));
+        if (!nv) {
+          rw_unlock(&sh->lock);
+          handle_collect_free(v, *n);
+          *n = 0;
+          return ZX_ERR_NO_MEMORY;
+        }
+        v = nv;
+        cap = ncap;
+      }
+      object_ref(e->obj);
+      v[(*n)++] = (handle_ref_t){.obj = e->obj, .rights = e->rights};
+    }
+    rw_unlock(&sh->lock);
+  }
+  *out = v;
+  return ZX_OK;
+}
+
+void handle_collect_free(handle_ref_t* v, size_t n) {
+  for (size_t i = 0; i < n; i++) object_unref(v[i].obj);
+  os_free(v);
+}
+
 uint64_t handle_count_alive(void) {
   return atomic_load_explicit(&table.alive, memory_order_relaxed);
 }

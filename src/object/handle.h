@@ -40,6 +40,17 @@ bool handle_refers_to(zx_handle_t h, const zx_object_t* obj);
 // are canceled. ZX_ERR_BAD_HANDLE if `h` was closed meanwhile. Never allocates.
 zx_status_t handle_replace(zx_handle_t h, zx_rights_t rights, zx_handle_t* out);
 
+// The objects of `type` behind every open handle (one entry per handle, duplicates
+// included), each with a reference the caller drops with handle_collect_free, and the
+// handle's rights. ZX_ERR_NO_MEMORY (nothing returned) if the array could not grow.
+// Takes each shard's lock in turn; no other lock is held meanwhile.
+typedef struct handle_ref {
+  zx_object_t* obj;
+  zx_rights_t rights;
+} handle_ref_t;
+zx_status_t handle_collect(zx_obj_type_t type, handle_ref_t** out, size_t* n);
+void handle_collect_free(handle_ref_t* v, size_t n);
+
 // Number of handle-table entries in use.
 uint64_t handle_count_alive(void);
 

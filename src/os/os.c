@@ -128,7 +128,10 @@ bool os_chunk_map(os_chunk_t* out) {
   // page then only maps memory the file already has (about 20% cheaper per page).
   void* p = MAP_FAILED;
   if (fallocate(g_memfd, 0, (off_t)off, (off_t)OS_CHUNK_SIZE) == 0 || errno == EOPNOTSUPP) {
-    p = mmap(NULL, OS_CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g_memfd, (off_t)off);
+    // MAP_POPULATE enters the pages in the page tables in one pass, so that the first
+    // touch of a pool page (a copy in a fault handler, say) takes no page fault.
+    p = mmap(NULL, OS_CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, g_memfd,
+             (off_t)off);
   }
   if (p == MAP_FAILED) {
     // Give back whatever fallocate took, and the offset: the file is as it was.
@@ -213,7 +216,7 @@ bool os_placeholder(uintptr_t addr, uint64_t len) {
 // ---- homes: the file that mapped VMOs' pages live in -------------------------------
 
 static pthread_once_t g_home_once = PTHREAD_ONCE_INIT;
-static int g_home_fd = -1;
+static _Atomic int g_home_fd = -1;
 
 static void home_file_init(void) {
   int fd = memfd_create("zxvmo-homes", MFD_CLOEXEC);
@@ -264,6 +267,13 @@ bool os_home_map_private(uintptr_t addr, uint64_t len, int prot, uint64_t off) {
 
 bool os_protect(uintptr_t addr, uint64_t len, int prot) {
   return mprotect((void*)addr, len, prot) == 0;
+}
+
+bool os_shares_memory(void) {
+  pthread_mutex_lock(&g_os_lock);
+  bool pool = g_memfd >= 0;
+  pthread_mutex_unlock(&g_os_lock);
+  return pool || g_home_fd >= 0;
 }
 
 // ---- userfaultfd -------------------------------------------------------------------

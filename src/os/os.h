@@ -97,6 +97,9 @@ bool os_signal_install(int sig, void (*h)(int, siginfo_t*, void*), struct sigact
 // Restores the default action of `sig`.
 void os_signal_default(int sig);
 
+// True once the library holds memory a child of fork() would share with it (the
+// pool's or the homes' memfd exists).
+bool os_shares_memory(void);
 // Number of CPUs online (at least 1).
 uint64_t os_cpu_count(void);
 // Host page size; aborts with a message unless it divides the library's PAGE_SIZE

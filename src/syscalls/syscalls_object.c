@@ -20,6 +20,9 @@
 #include <time.h>
 
 #include "handle.h"
+#include "os.h"
+#include "user_copy.h"
+#include "process_info.h"
 #include "object.h"
 #include "vmar_tree.h"
 #include "vmo.h"
@@ -105,8 +108,30 @@ static zx_status_t single_record(void* buffer, size_t buffer_size, size_t* actua
   return n == 1 ? ZX_OK : ZX_ERR_BUFFER_TOO_SMALL;
 }
 
+static zx_status_t get_info(zx_handle_t handle, uint32_t topic, void* buffer,
+                           size_t buffer_size, size_t* actual, size_t* avail);
+
+// A buffer that lies in zxvmo's own mappings is filled through a bounce buffer: the
+// records are written with locks held that a fault on the buffer could need
+// (user_copy.h).
 ZX_API zx_status_t zx_object_get_info(zx_handle_t handle, uint32_t topic, void* buffer,
                                       size_t buffer_size, size_t* actual, size_t* avail) {
+  if (!buffer || !user_buffer_mapped(buffer, buffer_size)) {
+    return get_info(handle, topic, buffer, buffer_size, actual, avail);
+  }
+  void* bounce = os_malloc(buffer_size);
+  if (!bounce) return ZX_ERR_NO_MEMORY;
+  // The bounce starts as a copy of the buffer, so that copying it all back leaves the
+  // bytes the call did not write as they were.
+  zx_status_t st = user_copy_in(bounce, buffer, buffer_size);
+  if (st == ZX_OK) st = get_info(handle, topic, bounce, buffer_size, actual, avail);
+  if (st == ZX_OK) st = user_copy_out(buffer, bounce, buffer_size);
+  os_free(bounce);
+  return st;
+}
+
+static zx_status_t get_info(zx_handle_t handle, uint32_t topic, void* buffer,
+                           size_t buffer_size, size_t* actual, size_t* avail) {
   zx_object_t* obj;
   zx_rights_t rights;
   zx_status_t st;
@@ -151,8 +176,19 @@ ZX_API zx_status_t zx_object_get_info(zx_handle_t handle, uint32_t topic, void* 
       st = process_get_maps(obj, topic, buffer, buffer_size, actual, avail);
       object_unref(obj);
       return st;
-    // TODO(process info): ZX_INFO_PROCESS_VMOS (and _V1.._V3) and ZX_INFO_TASK_STATS
-    // (and _V1) on the process handle are not implemented yet: NOT_SUPPORTED below.
+    case ZX_INFO_PROCESS_VMOS_V1:
+    case ZX_INFO_PROCESS_VMOS_V2:
+    case ZX_INFO_PROCESS_VMOS_V3:
+    case ZX_INFO_PROCESS_VMOS:
+    case ZX_INFO_TASK_STATS_V1:
+    case ZX_INFO_TASK_STATS:
+      st = handle_get(handle, ZX_OBJ_TYPE_PROCESS, ZX_RIGHT_INSPECT, &obj, NULL);
+      if (st != ZX_OK) return st;
+      object_unref(obj);  // the process object lives as long as the process
+      if (topic == ZX_INFO_TASK_STATS_V1 || topic == ZX_INFO_TASK_STATS) {
+        return process_get_task_stats(topic, buffer, buffer_size, actual, avail);
+      }
+      return process_get_vmos(topic, buffer, buffer_size, actual, avail);
     default:
       return ZX_ERR_NOT_SUPPORTED;
   }

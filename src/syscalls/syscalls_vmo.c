@@ -6,6 +6,7 @@
 #include <zircon/syscalls.h>
 
 #include "handle.h"
+#include "os.h"
 #include "user_copy.h"
 #include "vmo.h"
 
@@ -169,7 +170,16 @@ static zx_status_t op_range(vmo_t* v, zx_rights_t rights, uint32_t op, uint64_t 
       size_t n = buffer_size / sizeof(zx_paddr_t);
       if (pages > n) return ZX_ERR_BUFFER_TOO_SMALL;
       if (size == 0) return ZX_ERR_INVALID_ARGS;
-      return vmo_lookup(v, offset, size, buffer, n);
+      if (!user_buffer_mapped(buffer, pages * sizeof(zx_paddr_t))) {
+        return vmo_lookup(v, offset, size, buffer, n);
+      }
+      // Filled under the family lock: through a bounce if it may fault (user_copy.h).
+      zx_paddr_t* bounce = os_malloc(pages * sizeof(zx_paddr_t));
+      if (!bounce) return ZX_ERR_NO_MEMORY;
+      zx_status_t st = vmo_lookup(v, offset, size, bounce, pages);
+      if (st == ZX_OK) st = user_copy_out(buffer, bounce, pages * sizeof(zx_paddr_t));
+      os_free(bounce);
+      return st;
     }
     default:
       return ZX_ERR_INVALID_ARGS;

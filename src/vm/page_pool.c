@@ -694,8 +694,12 @@ page_t* pool_take_zero(page_reservation_t* r) {
 }
 
 page_t* pool_take_copy(page_reservation_t* r, const page_t* src) {
+  return pool_take_copy_of(r, src->data);
+}
+
+page_t* pool_take_copy_of(page_reservation_t* r, const void* data) {
   page_t* p = take(r);
-  memcpy(p->data, src->data, PAGE_SIZE);
+  memcpy(p->data, data, PAGE_SIZE);
   p->zeroed = 0;
   return p;
 }

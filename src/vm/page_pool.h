@@ -74,6 +74,8 @@ void pool_unreserve(page_reservation_t* r);
 // Takes one page of `r` (which must not be empty) and fills it with zeros / a copy.
 page_t* pool_take_zero(page_reservation_t* r);
 page_t* pool_take_copy(page_reservation_t* r, const page_t* src);
+// The same, copying PAGE_SIZE bytes at `data` (another view of a page's memory).
+page_t* pool_take_copy_of(page_reservation_t* r, const void* data);
 // Takes one page whose contents the caller overwrites entirely.
 page_t* pool_take_raw(page_reservation_t* r);
 

@@ -14,6 +14,9 @@
 //   - in the child every call on a handle returns ZX_ERR_BAD_HANDLE and calls that
 //     create objects return ZX_ERR_BAD_STATE: the child never touches shared memory
 //     through the library.
+// All of this only if the parent held shared memory at the fork (os_shares_memory):
+// a process that had made no VMO yet (a test runner, say) forks children that use the
+// library as their own, from their private copy of its state.
 #include <pthread.h>
 
 #include "mapping.h"
@@ -21,12 +24,14 @@
 #include "vmar.h"
 
 static bool g_forked;
+static bool g_shared_at_fork;  // (the forking thread, between before and after)
 
 bool process_forked(void) { return g_forked; }
 
 static void before_fork(void) {
   aspace_wrlock();
   family_list_lock_all();
+  g_shared_at_fork = os_shares_memory();
 }
 
 static void after_fork_parent(void) {
@@ -35,9 +40,11 @@ static void after_fork_parent(void) {
 }
 
 static void after_fork_child(void) {
-  g_forked = true;
-  os_uffd_forget();
-  if (fault_init_child() == ZX_OK) aspace_for_each(mapping_fork_child, NULL);
+  if (g_shared_at_fork) {
+    g_forked = true;
+    os_uffd_forget();
+    if (fault_init_child() == ZX_OK) aspace_for_each(mapping_fork_child, NULL);
+  }
   family_list_unlock_all();
   aspace_unlock();
 }

@@ -162,7 +162,10 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
         return FAULT_NO_MEMORY;
       }
       if (hp->refs > 1) {
-        home_relocate(c, idx, hp, pool_take_copy(&r, hp));
+        // Copied from the faulting mapping, where the page is present (readable,
+        // write-protected), rather than from the library's view of it, which would
+        // take a minor fault first.
+        home_relocate(c, idx, hp, pool_take_copy_of(&r, (const void*)pa));
         pool_count_copy();
       }
       pool_unreserve(&r);

@@ -21,6 +21,14 @@ zx_status_t user_copy_out(void* dst, const void* src, size_t n) {
   return fault_probe_copy(dst, src, n) ? ZX_OK : ZX_ERR_INVALID_ARGS;
 }
 
+zx_status_t user_copy_in(void* dst, const void* src, size_t n) {
+  if (!user_buffer_mapped(src, n)) {
+    __builtin_memcpy(dst, src, n);
+    return ZX_OK;
+  }
+  return fault_probe_copy(dst, src, n) ? ZX_OK : ZX_ERR_INVALID_ARGS;
+}
+
 zx_status_t vmo_read_user(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
   if (!user_buffer_mapped(buf, len)) return vmo_read(v, buf, off, len);
   zx_status_t st = vmo_check_range(v, off, len);

@@ -19,5 +19,8 @@ bool user_buffer_mapped(const void* p, size_t n);
 // Copies `n` bytes of `src` (library memory) to user buffer `dst`: ZX_OK or
 // ZX_ERR_INVALID_ARGS.
 zx_status_t user_copy_out(void* dst, const void* src, size_t n);
+// Copies `n` bytes of user buffer `src` to library memory `dst`: ZX_OK or
+// ZX_ERR_INVALID_ARGS.
+zx_status_t user_copy_in(void* dst, const void* src, size_t n);
 
 #endif  // ZXVMO_SRC_VMAR_USER_COPY_H_
