@@ -461,6 +461,14 @@ void handle_collect_free(handle_ref_t* v, size_t n) {
   os_free(v);
 }
 
+void handle_fork_lock(void) {
+  for (uint32_t i = 0; i < HANDLE_SHARDS; i++) rw_wrlock(&shards[i].lock);
+}
+
+void handle_fork_unlock(void) {
+  for (uint32_t i = HANDLE_SHARDS; i-- > 0;) rw_unlock(&shards[i].lock);
+}
+
 uint64_t handle_count_alive(void) {
   return atomic_load_explicit(&table.alive, memory_order_relaxed);
 }

@@ -51,6 +51,10 @@ typedef struct handle_ref {
 zx_status_t handle_collect(zx_obj_type_t type, handle_ref_t** out, size_t* n);
 void handle_collect_free(handle_ref_t* v, size_t n);
 
+// fork(): takes (releases) every shard lock, in shard order (src/vmar/fork.c).
+void handle_fork_lock(void);
+void handle_fork_unlock(void);
+
 // Number of handle-table entries in use.
 uint64_t handle_count_alive(void);
 

@@ -61,6 +61,9 @@ void object_unref(zx_object_t* obj);
 // holds a handle or a hold (the object has not died); object_unhold() runs
 // on_zero_handles if it was the last handle or hold. Each takes / drops a reference.
 void object_hold(zx_object_t* obj);
+// fork(): takes (releases) the lock that makes the process object (src/vmar/fork.c).
+void process_fork_lock(void);
+void process_fork_unlock(void);
 void object_unhold(zx_object_t* obj);
 
 // Clears `clear` then sets `set`, and wakes every waiter whose condition now holds.

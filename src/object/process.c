@@ -32,9 +32,13 @@ static const object_ops_t process_ops = {
 static pthread_mutex_t g_self_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic zx_handle_t g_self;
 
+void process_fork_lock(void) { pthread_mutex_lock(&g_self_lock); }
+void process_fork_unlock(void) { pthread_mutex_unlock(&g_self_lock); }
+
 ZX_API zx_handle_t zx_process_self(void) {
   zx_handle_t h = atomic_load_explicit(&g_self, memory_order_acquire);
-  if (ZX_LIKELY(h != ZX_HANDLE_INVALID)) return h;
+  // In an isolated child of fork() nothing is made: the value (if any) is dead there.
+  if (ZX_LIKELY(h != ZX_HANDLE_INVALID) || process_forked()) return h;
   pthread_mutex_lock(&g_self_lock);
   h = atomic_load_explicit(&g_self, memory_order_relaxed);
   if (h == ZX_HANDLE_INVALID) {

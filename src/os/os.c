@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 static pthread_mutex_t g_os_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_uffd = -1;            // the process's userfaultfd (os_uffd_init)
+static _Atomic int g_home_fd = -1;  // the homes' memfd (home_file_init)
+static bool g_uffd_user_only;
 static int g_memfd = -1;           // (g_os_lock) the pool file, created on first use
 static uint64_t g_file_size;       // (g_os_lock) bytes of the file in use or in holes
 // Offsets of chunks given back in the middle of the file (holes, holding no memory).
@@ -216,7 +219,6 @@ bool os_placeholder(uintptr_t addr, uint64_t len) {
 // ---- homes: the file that mapped VMOs' pages live in -------------------------------
 
 static pthread_once_t g_home_once = PTHREAD_ONCE_INIT;
-static _Atomic int g_home_fd = -1;
 
 static void home_file_init(void) {
   int fd = memfd_create("zxvmo-homes", MFD_CLOEXEC);
@@ -269,19 +271,17 @@ bool os_protect(uintptr_t addr, uint64_t len, int prot) {
   return mprotect((void*)addr, len, prot) == 0;
 }
 
-bool os_shares_memory(void) {
-  pthread_mutex_lock(&g_os_lock);
-  bool pool = g_memfd >= 0;
-  pthread_mutex_unlock(&g_os_lock);
-  return pool || g_home_fd >= 0;
+void os_fork_lock(void) { pthread_mutex_lock(&g_os_lock); }
+void os_fork_unlock(void) { pthread_mutex_unlock(&g_os_lock); }
+
+bool os_in_use_locked(void) {
+  return g_memfd >= 0 || atomic_load(&g_home_fd) >= 0 || g_uffd >= 0;
 }
 
 // ---- userfaultfd -------------------------------------------------------------------
 
 #define UFFD_WP_UNPOPULATED_ (1ull << 13)  // not in older uapi headers
 
-static int g_uffd = -1;
-static bool g_uffd_user_only;
 
 void os_uffd_forget(void) {
   if (g_uffd >= 0) close(g_uffd);

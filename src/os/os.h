@@ -97,9 +97,13 @@ bool os_signal_install(int sig, void (*h)(int, siginfo_t*, void*), struct sigact
 // Restores the default action of `sig`.
 void os_signal_default(int sig);
 
-// True once the library holds memory a child of fork() would share with it (the
-// pool's or the homes' memfd exists).
-bool os_shares_memory(void);
+// fork(): os_fork_lock() takes the os lock (so no pool growth is half-way) until
+// os_fork_unlock(). os_in_use_locked(), with it held, tells whether the process holds
+// something a child would share with it: the pool's or the homes' memfd, or the
+// userfaultfd (which would act on the parent's address space).
+void os_fork_lock(void);
+void os_fork_unlock(void);
+bool os_in_use_locked(void);
 // Number of CPUs online (at least 1).
 uint64_t os_cpu_count(void);
 // Host page size; aborts with a message unless it divides the library's PAGE_SIZE

@@ -45,6 +45,9 @@ static void id_free(uint64_t id) {
   pthread_mutex_unlock(&g_id_lock);
 }
 
+void home_fork_lock(void) { pthread_mutex_lock(&g_id_lock); }
+void home_fork_unlock(void) { pthread_mutex_unlock(&g_id_lock); }
+
 // ---- homes and windows ---------------------------------------------------------------
 
 zx_status_t home_get(vmo_t* owner, home_t** out) {

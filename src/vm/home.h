@@ -142,6 +142,10 @@ uint64_t home_count_shared(vmo_t* c, uint64_t lo, uint64_t hi);
 // ran out.
 bool home_unshare_range(vmo_t* c, uint64_t lo, uint64_t hi, page_reservation_t* r);
 
+// fork(): takes (releases) the span-id lock (src/vmar/fork.c).
+void home_fork_lock(void);
+void home_fork_unlock(void);
+
 // Write-protects family indices [lo, hi) in every mapping of `h` (mapping.c): pages
 // there have become shared (a snapshot) or copied by a cache (H4).
 void home_write_protect(home_t* h, uint64_t lo, uint64_t hi);

@@ -712,6 +712,16 @@ page_t* pool_take_raw(page_reservation_t* r) {
 
 void pool_count_copy(void) { cnt_add(cache_get(), CNT_COPIES, 1); }
 
+void pool_fork_lock(void) {
+  reg_lock();
+  shared_lock();
+}
+
+void pool_fork_unlock(void) {
+  shared_unlock();
+  reg_unlock();
+}
+
 zx_status_t pool_charge(uint64_t n) {
   if (n == 0) return ZX_OK;
   tcache_t* tc = cache_get();

@@ -89,6 +89,10 @@ void page_unref(page_t* p);
 // pages: for memory a home provides (home.h). ZX_ERR_NO_MEMORY if the budget forbids.
 zx_status_t pool_charge(uint64_t n);
 void pool_uncharge(uint64_t n);
+// fork(): takes (releases) the pool's locks, so that none is held half-way in the
+// child (src/vmar/fork.c).
+void pool_fork_lock(void);
+void pool_fork_unlock(void);
 // Implemented by home.c: a home page's last reference is gone.
 void home_page_free(page_t* p);
 

@@ -14,11 +14,19 @@
 //   - in the child every call on a handle returns ZX_ERR_BAD_HANDLE and calls that
 //     create objects return ZX_ERR_BAD_STATE: the child never touches shared memory
 //     through the library.
-// All of this only if the parent held shared memory at the fork (os_shares_memory):
-// a process that had made no VMO yet (a test runner, say) forks children that use the
-// library as their own, from their private copy of its state.
+// All of this only if the parent had used the library at the fork (a handle, the
+// pool's or homes' memfd, or the userfaultfd): a process that had not (a test runner,
+// say) forks children that use the library as their own.
+//
+// Every lock of the library that is not per object is taken before the fork, in the
+// lock order (address space, families, then the leaf locks), and released on both
+// sides: whichever child it is, it inherits none held. Per-object locks (an event's,
+// a VMO's object lock) are not taken: only a child that uses the library can need
+// them, and such a child had no object at the fork.
 #include <pthread.h>
 
+#include "handle.h"
+#include "home.h"
 #include "mapping.h"
 #include "os.h"
 #include "vmar.h"
@@ -31,13 +39,27 @@ bool process_forked(void) { return g_forked; }
 static void before_fork(void) {
   aspace_wrlock();
   family_list_lock_all();
-  g_shared_at_fork = os_shares_memory();
+  home_fork_lock();
+  pool_fork_lock();
+  os_fork_lock();
+  vmar_fork_lock();
+  process_fork_lock();
+  handle_fork_lock();
+  g_shared_at_fork = os_in_use_locked() || handle_count_alive() > 0;
 }
 
-static void after_fork_parent(void) {
+static void unlock_all(void) {
+  handle_fork_unlock();
+  process_fork_unlock();
+  vmar_fork_unlock();
+  os_fork_unlock();
+  pool_fork_unlock();
+  home_fork_unlock();
   family_list_unlock_all();
   aspace_unlock();
 }
+
+static void after_fork_parent(void) { unlock_all(); }
 
 static void after_fork_child(void) {
   if (g_shared_at_fork) {
@@ -45,8 +67,7 @@ static void after_fork_child(void) {
     os_uffd_forget();
     if (fault_init_child() == ZX_OK) aspace_for_each(mapping_fork_child, NULL);
   }
-  family_list_unlock_all();
-  aspace_unlock();
+  unlock_all();
 }
 
 __attribute__((constructor)) static void fork_register(void) {

@@ -235,6 +235,9 @@ vmar_t* vmar_root(void) {
   return r;
 }
 
+void vmar_fork_lock(void) { pthread_mutex_lock(&g_root_lock); }
+void vmar_fork_unlock(void) { pthread_mutex_unlock(&g_root_lock); }
+
 zx_handle_t vmar_root_handle(void) {
   return vmar_root() != NULL ? g_root_handle : ZX_HANDLE_INVALID;
 }
@@ -249,4 +252,8 @@ bool aspace_contains(uintptr_t addr, uint64_t len) {
   return addr < base + rlen && end > base;
 }
 
-ZX_API zx_handle_t zx_vmar_root_self(void) { return vmar_root_handle(); }
+ZX_API zx_handle_t zx_vmar_root_self(void) {
+  // In an isolated child of fork() nothing is made: the value (if any) is dead there.
+  if (process_forked()) return g_root_handle;
+  return vmar_root_handle();
+}

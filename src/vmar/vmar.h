@@ -25,6 +25,10 @@ mapping_t* aspace_lookup(uintptr_t addr);
 // is fixed once reserved). False before the first zx_vmar_* call.
 bool aspace_contains(uintptr_t addr, uint64_t len);
 
+// fork(): takes (releases) the lock that makes the root VMAR (src/vmar/fork.c).
+void vmar_fork_lock(void);
+void vmar_fork_unlock(void);
+
 // Calls fn on every mapping, in address order. Caller holds the lock.
 void aspace_for_each(void (*fn)(mapping_t* m, void* ctx), void* ctx);
 
