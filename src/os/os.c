@@ -267,6 +267,14 @@ bool os_home_map_private(uintptr_t addr, uint64_t len, int prot, uint64_t off) {
   return p != MAP_FAILED;
 }
 
+void os_populate(uintptr_t addr, uint64_t len, bool write) {
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+  (void)madvise((void*)addr, len, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+}
+
 bool os_protect(uintptr_t addr, uint64_t len, int prot) {
   return mprotect((void*)addr, len, prot) == 0;
 }

@@ -75,6 +75,9 @@ bool os_home_map(uintptr_t addr, uint64_t len, int prot, uint64_t off);
 // Like os_home_map, but private: writes stay in this process (a child of fork()).
 bool os_home_map_private(uintptr_t addr, uint64_t len, int prot, uint64_t off);
 bool os_protect(uintptr_t addr, uint64_t len, int prot);
+// Enters [addr, addr+len) in the page tables now, as an access (a write if `write`)
+// would; best effort: a page the kernel cannot enter by itself is left alone.
+void os_populate(uintptr_t addr, uint64_t len, bool write);
 
 // userfaultfd, in SIGBUS mode: a fault on a registered range that needs the library
 // raises SIGBUS in the faulting thread. os_uffd_init() opens the process's descriptor

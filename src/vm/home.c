@@ -191,6 +191,21 @@ void home_invalidate(family_t* fam, uint64_t lo, uint64_t hi) {
   }
 }
 
+void home_drop_caches(home_t* h) {
+  for (uint64_t t = 0; t < HOME_TOP && h->cached > 0; t++) {
+    home_win_t** leaf = h->top[t];
+    for (uint64_t k = 0; leaf && k < ((uint64_t)1 << HOME_LEAF_BITS); k++) {
+      home_win_t* w = leaf[k];
+      for (uint64_t i = 0; w && i < WIN_PAGES; i++) {
+        if (!home_bit(w->cache, i)) continue;
+        bit_clear(w->cache, i);
+        h->cached--;
+        punch_later(w, i);
+      }
+    }
+  }
+}
+
 static void win_free(home_t* h, home_win_t* w) {
   os_home_punch(home_off(h, w->index * WIN_PAGES), WIN_SIZE);
   os_home_unview(w->view, WIN_SIZE);

@@ -118,6 +118,8 @@ void home_cache_set(home_t* h, uint64_t s);
 // Drops every CACHE slot at family indices [lo, hi) in all of the family's homes:
 // what a member shows there has changed (H3).
 void home_invalidate(family_t* fam, uint64_t lo, uint64_t hi);
+// Drops every CACHE slot of `h` (its last mapping is gone).
+void home_drop_caches(home_t* h);
 // Frees the memory of slots released during the operation (their pages were freed or
 // their cache dropped) and the homes that nothing uses any more. Run at the end of
 // every exclusive operation (vmo_after_op_locked), before the family lock is released:
@@ -148,6 +150,7 @@ void home_fork_unlock(void);
 
 // Write-protects family indices [lo, hi) in every mapping of `h` (mapping.c): pages
 // there have become shared (a snapshot) or copied by a cache (H4).
-void home_write_protect(home_t* h, uint64_t lo, uint64_t hi);
+// False if the kernel had no memory for page tables (some ranges may be protected).
+bool home_write_protect(home_t* h, uint64_t lo, uint64_t hi);
 
 #endif  // ZXVMO_SRC_VM_HOME_H_

@@ -242,11 +242,19 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
     uint64_t p_end = p->base + vmo_pages(p);
     uint64_t c_end = c->base + np;
     if (kind == VMO_SNAPSHOT) {
-      if (c->base <= p->base && p_end <= c_end && p->map.root) {
+      // The parent's mapped pages are about to be shared: its mappings must copy
+      // before they write (home.h, H4). Protected first, so that a failure changes
+      // nothing a program can see; a write racing in meanwhile faults and waits for
+      // this lock.
+      bool ok = !p->home || home_write_protect(p->home, c->base, c_end);
+      if (ok && c->base <= p->base && p_end <= c_end && p->map.root) {
         // The parent's pages all lie inside the child's window: share the root.
         c->map.root = p->map.root;
         c->map.root->refs++;
-      } else if (!pmap_clone_range(&c->map, &p->map, c->base, c_end)) {
+      } else if (ok) {
+        ok = pmap_clone_range(&c->map, &p->map, c->base, c_end);
+      }
+      if (!ok) {
         // Nothing links to c yet: it goes as it came (the family outlives it, p
         // holds a reference).
         c->alive = false;
@@ -262,9 +270,6 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       c->cut = max_u64(c->base, min_u64(c_end, p_end));
     }
     member_add_locked(c);
-    // The parent's mapped pages are now shared: its mappings must copy before they
-    // write (home.h, H4).
-    if (kind == VMO_SNAPSHOT && p->home) home_write_protect(p->home, c->base, c_end);
   }
   if (a->copy_name) {
     char name[ZX_MAX_NAME_LEN];
@@ -334,7 +339,7 @@ static bool merge_into_oneway_child_locked(vmo_t* v, vmo_t* ch) {
   uint64_t hi = min_u64(ch->cut, ch->base + vmo_pages(ch));
   if (lo >= hi || !v->map.root) return true;
   // A dead VMO kept for its slices may still be mapped through them (H4).
-  if (v->home) home_write_protect(v->home, lo, hi);
+  if (v->home && !home_write_protect(v->home, lo, hi)) return false;
   if (!ch->map.root) return pmap_clone_range(&ch->map, &v->map, lo, hi);
   uint64_t i = lo;
   page_t* pg;

@@ -67,17 +67,21 @@ static void unlink_locked(mapping_t* m) {
   m->vmo->mapping_count--;
 }
 
-void home_write_protect(home_t* h, uint64_t lo, uint64_t hi) {
-  if (hi <= h->base) return;
+bool home_write_protect(home_t* h, uint64_t lo, uint64_t hi) {
+  if (hi <= h->base) return true;
   uint64_t a = max_u64(lo, h->base) - h->base, b = hi - h->base;
   for (mapping_t* m = h->maps; m; m = m->h_next) {
     if (!(m->perms & ZX_VM_PERM_WRITE)) continue;
     uint64_t s0 = first_slot(m), s1 = s0 + (m->len >> PAGE_SHIFT);
     uint64_t x = max_u64(a, s0), y = min_u64(b, s1);
     if (x >= y) continue;
-    bool ok = os_uffd_wp(m->base + ((x - s0) << PAGE_SHIFT), (y - x) << PAGE_SHIFT, true);
-    ZX_ASSERT(ok);
+    // Can fail only for page-table memory; what was protected stays protected, which
+    // costs at most a fault that finds nothing to do.
+    if (!os_uffd_wp(m->base + ((x - s0) << PAGE_SHIFT), (y - x) << PAGE_SHIFT, true)) {
+      return false;
+    }
   }
+  return true;
 }
 
 // What `c` shows at `idx` when its own map does not hold a home page there: the page
@@ -129,11 +133,12 @@ static void place(uintptr_t pa, page_t* p, const page_t* src, bool wp) {
 }
 
 // A page copied by a cache elsewhere must fault before it is written in place (H4).
-static void mark_cached(page_t* src, uint64_t idx) {
-  if (!src || !src->win || src->cached) return;
+// False (nothing marked) if the protection could not be applied.
+static bool mark_cached(page_t* src, uint64_t idx) {
+  if (!src || !src->win || src->cached) return true;
+  if (!home_write_protect(src->win->home, idx, idx + 1)) return false;
   src->cached = 1;
-  home_t* sh = src->win->home;
-  home_write_protect(sh, idx, idx + 1);
+  return true;
 }
 
 fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
@@ -181,14 +186,18 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
 
   page_t* shown = shown_locked(c, idx);
   bool exclusive = own && !page_is_marker(own) && own->refs == 1 && pmap_exclusive(&c->map, idx);
+  // c takes a page of its own in the slot (a move when it held `own` alone). A move
+  // that finds the budget full (it charges before it frees) caches a copy instead: a
+  // read never fails for the budget.
+  pnode_t* leaf = NULL;
   if (write || exclusive) {
-    // c takes a page of its own in the slot (a move when it held `own` alone).
-    if (pool_charge(1) != ZX_OK) return FAULT_NO_MEMORY;
-    pnode_t* leaf = pmap_leaf_for_write(&c->map, idx);
-    if (!leaf) {
-      pool_uncharge(1);
-      return FAULT_NO_MEMORY;
+    if (pool_charge(1) == ZX_OK) {
+      leaf = pmap_leaf_for_write(&c->map, idx);
+      if (!leaf) pool_uncharge(1);
     }
+    if (!leaf && write) return FAULT_NO_MEMORY;
+  }
+  if (leaf) {
     bool was_cache = home_is_cache(w, s);
     page_t* p = home_take(h, s);
     if (was_cache) {  // a cache holds what c shows already (H3): it becomes c's
@@ -207,11 +216,31 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
   // A read of something c does not hold alone: cache a copy, write-protected in
   // every mapping of the home.
   ZX_ASSERT(hp->refs == 0);
+  // Every other mapping of the home, and the source's, are protected first: the copy
+  // must never be written in place, nor the source without dropping the copy.
+  if ((h->nmaps > 1 && !home_write_protect(h, idx, idx + 1)) || !mark_cached(shown, idx)) {
+    return FAULT_NO_MEMORY;
+  }
   place(pa, hp, shown, true);
   home_cache_set(h, s);
-  if (h->nmaps > 1) home_write_protect(h, idx, idx + 1);
-  mark_cached(shown, idx);
   return FAULT_RESOLVED;
+}
+
+// MAP_RANGE for the page at `pa`: served as a read would be, then entered in the page
+// tables now, writable if it is c's own exclusive page and the mapping may write, so
+// that even the kernel's own accesses (read(2) into it) find it. Failures leave the
+// page to fault in later.
+static void enter_locked(mapping_t* m, uintptr_t pa) {
+  if (mapping_fault_locked(m, pa, false) != FAULT_RESOLVED) return;
+  uint64_t idx0;
+  vmo_t* c = vmo_content(m->vmo, &idx0);
+  uint64_t idx = idx0 + ((m->vmo_off + (pa - m->base)) >> PAGE_SHIFT);
+  home_win_t* w = home_win(m->home, idx - m->home->base, false);
+  page_t* own = pmap_lookup(&c->map, idx);
+  bool write = w && own == &w->desc[(idx - m->home->base) % WIN_PAGES] && own->refs == 1 &&
+               !own->cached && pmap_exclusive(&c->map, idx) && (m->perms & ZX_VM_PERM_WRITE);
+  if (write && !os_uffd_wp(pa, PAGE_SIZE, false)) write = false;
+  os_populate(pa, PAGE_SIZE, write);
 }
 
 zx_status_t mapping_attach(mapping_t* m, bool map_range) {
@@ -252,7 +281,7 @@ zx_status_t mapping_attach(mapping_t* m, bool map_range) {
     uint64_t hi = lo + min_u64(n, (v->size > m->vmo_off ? (v->size - m->vmo_off) : 0) >> PAGE_SHIFT);
     for (uint64_t i = lo; i < hi; i++) {
       if (shown_locked(c, i) || home_owns(h, pmap_lookup(&c->map, i), i)) {
-        (void)mapping_fault_locked(m, m->base + ((i - lo) << PAGE_SHIFT), false);
+        enter_locked(m, m->base + ((i - lo) << PAGE_SHIFT));
       }
     }
   }
@@ -271,7 +300,10 @@ void mapping_detach(mapping_t* m) {
   family_wrlock(fam);
   bool ok = os_placeholder(m->base, m->len);
   ZX_ASSERT(ok);
+  home_t* h = m->home;
   unlink_locked(m);
+  // Caches exist only for mappings to read: the last one gone, their memory goes.
+  if (h->nmaps == 0 && h->cached > 0) home_drop_caches(h);
   vmo_after_op_locked(fam);
   family_unlock(fam);
   m->home = NULL;
@@ -316,8 +348,11 @@ zx_status_t mapping_op_range(mapping_t* m, uint32_t op, uintptr_t addr, uint64_t
   vmo_t* v = m->vmo;
   uint64_t off = m->vmo_off + (addr - m->base);
   switch (op) {
-    case ZX_VMAR_OP_COMMIT:
-      return vmo_commit(v, off, len);
+    case ZX_VMAR_OP_COMMIT: {
+      // Committed pages are entered in the mapping too, as on Zircon.
+      zx_status_t st = vmo_commit(v, off, len);
+      return st == ZX_OK ? mapping_op_range(m, ZX_VMAR_OP_MAP_RANGE, addr, len) : st;
+    }
     case ZX_VMAR_OP_DECOMMIT:
       return vmo_decommit(v, off, len);
     case ZX_VMAR_OP_ZERO:
@@ -325,9 +360,7 @@ zx_status_t mapping_op_range(mapping_t* m, uint32_t op, uintptr_t addr, uint64_t
     case ZX_VMAR_OP_MAP_RANGE: {
       family_wrlock(v->fam);
       uint64_t size = v->size;
-      for (uint64_t a = 0; a < len && off + a < size; a += PAGE_SIZE) {
-        (void)mapping_fault_locked(m, addr + a, false);
-      }
+      for (uint64_t a = 0; a < len && off + a < size; a += PAGE_SIZE) enter_locked(m, addr + a);
       vmo_after_op_locked(v->fam);
       family_unlock(v->fam);
       return ZX_OK;

@@ -71,6 +71,7 @@ static void collect_mapping(mapping_t* m, void* ctx) {
 zx_status_t process_get_vmos(uint32_t topic, void* buffer, size_t buffer_size, size_t* actual,
                              size_t* avail) {
   size_t rec = vmo_record_size(topic);
+  if (!buffer && buffer_size > 0) return ZX_ERR_INVALID_ARGS;
   handle_ref_t* hv;
   size_t hn;
   zx_status_t st = handle_collect(ZX_OBJ_TYPE_VMO, &hv, &hn);
@@ -122,7 +123,12 @@ zx_status_t process_get_task_stats(uint32_t topic, void* buffer, size_t buffer_s
                                    size_t* actual, size_t* avail) {
   size_t rec = topic == ZX_INFO_TASK_STATS_V1 ? sizeof(zx_info_task_stats_v1_t)
                                               : sizeof(zx_info_task_stats_t);
-  if (!buffer || buffer_size < rec) return ZX_ERR_BUFFER_TOO_SMALL;
+  if (!buffer || buffer_size < rec) {
+    // As every single-record topic: nothing written, one record available.
+    if (actual) *actual = 0;
+    if (avail) *avail = 1;
+    return ZX_ERR_BUFFER_TOO_SMALL;
+  }
   stats_acc_t a = {0, 0};
   aspace_rdlock();
   aspace_for_each(add_mapping, &a);
