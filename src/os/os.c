@@ -210,6 +210,8 @@ bool os_reserve(uint64_t len, uintptr_t* out) {
   return true;
 }
 
+void os_unreserve(uintptr_t addr, uint64_t len) { munmap((void*)addr, len); }
+
 bool os_placeholder(uintptr_t addr, uint64_t len) {
   void* p = mmap((void*)addr, len, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
@@ -236,10 +238,11 @@ static int home_fd(void) {
   return g_home_fd;
 }
 
-uint8_t* os_home_view(uint64_t off, uint64_t len) {
+uint8_t* os_home_view(uint64_t off, uint64_t len, uint8_t* at) {
   int fd = home_fd();
   if (fd < 0) return NULL;
-  void* p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, (off_t)off);
+  void* p = mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE | (at ? MAP_FIXED : 0),
+                 fd, (off_t)off);
   return p == MAP_FAILED ? NULL : p;
 }
 

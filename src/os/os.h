@@ -60,6 +60,7 @@ uint64_t os_alloc_count(void);
 // dropping whatever was mapped there; false only if the OS ran out of memory for its
 // own bookkeeping (then the range is unchanged).
 bool os_reserve(uint64_t len, uintptr_t* out);
+void os_unreserve(uintptr_t addr, uint64_t len);
 bool os_placeholder(uintptr_t addr, uint64_t len);
 // Homes (src/vm/home.h): one sparse memfd, OS_HOME_FILE_SIZE bytes, in which every
 // mapped VMO's pages live at offsets of its own. os_home_view() maps [off, off+len)
@@ -68,7 +69,9 @@ bool os_placeholder(uintptr_t addr, uint64_t len);
 // os_home_punch() frees the memory of a range: it reads as zero again, and every
 // mapping of it loses its page-table entries.
 #define OS_HOME_FILE_SIZE ((uint64_t)1 << 62)
-uint8_t* os_home_view(uint64_t off, uint64_t len);
+// With `at` (inside a reservation of os_reserve), the view goes there: views of
+// contiguous file ranges placed contiguously merge into one kernel mapping.
+uint8_t* os_home_view(uint64_t off, uint64_t len, uint8_t* at);
 void os_home_unview(uint8_t* view, uint64_t len);
 void os_home_punch(uint64_t off, uint64_t len);
 bool os_home_map(uintptr_t addr, uint64_t len, int prot, uint64_t off);

@@ -89,7 +89,22 @@ home_win_t* home_win(home_t* h, uint64_t s, bool create) {
   if (win || !create) return win;
   win = os_calloc(1, sizeof(*win));
   if (!win) return NULL;
-  win->view = os_home_view(home_off(h, w * WIN_PAGES), WIN_SIZE);
+  uint64_t t = w >> HOME_LEAF_BITS, in_leaf = w & ((1u << HOME_LEAF_BITS) - 1);
+  if (!h->vres[t] && h->owner) {
+    // Reserve room for the leaf's windows the owner can have now (no more: a process
+    // with many small mapped VMOs must not reserve a GiB each).
+    uint64_t leaf_bytes = WIN_SIZE << HOME_LEAF_BITS, first = t * leaf_bytes;
+    uint64_t size = h->owner->size > first ? h->owner->size - first : 0;
+    uint64_t len = min_u64(leaf_bytes, (size + WIN_SIZE - 1) / WIN_SIZE * WIN_SIZE);
+    uintptr_t at;
+    if (len > WIN_SIZE && os_reserve(len, &at)) {
+      h->vres[t] = (uint8_t*)at;
+      h->vres_len[t] = len;
+    }
+  }
+  uint8_t* at = NULL;
+  if (h->vres[t] && (in_leaf + 1) * WIN_SIZE <= h->vres_len[t]) at = h->vres[t] + in_leaf * WIN_SIZE;
+  win->view = os_home_view(home_off(h, w * WIN_PAGES), WIN_SIZE, at);
   if (!win->view) {
     os_free(win);
     return NULL;
@@ -208,7 +223,9 @@ void home_drop_caches(home_t* h) {
 
 static void win_free(home_t* h, home_win_t* w) {
   os_home_punch(home_off(h, w->index * WIN_PAGES), WIN_SIZE);
-  os_home_unview(w->view, WIN_SIZE);
+  uint64_t t = w->index >> HOME_LEAF_BITS;
+  bool reserved = h->vres[t] && w->view >= h->vres[t] && w->view < h->vres[t] + h->vres_len[t];
+  if (!reserved) os_home_unview(w->view, WIN_SIZE);  // else unmapped with its reservation
   os_free(w);
 }
 
@@ -221,6 +238,7 @@ static void home_destroy(home_t* h) {
       if (leaf[k]) win_free(h, leaf[k]);
     }
     os_free(leaf);
+    if (h->vres[t]) os_unreserve((uintptr_t)h->vres[t], h->vres_len[t]);
   }
   family_t* f = h->fam;
   if (h->f_prev) {

@@ -72,6 +72,12 @@ typedef struct home {
   uint64_t base;               // family index of slot 0 (the owner's base)
   uint64_t id;                 // the span is [id << HOME_SPAN_SHIFT, +HOME_SPAN)
   home_win_t** top[HOME_TOP];  // two-level table of windows, created on demand
+  // Address space reserved for the views of each leaf's windows (1 GiB of span), so
+  // that the views of a large VMO merge into one kernel mapping instead of one per
+  // window: NULL if none (views then go anywhere), with its length (at most the
+  // owner's size when reserved, rounded up to windows).
+  uint8_t* vres[HOME_TOP];
+  uint64_t vres_len[HOME_TOP];
   uint64_t nwins;
   uint64_t live;               // descriptors with refs > 0
   uint64_t cached;             // CACHE slots
