@@ -39,7 +39,7 @@ static void count_kinds(result_t* r) {
     }
     while (path && *path == ' ') path++;
     char name[48];
-    snprintf(name, sizeof(name), "%s", path && *path && *path != '\n' ? path : "(anonymous)");
+    snprintf(name, sizeof(name), "%.47s", path && *path && *path != '\n' ? path : "(anonymous)");
     name[strcspn(name, "\n")] = '\0';
     int k = 0;
     while (k < nk && strcmp(names[k], name) != 0) k++;
