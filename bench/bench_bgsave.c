@@ -22,7 +22,7 @@
 // Each round runs each side in a fresh process, side by side; medians of ROUNDS.
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <semaphore.h>
 
 #include "bench_map.h"
 
@@ -48,7 +48,7 @@ typedef struct writer {
   uint8_t* heap;
   uint64_t nrec;
   uint64_t updates;  // to make
-  atomic_int go;
+  sem_t go;  // posted when the snapshot or fork() has returned
   uint64_t ns;
 } writer_t;
 
@@ -63,7 +63,7 @@ static void update(uint8_t* heap, uint64_t nrec, uint64_t* rng, uint64_t count) 
 static void* writer_main(void* arg) {
   writer_t* w = arg;
   uint64_t rng = SEED;
-  while (atomic_load(&w->go) == 0) {
+  while (sem_wait(&w->go) != 0) {
   }
   uint64_t t0 = now_ns();
   for (uint64_t n = 0; n < w->updates; n++) update(w->heap, w->nrec, &rng, n);
@@ -104,12 +104,12 @@ static void lib_round(uint64_t size, uint64_t updates, result_t* r) {
   int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
   if (buf == NULL || null < 0) exit(1);
   pthread_t th;
-  if (pthread_create(&th, NULL, writer_main, &w) != 0) exit(1);
+  if (sem_init(&w.go, 0, 0) != 0 || pthread_create(&th, NULL, writer_main, &w) != 0) exit(1);
   zxvmo_stats_t a = stats_now();
   uint64_t t0 = now_ns();
   check(zx_vmo_create_child(vmo, ZX_VMO_CHILD_SNAPSHOT, 0, size, &snap), "snapshot");
   uint64_t t1 = now_ns();
-  atomic_store(&w.go, 1);
+  sem_post(&w.go);
   int ok = 1;
   for (uint64_t off = 0; off < size; off += CHUNK) {
     uint64_t len = size - off < CHUNK ? size - off : CHUNK;
@@ -152,7 +152,7 @@ static void fork_round(const void* arg, void* out) {
   int rep[2], hold[2];
   if (pipe(rep) != 0 || pipe(hold) != 0) exit(1);
   pthread_t th;
-  if (pthread_create(&th, NULL, writer_main, &w) != 0) exit(1);
+  if (sem_init(&w.go, 0, 0) != 0 || pthread_create(&th, NULL, writer_main, &w) != 0) exit(1);
   fflush(stdout);
   uint64_t t0 = now_ns();
   pid_t pid = fork();
@@ -179,7 +179,7 @@ static void fork_round(const void* arg, void* out) {
   }
   uint64_t t1 = now_ns();
   if (pid < 0) exit(1);
-  atomic_store(&w.go, 1);
+  sem_post(&w.go);
   close(rep[1]);
   close(hold[0]);
   child_report_t c;
