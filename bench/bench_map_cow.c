@@ -11,6 +11,7 @@
 //
 // Each round runs each side in a fresh process, side by side; medians of ROUNDS.
 #include "bench_map.h"
+#include "bench_uffd_floor.h"
 
 #define ROUNDS 5
 #define SEED 0x5EEDC0FFEEULL
@@ -98,6 +99,13 @@ static void fork_round(const void* arg, void* out) {
   r->copies = 0;
 }
 
+// The mechanism's floor (bench_uffd_floor.h), in a forked child.
+static void floor_round(const void* arg, void* out) {
+  uint64_t size = ((const uint64_t*)arg)[0];
+  uint32_t* order = ((const uint64_t*)arg)[1] ? permutation((uint32_t)(size / PAGE), SEED) : NULL;
+  *(double*)out = floor_cow(size, order);
+}
+
 int main(int argc, char** argv) {
   const char *mode, *arg;
   int fd;
@@ -120,12 +128,13 @@ int main(int argc, char** argv) {
   const char* names[2] = {"in order", "random order"};
   double worst = 0;
   for (int o = 0; o < 2; o++) {
-    double lib[ROUNDS], krn[ROUNDS];
+    double lib[ROUNDS], krn[ROUNDS], flo[ROUNDS];
     result_t lr;
     for (int i = 0; i < ROUNDS; i++) {
       uint64_t fa[2] = {size, (uint64_t)o};
       result_t fr;
       run_forked(fork_round, fa, &fr, sizeof(fr));
+      run_forked(floor_round, fa, &flo[i], sizeof(flo[i]));
       run_self(o ? "random" : "order", size_arg, &lr, sizeof(lr));
       krn[i] = fr.ns_per_page;
       lib[i] = lr.ns_per_page;
@@ -136,7 +145,11 @@ int main(int argc, char** argv) {
     printf("    %-54s %9.1f ns\n", "kernel COW fault after fork() (anchor)", mk);
     printf("    %-54s %9.1f ns   ratio %.2fx (goal <= 2.0x, aim 1.3x)\n",
            "first write through the mapping after a snapshot", ml, ratio);
-    printf("    (library: %llu page copies for %u pages)\n", (unsigned long long)lr.copies, n);
+    double mf = median(flo, ROUNDS);
+    printf("    %-54s %9.1f ns   ratio %.2fx (no library: the mechanism's own cost)\n",
+           "floor: userfaultfd SIGBUS, copy, unprotect", mf, mf / mk);
+    printf("    (library: %llu page copies for %u pages; %.2fx its floor)\n",
+           (unsigned long long)lr.copies, n, ml / mf);
   }
   printf("verdict: first write after a snapshot vs the kernel's COW fault: worst %.2fx "
          "(goal <= 2.0x): %s; aim 1.3x: %s\n",
