@@ -208,7 +208,7 @@ ZX_API zx_status_t zx_object_get_property(zx_handle_t handle, uint32_t property,
       }
       char name[ZX_MAX_NAME_LEN];
       object_get_name(obj, name);
-      memcpy(value, name, ZX_MAX_NAME_LEN);
+      st = user_copy_out(value, name, ZX_MAX_NAME_LEN);
       break;
     }
     case ZX_PROP_VMO_CONTENT_SIZE: {
@@ -219,7 +219,7 @@ ZX_API zx_status_t zx_object_get_property(zx_handle_t handle, uint32_t property,
       } else {
         uint64_t size = 0;
         st = vmo_get_content_size(obj, &size);
-        if (st == ZX_OK) memcpy(value, &size, sizeof(size));
+        if (st == ZX_OK) st = user_copy_out(value, &size, sizeof(size));
       }
       break;
     }
@@ -241,7 +241,13 @@ ZX_API zx_status_t zx_object_set_property(zx_handle_t handle, uint32_t property,
   switch (property) {
     case ZX_PROP_NAME:
       // Longer names are cut to ZX_MAX_NAME_LEN - 1 bytes, as on Zircon.
-      object_set_name(obj, value, value_size);
+    {
+      // Read through user_copy_in: the value may lie in a mapping (user_copy.h).
+      char name[ZX_MAX_NAME_LEN];
+      size_t n = value_size < sizeof(name) ? value_size : sizeof(name);
+      st = user_copy_in(name, value, n);
+      if (st == ZX_OK) object_set_name(obj, name, n);
+    }
       break;
     case ZX_PROP_VMO_CONTENT_SIZE: {
       // Lowering the content size zeroes data, so (as on Zircon) it needs WRITE too;
@@ -254,8 +260,8 @@ ZX_API zx_status_t zx_object_set_property(zx_handle_t handle, uint32_t property,
         st = ZX_ERR_ACCESS_DENIED;
       } else {
         uint64_t size;
-        memcpy(&size, value, sizeof(size));
-        st = vmo_set_content_size(obj, size);
+        st = user_copy_in(&size, value, sizeof(size));
+        if (st == ZX_OK) st = vmo_set_content_size(obj, size);
       }
       break;
     }

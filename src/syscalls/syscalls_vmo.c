@@ -90,7 +90,9 @@ ZX_API zx_status_t zx_vmo_get_size(zx_handle_t handle, uint64_t* size) {
   if (!size) {
     st = ZX_ERR_INVALID_ARGS;
   } else {
-    st = vmo_get_size(v, size);
+    uint64_t n = 0;
+    st = vmo_get_size(v, &n);
+    if (st == ZX_OK) st = user_copy_out(size, &n, sizeof(n));
   }
   object_unref(&v->obj);
   return st;

@@ -730,6 +730,12 @@ zx_status_t pool_charge(uint64_t n) {
   return ZX_OK;
 }
 
+void pool_charge_force(uint64_t n) {
+  tcache_t* tc = cache_get();
+  cnt_add(tc, CNT_IN_USE, n);
+  note_reserve_peak(tc, false);
+}
+
 void pool_uncharge(uint64_t n) { cnt_sub(cache_get(), CNT_IN_USE, n); }
 
 void page_unref(page_t* p) {

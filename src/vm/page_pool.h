@@ -89,6 +89,9 @@ void page_unref(page_t* p);
 // pages: for memory a home provides (home.h). ZX_ERR_NO_MEMORY if the budget forbids.
 zx_status_t pool_charge(uint64_t n);
 void pool_uncharge(uint64_t n);
+// Charges without asking the budget: for a page that replaces one being freed in the
+// same step (a move), so that the total does not grow.
+void pool_charge_force(uint64_t n);
 // fork(): takes (releases) the pool's locks, so that none is held half-way in the
 // child (src/vmar/fork.c).
 void pool_fork_lock(void);

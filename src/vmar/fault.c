@@ -32,7 +32,9 @@ static zx_status_t g_init_status;
 static bool g_inited;                // (g_once)
 static struct sigaction g_old_bus;   // (g_once) the program's handlers before ours
 static struct sigaction g_old_segv;
-static _Thread_local sigjmp_buf* t_probe;  // set while fault_probe_copy copies
+// Set while fault_probe_copy copies. volatile: the stores around the memcpy must stay,
+// although nothing the compiler sees reads them (the signal handler does).
+static _Thread_local sigjmp_buf* volatile t_probe;
 
 static bool fault_is_write(const void* uc) {
 #if defined(__x86_64__)

@@ -191,7 +191,14 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
   // read never fails for the budget.
   pnode_t* leaf = NULL;
   if (write || exclusive) {
-    if (pool_charge(1) == ZX_OK) {
+    // A move frees `own` as it takes the slot: no net page, so no budget to ask.
+    zx_status_t st = ZX_OK;
+    if (exclusive) {
+      pool_charge_force(1);
+    } else {
+      st = pool_charge(1);
+    }
+    if (st == ZX_OK) {
       leaf = pmap_leaf_for_write(&c->map, idx);
       if (!leaf) pool_uncharge(1);
     }
@@ -210,6 +217,9 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
       place(pa, p, shown, false);
     }
     pmap_leaf_set(leaf, (unsigned)(idx & PMAP_SLOT_MASK), p);
+    // c's page at idx is another page now (same bytes): caches elsewhere copied the
+    // old one, which nothing will tell them about any more (H3).
+    if (v->fam->homes) home_invalidate(v->fam, idx, idx + 1);
     return FAULT_RESOLVED;
   }
   if (home_is_cache(w, s)) return FAULT_RESOLVED;  // raced: already there
