@@ -129,6 +129,9 @@ zx_status_t fault_init_child(void) {
 }
 
 bool fault_probe_copy(void* dst, const void* src, size_t n) {
+  // The handlers must be there even before the first mapping: a buffer in the root
+  // VMAR's placeholder faults too.
+  if (fault_init() != ZX_OK) return false;
   sigjmp_buf jb;
   sigjmp_buf* volatile prev = t_probe;
   if (sigsetjmp(jb, 1)) {
