@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// What a mapping shows (docs/behavior.md §12): a VMO behaves through a mapping exactly as
+// through zx_vmo_read/zx_vmo_write, in both directions, at every offset; every kind of
+// child keeps its semantics whichever side is mapped; resizing, DECOMMIT and ZERO are
+// seen by every mapping at once; reading never-written pages commits nothing; a mapping
+// keeps its VMO (and, for ZX_VMO_ZERO_CHILDREN, a child) alive; genuine faults (past the
+// end, protected, unmapped) kill with SIGBUS / SIGSEGV, checked in children of fork().
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <zircon/process.h>
+#include <zircon/syscalls.h>
+
+#include "child_helpers.h"
+#include "helpers.h"
+#include "map_helpers.h"
+
+// ---- both directions -------------------------------------------------------------
+
+// Compares the whole mapping with zx_vmo_read and with the model `want`.
+static void expect_same(zx_handle_t vmo, const uint8_t* m, const uint8_t* want, uint64_t len,
+                        const char* step) {
+  uint8_t* got = page_buf(len / PG + 1);
+  cr_assert_eq(zx_vmo_read(vmo, got, 0, len), ZX_OK);
+  for (uint64_t i = 0; i < len; i++) {
+    cr_assert_eq(got[i], want[i], "%s: zx_vmo_read byte %#llx = %#x, want %#x", step,
+                 (unsigned long long)i, got[i], want[i]);
+    uint8_t b = mrd(m + i);
+    cr_assert_eq(b, want[i], "%s: mapping byte %#llx = %#x, want %#x", step,
+                 (unsigned long long)i, b, want[i]);
+  }
+  free(got);
+}
+
+// Writes at many offsets and lengths (partial pages, page-crossing, whole pages), in
+// turn through the mapping and with zx_vmo_write; after each, both views agree with
+// the model.
+Test(map_semantics, both_directions_at_every_offset) {
+  const uint64_t np = 4, len = np * PG;
+  zx_handle_t v = mkvmo(len);
+  uint8_t* m = map_rw(v, 0, len);
+  uint8_t* want = page_buf(np);
+  expect_same(v, m, want, len, "fresh");
+  const uint64_t offs[] = {0, 1, 7, PG / 2, PG - 1, PG, PG + 3, 2 * PG - 5, 3 * PG - 1, len - 1};
+  const uint64_t lens[] = {1, 2, 9, PG - 1, PG, PG + 1, 2 * PG + 3};
+  uint64_t seed = 0x1234567;
+  uint8_t* buf = page_buf(np);
+  int step = 0;
+  for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+    for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+      uint64_t off = offs[i], n = lens[j];
+      if (off + n > len) n = len - off;
+      for (uint64_t k = 0; k < n; k++) buf[k] = (uint8_t)xorshift(&seed);
+      char what[96];
+      if (step++ % 2 == 0) {
+        cr_assert_eq(zx_vmo_write(v, buf, off, n), ZX_OK);
+        snprintf(what, sizeof(what), "zx_vmo_write(off %#llx, len %#llx)",
+                 (unsigned long long)off, (unsigned long long)n);
+      } else {
+        for (uint64_t k = 0; k < n; k++) mwr(m + off + k, buf[k]);
+        snprintf(what, sizeof(what), "mapping write(off %#llx, len %#llx)",
+                 (unsigned long long)off, (unsigned long long)n);
+      }
+      memcpy(want + off, buf, n);
+      expect_same(v, m, want, len, what);
+    }
+  }
+  expect_invariants("both directions");
+  cr_assert_eq(committed(v), len);
+  cr_assert_eq(pages_in_use(), np);
+  unmap(m, len);
+  close_h(v);
+  free(buf);
+  free(want);
+  expect_clean();
+}
+
+// A mapping at a nonzero vmo_offset shows the VMO from that offset.
+Test(map_semantics, nonzero_vmo_offset) {
+  zx_handle_t v = mkvmo_filled(6, 0x40);
+  uint8_t* m = map_rw(v, 2 * PG, 3 * PG);
+  for (uint64_t k = 0; k < 3; k++) {
+    cr_assert_eq(mpage(m, k), 0x42 + (int)k, "mapping page %llu", (unsigned long long)k);
+  }
+  mfill(m, 1, 0x99);
+  cr_assert_eq(page_val(v, 3), 0x99, "a write at mapping page 1 lands at VMO page 3");
+  cr_assert_eq(page_val(v, 2), 0x42);
+  cr_assert_eq(page_val(v, 4), 0x44);
+  fill_page(v, 4, 0x77);
+  cr_assert_eq(mpage(m, 2), 0x77);
+  expect_invariants("nonzero offset");
+  unmap(m, 3 * PG);
+  close_h(v);
+  expect_clean();
+}
+
+// ---- committed_bytes through mappings --------------------------------------------
+
+// Reading never-written pages through a mapping commits nothing (Zircon maps its zero
+// page); writing commits exactly what zx_vmo_write would.
+Test(map_semantics, reads_commit_nothing_writes_commit_like_vmo_write) {
+  const uint64_t np = 16;
+  zx_handle_t v = mkvmo(np * PG);
+  zx_handle_t ref = mkvmo(np * PG);
+  uint8_t* m = map_rw(v, 0, np * PG);
+  for (uint64_t k = 0; k < np; k++) cr_assert_eq(mpage(m, k), 0);
+  cr_assert_eq(committed(v), 0, "reading %llu fresh pages committed %llu bytes",
+               (unsigned long long)np, (unsigned long long)committed(v));
+  cr_assert_eq(pages_in_use(), 0);
+  expect_invariants("reads of fresh pages");
+  // One byte, a word, a whole page, a page-crossing write.
+  mwr(m + 3 * PG + 17, 1);
+  wr8(ref, 3 * PG + 17, 1);
+  *(volatile uint64_t*)(m + 5 * PG + 8) = 2;
+  wr8(ref, 5 * PG + 8, 2);
+  mfill(m, 7, 3);
+  fill_page(ref, 7, 3);
+  mwr(m + 10 * PG - 1, 4);
+  mwr(m + 10 * PG, 4);
+  uint8_t two[2] = {4, 4};
+  cr_assert_eq(zx_vmo_write(ref, two, 10 * PG - 1, 2), ZX_OK);
+  cr_assert_eq(committed(v), committed(ref), "mapping writes committed %llu, zx_vmo_write %llu",
+               (unsigned long long)committed(v), (unsigned long long)committed(ref));
+  cr_assert_eq(committed(v), 5 * PG);
+  cr_assert_eq(pages_in_use(), 10);
+  // Reading everything again commits nothing more.
+  for (uint64_t k = 0; k < np; k++) (void)mpage(m, k);
+  cr_assert_eq(committed(v), 5 * PG);
+  cr_assert_eq(pages_in_use(), 10);
+  expect_invariants("mapping writes");
+  uint8_t* all = page_buf(np);
+  cr_assert_eq(zx_vmo_read(ref, all, 0, np * PG), ZX_OK);
+  for (uint64_t i = 0; i < np * PG; i++) {
+    cr_assert_eq(mrd(m + i), all[i], "byte %#llx differs from zx_vmo_write's",
+                 (unsigned long long)i);
+  }
+  free(all);
+  unmap(m, np * PG);
+  cr_assert_eq(committed(v), 5 * PG, "unmapping changes no commitment");
+  close_h(v);
+  close_h(ref);
+  expect_clean();
+}
+
+// A read of a page committed with zx_vmo_write does not change committed_bytes either.
+Test(map_semantics, reads_of_committed_pages_change_nothing) {
+  zx_handle_t v = mkvmo_filled(4, 0x10);
+  cr_assert_eq(committed(v), 4 * PG);
+  uint8_t* m = map_opts(v, MAP_R, 0, 4 * PG);
+  for (uint64_t k = 0; k < 4; k++) cr_assert_eq(mpage(m, k), 0x10 + (int)k);
+  cr_assert_eq(committed(v), 4 * PG);
+  cr_assert_eq(pages_in_use(), 4);
+  expect_invariants("read-only mapping of committed pages");
+  unmap(m, 4 * PG);
+  close_h(v);
+  expect_clean();
+}
+
+// ---- num_mappings and lifetime --------------------------------------------------
+
+Test(map_semantics, num_mappings_counts_pieces) {
+  zx_handle_t v = mkvmo_filled(4, 0x60);
+  cr_assert_eq(num_mappings(v), 0);
+  uint8_t* a = map_rw(v, 0, 3 * PG);
+  cr_assert_eq(num_mappings(v), 1);
+  uint8_t* b = map_opts(v, MAP_R, PG, 2 * PG);
+  cr_assert_eq(num_mappings(v), 2);
+  // Unmapping the middle of `a` leaves two mappings of it.
+  unmap(a + PG, PG);
+  cr_assert_eq(num_mappings(v), 3, "a split mapping counts as two");
+  cr_assert_eq(mpage(a, 0), 0x60);
+  cr_assert_eq(mpage(a, 2), 0x62);
+  mfill(a, 2, 0x88);
+  cr_assert_eq(mpage(b, 1), 0x88, "the other mapping sees the tail's write");
+  cr_assert_eq(page_val(v, 2), 0x88);
+  expect_access_dies(a + PG, false, SIGSEGV, "read of the unmapped middle");
+  expect_access_dies(a + PG, true, SIGSEGV, "write of the unmapped middle");
+  expect_access_ok(a + 2 * PG, true, "write to the tail");
+  unmap(a, PG);
+  cr_assert_eq(num_mappings(v), 2);
+  unmap(a + 2 * PG, PG);
+  unmap(b, 2 * PG);
+  cr_assert_eq(num_mappings(v), 0);
+  expect_invariants("num_mappings");
+  close_h(v);
+  expect_clean();
+}
+
+// Closing the last handle of a mapped VMO changes nothing the mapping sees; the VMO
+// dies when the last mapping goes.
+Test(map_semantics, mapping_keeps_vmo_alive) {
+  zx_handle_t v = mkvmo_filled(3, 0x20);
+  uint8_t* m = map_rw(v, 0, 3 * PG);
+  close_h(v);
+  cr_assert_eq(vmos_alive(), 1);
+  cr_assert_eq(mpage(m, 1), 0x21);
+  mfill(m, 2, 0x5C);
+  cr_assert_eq(mpage(m, 2), 0x5C);
+  mwr(m + 7, 0xAB);
+  cr_assert_eq(mrd(m + 7), 0xAB);
+  cr_assert_eq(pages_in_use(), 3);
+  expect_invariants("handle closed, mapping used");
+  unmap(m, PG);
+  cr_assert_eq(vmos_alive(), 1, "a piece is still mapped");
+  cr_assert_eq(mpage(m, 2), 0x5C);
+  unmap(m + PG, 2 * PG);
+  expect_clean();
+}
+
+// A mapped child is a live child: ZX_VMO_ZERO_CHILDREN on the parent only after its
+// last mapping is gone.
+Test(map_semantics, mapped_child_is_live_for_zero_children) {
+  const uint32_t types[] = {SNAP, ALOW, SLICE};
+  for (size_t t = 0; t < 3; t++) {
+    zx_handle_t p = mkvmo_filled(4, 0x30);
+    cr_assert(zero_children(p));
+    zx_handle_t c = mkchild(p, types[t], 0, 4 * PG);
+    cr_assert(!zero_children(p));
+    uint8_t* m = map_rw(c, 0, 4 * PG);
+    close_h(c);
+    cr_assert(!zero_children(p), "type %#x: mapped child with no handle counts as live",
+              types[t]);
+    mfill(m, 1, 0x77);
+    cr_assert_eq(mpage(m, 1), 0x77);
+    cr_assert_eq(page_val(p, 1), types[t] == SLICE ? 0x77 : 0x31);
+    unmap(m + 2 * PG, 2 * PG);
+    cr_assert(!zero_children(p), "type %#x: half the mapping is left", types[t]);
+    cr_assert_eq(mpage(m, 0), 0x30);
+    unmap(m, 2 * PG);
+    cr_assert(zero_children(p), "type %#x: last mapping gone", types[t]);
+    expect_invariants("zero children");
+    close_h(p);
+    expect_clean();
+  }
+}
+
+// The legacy clone too.
+Test(map_semantics, mapped_legacy_clone_is_live_for_zero_children) {
+  zx_handle_t p = mkvmo_filled(2, 0x30);
+  zx_handle_t c = mkclone(p, CLONE_COW, 0, 2 * PG);
+  uint8_t* m = map_rw(c, 0, 2 * PG);
+  close_h(c);
+  cr_assert(!zero_children(p));
+  cr_assert_eq(mpage(m, 0), 0x30);
+  unmap(m, 2 * PG);
+  cr_assert(zero_children(p));
+  close_h(p);
+  expect_clean();
+}
