@@ -246,3 +246,234 @@ Test(map_semantics, mapped_legacy_clone_is_live_for_zero_children) {
   close_h(p);
   expect_clean();
 }
+
+// ---- the snapshot matrix through mappings ------------------------------------------
+//
+// Child type x which side is mapped x write order x write path x close order, checked
+// after every step through every mapping and with zx_vmo_read on every open handle.
+
+enum mtype { M_SNAP, M_ALOW, M_SLICE, M_CLONE, M_SLICE_OF_SNAP, M_SNAP_OF_SNAP, M_TYPES };
+static const char* const kMType[] = {"SNAPSHOT",          "AT_LEAST_ON_WRITE",
+                                     "SLICE",             "legacy-clone",
+                                     "slice-of-SNAPSHOT", "SNAPSHOT-of-snapshot"};
+enum mside { S_PARENT, S_CHILD, S_BOTH, S_PARENT_TWICE, S_SIDES };
+static const char* const kSide[] = {"parent mapped", "child mapped", "both mapped",
+                                    "parent mapped twice"};
+
+#define MNP 6u   // parent pages
+#define MOFF 1u  // child window: pages [MOFF, MOFF + MN) of the parent
+#define MN 4u
+
+typedef struct mcase {
+  enum mtype t;
+  char what[200];
+  // Handles (ZX_HANDLE_INVALID once closed) and mappings (NULL once unmapped).
+  zx_handle_t base;  // the parent's own parent (a snapshot of it), for the two chains
+  zx_handle_t p, c;
+  uint8_t *mp, *mp2, *mc;
+  // Expected page values.
+  int base_v[MNP];
+  int par[MNP];
+  int chi[MN];
+  bool cwrote[MN];
+} mcase_t;
+
+static bool is_slice(enum mtype t) { return t == M_SLICE || t == M_SLICE_OF_SNAP; }
+
+static void mc_parent_write(mcase_t* x, uint64_t k, uint8_t v, bool via_map) {
+  if (via_map && x->mp) {
+    mfill(x->mp, k, v);
+  } else {
+    fill_page(x->p, k, v);
+  }
+  x->par[k] = v;
+  if (k >= MOFF && k < MOFF + MN) {
+    uint64_t j = k - MOFF;
+    if (is_slice(x->t) || (x->t == M_CLONE && !x->cwrote[j])) x->chi[j] = v;
+  }
+}
+
+static void mc_child_write(mcase_t* x, uint64_t j, uint8_t v, bool via_map) {
+  if (via_map && x->mc) {
+    mfill(x->mc, j, v);
+  } else {
+    fill_page(x->c, j, v);
+  }
+  x->chi[j] = v;
+  x->cwrote[j] = true;
+  if (is_slice(x->t)) x->par[MOFF + j] = v;
+}
+
+static void mc_check(const mcase_t* x, const char* step) {
+  for (uint64_t k = 0; k < MNP; k++) {
+    if (x->p != ZX_HANDLE_INVALID) {
+      cr_assert_eq(page_val(x->p, k), x->par[k], "%s, %s: parent page %llu via zx_vmo_read",
+                   x->what, step, (unsigned long long)k);
+    }
+    if (x->mp) {
+      cr_assert_eq(mpage(x->mp, k), x->par[k], "%s, %s: parent page %llu via its mapping",
+                   x->what, step, (unsigned long long)k);
+    }
+    if (x->mp2) {
+      cr_assert_eq(mpage(x->mp2, k), x->par[k],
+                   "%s, %s: parent page %llu via its second mapping", x->what, step,
+                   (unsigned long long)k);
+    }
+    if (x->base != ZX_HANDLE_INVALID) {
+      cr_assert_eq(page_val(x->base, k), x->base_v[k], "%s, %s: base page %llu", x->what, step,
+                   (unsigned long long)k);
+    }
+  }
+  for (uint64_t j = 0; j < MN; j++) {
+    if (x->c != ZX_HANDLE_INVALID) {
+      cr_assert_eq(page_val(x->c, j), x->chi[j], "%s, %s: child page %llu via zx_vmo_read",
+                   x->what, step, (unsigned long long)j);
+    }
+    if (x->mc) {
+      cr_assert_eq(mpage(x->mc, j), x->chi[j], "%s, %s: child page %llu via its mapping",
+                   x->what, step, (unsigned long long)j);
+    }
+  }
+  zx_status_t st = zxvmo_check_invariants();
+  cr_assert_eq(st, ZX_OK, "%s, %s: invariants %d", x->what, step, st);
+}
+
+static void run_map_matrix(enum mtype t) {
+  for (int side = 0; side < S_SIDES; side++) {
+    for (int parent_first = 0; parent_first < 2; parent_first++) {
+      for (int via_map = 0; via_map < 2; via_map++) {
+        for (int close_mapped = 0; close_mapped < 2; close_mapped++) {
+          mcase_t x;
+          memset(&x, 0, sizeof(x));
+          x.t = t;
+          snprintf(x.what, sizeof(x.what), "%s, %s, %s written first via %s, %s", kMType[t],
+                   kSide[side], parent_first ? "parent" : "child",
+                   via_map ? "mappings" : "zx_vmo_write",
+                   close_mapped ? "handles closed while mapped" : "unmapped first");
+          // The parent and, for the chains, its origin.
+          if (t == M_SLICE_OF_SNAP || t == M_SNAP_OF_SNAP) {
+            x.base = mkvmo(MNP * PG);
+            for (uint64_t k = 0; k < MNP; k++) {
+              fill_page(x.base, k, (uint8_t)(0x20 + k));
+              x.base_v[k] = 0x20 + (int)k;
+            }
+            x.p = mkchild(x.base, SNAP, 0, MNP * PG);
+            for (uint64_t k = 0; k < MNP; k++) x.par[k] = 0x20 + (int)k;
+            // The snapshot's own writes never reach its parent.
+            mc_parent_write(&x, 0, 0x2F, false);
+          } else {
+            x.p = mkvmo(MNP * PG);
+            for (uint64_t k = 0; k < MNP; k++) mc_parent_write(&x, k, (uint8_t)(0x20 + k), false);
+          }
+          // Map the parent before the child exists for half the cases, after for the rest.
+          bool early = side == S_PARENT_TWICE || (side == S_BOTH && parent_first);
+          if (early) x.mp = map_rw(x.p, 0, MNP * PG);
+          switch (t) {
+            case M_SLICE:
+            case M_SLICE_OF_SNAP: x.c = mkchild(x.p, SLICE, MOFF * PG, MN * PG); break;
+            case M_ALOW: x.c = mkchild(x.p, ALOW, MOFF * PG, MN * PG); break;
+            case M_CLONE: x.c = mkclone(x.p, CLONE_COW, MOFF * PG, MN * PG); break;
+            default: x.c = mkchild(x.p, SNAP, MOFF * PG, MN * PG); break;
+          }
+          for (uint64_t j = 0; j < MN; j++) x.chi[j] = x.par[MOFF + j];
+          if (side == S_PARENT || side == S_BOTH || side == S_PARENT_TWICE) {
+            if (!x.mp) x.mp = map_rw(x.p, 0, MNP * PG);
+          }
+          if (side == S_PARENT_TWICE) x.mp2 = map_rw(x.p, 0, MNP * PG);
+          if (side == S_CHILD || side == S_BOTH) x.mc = map_rw(x.c, 0, MN * PG);
+          mc_check(&x, "mapped");
+          for (int round = 0; round < 2; round++) {
+            if ((round == 0) == (parent_first != 0)) {
+              for (uint64_t k = 0; k < MNP; k++) {
+                mc_parent_write(&x, k, (uint8_t)(0x40 + 16 * round + k), via_map);
+              }
+              mc_check(&x, round == 0 ? "parent wrote first" : "parent wrote second");
+            } else {
+              mc_child_write(&x, 0, (uint8_t)(0xC0 + round), via_map);
+              mc_child_write(&x, MN - 1, (uint8_t)(0xD0 + round), via_map);
+              mc_check(&x, round == 0 ? "child wrote first" : "child wrote second");
+            }
+          }
+          // Every page of the parent rewritten; then one more child page.
+          for (uint64_t k = 0; k < MNP; k++) mc_parent_write(&x, k, (uint8_t)(0x60 + k), via_map);
+          mc_check(&x, "parent rewrote every page");
+          mc_child_write(&x, 1, 0xE1, via_map);
+          mc_check(&x, "child wrote page 1");
+          if (close_mapped) {
+            // Handles go while mapped; the mappings keep working and keep their semantics.
+            if (x.mp) close_h(x.p), x.p = ZX_HANDLE_INVALID;
+            mc_check(&x, "mapped parent's handle closed");
+            if (x.mc) close_h(x.c), x.c = ZX_HANDLE_INVALID;
+            mc_check(&x, "mapped child's handle closed");
+            if (x.mp) {
+              mc_parent_write(&x, MOFF + 2, 0x7A, true);
+              mc_check(&x, "parent wrote via mapping with no handle");
+            }
+            if (x.mc) {
+              mc_child_write(&x, 2, 0x7B, true);
+              mc_check(&x, "child wrote via mapping with no handle");
+            }
+            if (x.p != ZX_HANDLE_INVALID) close_h(x.p), x.p = ZX_HANDLE_INVALID;
+            if (x.mc) {
+              mc_child_write(&x, 3, 0x7C, true);
+              mc_check(&x, "unmapped parent closed");
+            }
+            if (x.mp) unmap(x.mp, MNP * PG), x.mp = NULL;
+            if (x.mp2) unmap(x.mp2, MNP * PG), x.mp2 = NULL;
+            mc_check(&x, "parent unmapped");
+            if (x.mc) unmap(x.mc, MN * PG), x.mc = NULL;
+            mc_check(&x, "child unmapped");
+            if (x.c != ZX_HANDLE_INVALID) close_h(x.c), x.c = ZX_HANDLE_INVALID;
+          } else {
+            if (x.mc) unmap(x.mc, MN * PG), x.mc = NULL;
+            mc_check(&x, "child unmapped");
+            if (x.mp2) unmap(x.mp2, MNP * PG), x.mp2 = NULL;
+            mc_check(&x, "second parent mapping unmapped");
+            if (x.mp) unmap(x.mp, MNP * PG), x.mp = NULL;
+            mc_check(&x, "parent unmapped");
+            close_h(x.c), x.c = ZX_HANDLE_INVALID;
+            mc_check(&x, "child closed");
+            close_h(x.p), x.p = ZX_HANDLE_INVALID;
+          }
+          mc_check(&x, "parent and child gone");
+          if (x.base != ZX_HANDLE_INVALID) close_h(x.base);
+          cr_assert_eq(pages_in_use(), 0, "%s: %llu pages left", x.what,
+                       (unsigned long long)pages_in_use());
+          cr_assert_eq(vmos_alive(), 0, "%s: %llu VMOs left", x.what,
+                       (unsigned long long)vmos_alive());
+        }
+      }
+    }
+  }
+}
+
+Test(map_matrix, snapshot) { run_map_matrix(M_SNAP); }
+Test(map_matrix, snapshot_at_least_on_write) { run_map_matrix(M_ALOW); }
+Test(map_matrix, slice) { run_map_matrix(M_SLICE); }
+Test(map_matrix, legacy_clone) { run_map_matrix(M_CLONE); }
+Test(map_matrix, slice_of_snapshot) { run_map_matrix(M_SLICE_OF_SNAP); }
+Test(map_matrix, snapshot_of_snapshot) { run_map_matrix(M_SNAP_OF_SNAP); }
+
+// A copy-on-write child of a slice is NOT_SUPPORTED (docs/behavior.md §4, D10), mapped or
+// not, and the refusal changes nothing either mapping shows.
+Test(map_matrix, snapshot_of_mapped_slice_is_refused) {
+  zx_handle_t p = mkvmo_filled(4, 0x50);
+  zx_handle_t s = mkchild(p, SLICE, PG, 2 * PG);
+  uint8_t* mp = map_rw(p, 0, 4 * PG);
+  uint8_t* ms = map_rw(s, 0, 2 * PG);
+  mfill(ms, 0, 0x99);
+  zx_handle_t c = ZX_HANDLE_INVALID;
+  cr_assert_eq(zx_vmo_create_child(s, SNAP, 0, 2 * PG, &c), ZX_ERR_NOT_SUPPORTED);
+  cr_assert_eq(zx_vmo_create_child(s, ALOW, 0, 2 * PG, &c), ZX_ERR_NOT_SUPPORTED);
+  cr_assert_eq(zx_vmo_clone(s, CLONE_COW, 0, 2 * PG, &c), ZX_ERR_NOT_SUPPORTED);
+  cr_assert_eq(mpage(mp, 1), 0x99);
+  mfill(mp, 2, 0x98);
+  cr_assert_eq(mpage(ms, 1), 0x98);
+  cr_assert_eq(page_val(s, 0), 0x99);
+  expect_invariants("refused snapshot of a slice");
+  unmap(mp, 4 * PG);
+  unmap(ms, 2 * PG);
+  close_h(s);
+  close_h(p);
+  expect_clean();
+}
