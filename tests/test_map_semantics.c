@@ -477,3 +477,316 @@ Test(map_matrix, snapshot_of_mapped_slice_is_refused) {
   close_h(p);
   expect_clean();
 }
+
+// ---- slices, resizing, DECOMMIT and ZERO: every mapping at once ---------------------
+
+// A slice's mapping and its parent's mapping show the same bytes, both ways, and a
+// slice of the slice too.
+Test(map_live, slices_are_live_windows) {
+  zx_handle_t p = mkvmo_filled(8, 0x10);
+  zx_handle_t s = mkchild(p, SLICE, 2 * PG, 4 * PG);
+  zx_handle_t ss = mkchild(s, SLICE, PG, 2 * PG);  // parent pages 3, 4
+  uint8_t* mp = map_rw(p, 0, 8 * PG);
+  uint8_t* ms = map_rw(s, 0, 4 * PG);
+  uint8_t* mss = map_rw(ss, 0, 2 * PG);
+  for (uint64_t j = 0; j < 4; j++) cr_assert_eq(mpage(ms, j), 0x12 + (int)j);
+  mwr(mp + 3 * PG + 5, 0xA1);
+  cr_assert_eq(mrd(ms + PG + 5), 0xA1);
+  cr_assert_eq(mrd(mss + 5), 0xA1);
+  mwr(ms + 2 * PG + 9, 0xA2);
+  cr_assert_eq(mrd(mp + 4 * PG + 9), 0xA2);
+  cr_assert_eq(mrd(mss + PG + 9), 0xA2);
+  mwr(mss + PG - 1, 0xA3);
+  cr_assert_eq(mrd(mp + 4 * PG - 1), 0xA3);
+  cr_assert_eq(mrd(ms + 2 * PG - 1), 0xA3);
+  cr_assert_eq(rd8(p, 4 * PG - 1), 0xA3);
+  wr8(s, 0, 0xA4);
+  cr_assert_eq(mrd(mp + 2 * PG), 0xA4);
+  cr_assert_eq(mrd(ms), 0xA4);
+  // Fresh pages of a fresh parent, written through the slice first.
+  zx_handle_t q = mkvmo(4 * PG);
+  zx_handle_t qs = mkchild(q, SLICE, 0, 4 * PG);
+  uint8_t* mq = map_rw(q, 0, 4 * PG);
+  uint8_t* mqs = map_rw(qs, 0, 4 * PG);
+  cr_assert_eq(mpage(mq, 2), 0);
+  mfill(mqs, 2, 0x31);
+  cr_assert_eq(mpage(mq, 2), 0x31, "parent mapping, after a read, sees the slice's write");
+  mfill(mq, 3, 0x32);
+  cr_assert_eq(mpage(mqs, 3), 0x32);
+  cr_assert_eq(committed(q), 2 * PG);
+  cr_assert_eq(committed(qs), 0, "a slice commits nothing of its own");
+  expect_invariants("slices");
+  unmap(mp, 8 * PG);
+  unmap(ms, 4 * PG);
+  unmap(mss, 2 * PG);
+  unmap(mq, 4 * PG);
+  unmap(mqs, 4 * PG);
+  close_h(ss);
+  close_h(s);
+  close_h(p);
+  close_h(qs);
+  close_h(q);
+  expect_clean();
+}
+
+// zx_vmo_write, DECOMMIT and ZERO are seen by every mapping at once: two of the VMO,
+// one of a slice, one read-only.
+Test(map_live, decommit_zero_and_writes_reach_every_mapping) {
+  zx_handle_t v = mkvmo_filled(6, 0x70);
+  zx_handle_t s = mkchild(v, SLICE, 0, 6 * PG);
+  uint8_t* m[4] = {map_rw(v, 0, 6 * PG), map_rw(v, 0, 6 * PG), map_rw(s, 0, 6 * PG),
+                   map_opts(v, MAP_R, 0, 6 * PG)};
+  for (int i = 0; i < 4; i++) {
+    for (uint64_t k = 0; k < 6; k++) cr_assert_eq(mpage(m[i], k), 0x70 + (int)k);
+  }
+  mfill(m[0], 1, 0x81);  // page 1 written through a mapping, page 2 with zx_vmo_write
+  fill_page(v, 2, 0x82);
+  cr_assert_eq(zx_vmo_op_range(v, ZX_VMO_OP_DECOMMIT, 3 * PG, PG, NULL, 0), ZX_OK);
+  cr_assert_eq(zx_vmo_op_range(s, ZX_VMO_OP_ZERO, 4 * PG, PG, NULL, 0), ZX_OK);
+  const int want[6] = {0x70, 0x81, 0x82, 0, 0, 0x75};
+  for (int i = 0; i < 4; i++) {
+    for (uint64_t k = 0; k < 6; k++) {
+      cr_assert_eq(mpage(m[i], k), want[k], "mapping %d page %llu", i, (unsigned long long)k);
+      cr_assert_eq(page_val(v, k), want[k]);
+    }
+  }
+  cr_assert_eq(committed(v), 4 * PG, "DECOMMIT and ZERO freed their pages");
+  cr_assert_eq(pages_in_use(), 4);
+  // DECOMMIT of pages written through a mapping, then rewritten through another.
+  cr_assert_eq(zx_vmo_op_range(v, ZX_VMO_OP_DECOMMIT, 0, 2 * PG, NULL, 0), ZX_OK);
+  for (int i = 0; i < 4; i++) cr_assert_eq(mpage(m[i], 1), 0);
+  cr_assert_eq(committed(v), 2 * PG);
+  mwr(m[2] + PG + 1, 0x33);
+  for (int i = 0; i < 4; i++) cr_assert_eq(mrd(m[i] + PG + 1), 0x33);
+  cr_assert_eq(committed(v), 3 * PG);
+  expect_invariants("decommit and zero");
+  for (int i = 0; i < 4; i++) unmap(m[i], 6 * PG);
+  close_h(s);
+  close_h(v);
+  expect_clean();
+}
+
+static void touch_page_in_child(uint8_t* p, const char* what) {
+  expect_access_dies(p, false, SIGBUS, what);
+  expect_access_dies(p, true, SIGBUS, what);
+}
+
+// Shrinking: access past the new end is SIGBUS; growing back reads zero.
+Test(map_live, shrink_then_sigbus_grow_back_reads_zero) {
+  zx_handle_t v = mkvmo_opts(4 * PG, ZX_VMO_RESIZABLE);
+  uint8_t* m = map_rw(v, 0, 4 * PG);
+  uint8_t* m2 = map_opts(v, MAP_R, 0, 4 * PG);
+  for (uint64_t k = 0; k < 4; k++) mfill(m, k, (uint8_t)(0x41 + k));
+  cr_assert_eq(committed(v), 4 * PG);
+  cr_assert_eq(zx_vmo_set_size(v, 2 * PG), ZX_OK);
+  cr_assert_eq(committed(v), 2 * PG);
+  expect_invariants("shrink");
+  touch_page_in_child(m + 2 * PG, "mapping page 2 past the new end");
+  touch_page_in_child(m + 4 * PG - 1, "last byte of the mapping");
+  // The read-only mapping: a read past the end is SIGBUS (a write there would be a
+  // protection fault, SIGSEGV, whatever the VMO's size).
+  expect_access_dies(m2 + 3 * PG, false, SIGBUS, "read-only mapping past the end");
+  expect_access_dies(m2 + 3 * PG, true, SIGSEGV, "write to a read-only mapping");
+  expect_access_ok(m + 2 * PG - 1, true, "last byte below the end");
+  cr_assert_eq(mpage(m, 1), 0x42);
+  cr_assert_eq(mpage(m2, 1), 0x42);
+  cr_assert_eq(zx_vmo_set_size(v, 4 * PG), ZX_OK);
+  for (uint64_t k = 2; k < 4; k++) {
+    cr_assert_eq(mpage(m, k), 0, "page %llu after growing back", (unsigned long long)k);
+    cr_assert_eq(mpage(m2, k), 0);
+    cr_assert_eq(page_val(v, k), 0);
+  }
+  cr_assert_eq(committed(v), 2 * PG, "reading the grown pages commits nothing");
+  mfill(m, 3, 0x99);
+  cr_assert_eq(mpage(m2, 3), 0x99);
+  cr_assert_eq(page_val(v, 3), 0x99);
+  expect_access_ok(m + 3 * PG, false, "grown page");
+  // Shrinking to an unaligned size zeroes the rest of the last page.
+  cr_assert_eq(zx_vmo_set_size(v, PG + 100), ZX_OK);
+  cr_assert_eq(mrd(m + PG + 99), 0x42);
+  cr_assert_eq(mrd(m + PG + 100), 0, "byte past the unaligned size reads zero");
+  cr_assert_eq(mrd(m2 + 2 * PG - 1), 0);
+  touch_page_in_child(m + 2 * PG, "past the unaligned size's page");
+  expect_invariants("resize");
+  unmap(m, 4 * PG);
+  unmap(m2, 4 * PG);
+  close_h(v);
+  expect_clean();
+}
+
+// A snapshot's mapping keeps its pages when the parent shrinks; the parent's does not.
+Test(map_live, shrinking_parent_leaves_snapshot_mapping_alone) {
+  zx_handle_t p = mkvmo_opts(4 * PG, ZX_VMO_RESIZABLE);
+  for (uint64_t k = 0; k < 4; k++) fill_page(p, k, (uint8_t)(0x11 + k));
+  zx_handle_t c = mkchild(p, SNAP, 0, 4 * PG);
+  uint8_t* mp = map_rw(p, 0, 4 * PG);
+  uint8_t* mc = map_rw(c, 0, 4 * PG);
+  cr_assert_eq(zx_vmo_set_size(p, PG), ZX_OK);
+  touch_page_in_child(mp + 2 * PG, "parent mapping past its end");
+  for (uint64_t k = 0; k < 4; k++) cr_assert_eq(mpage(mc, k), 0x11 + (int)k);
+  mfill(mc, 3, 0x55);
+  cr_assert_eq(page_val(c, 3), 0x55);
+  expect_invariants("shrunk parent");
+  unmap(mp, 4 * PG);
+  unmap(mc, 4 * PG);
+  close_h(c);
+  close_h(p);
+  expect_clean();
+}
+
+// A mapping longer than its VMO: the pages past the end raise SIGBUS, the others work;
+// after the VMO grows they read zero.
+Test(map_live, mapping_larger_than_vmo) {
+  zx_handle_t v = mkvmo_opts(2 * PG, ZX_VMO_RESIZABLE);
+  fill_page(v, 1, 0x21);
+  uint8_t* m = map_rw(v, 0, 5 * PG);
+  cr_assert_eq(mpage(m, 1), 0x21);
+  mfill(m, 0, 0x20);
+  cr_assert_eq(page_val(v, 0), 0x20);
+  for (uint64_t k = 2; k < 5; k++) touch_page_in_child(m + k * PG, "page past the VMO's end");
+  cr_assert_eq(zx_vmo_set_size(v, 3 * PG), ZX_OK);
+  cr_assert_eq(mpage(m, 2), 0);
+  touch_page_in_child(m + 3 * PG, "still past the end after growing");
+  expect_invariants("mapping past the end");
+  unmap(m, 5 * PG);
+  close_h(v);
+  // A non-resizable VMO too.
+  zx_handle_t w = mkvmo_filled(1, 0x66);
+  uint8_t* mw = map_rw(w, 0, 3 * PG);
+  cr_assert_eq(mpage(mw, 0), 0x66);
+  touch_page_in_child(mw + PG, "non-resizable VMO, page 1 of 1");
+  unmap(mw, 3 * PG);
+  close_h(w);
+  expect_clean();
+}
+
+// ---- MAP_RANGE and zx_vmar_op_range -----------------------------------------------
+
+// MAP_RANGE populates what is committed; it commits nothing.
+Test(map_ops, map_range_commits_nothing) {
+  zx_handle_t v = mkvmo(6 * PG);
+  fill_page(v, 1, 0x11);
+  fill_page(v, 4, 0x44);
+  uint8_t* m = map_opts(v, MAP_RW | ZX_VM_MAP_RANGE, 0, 6 * PG);
+  cr_assert_eq(committed(v), 2 * PG);
+  cr_assert_eq(pages_in_use(), 2);
+  const int want[6] = {0, 0x11, 0, 0, 0x44, 0};
+  for (uint64_t k = 0; k < 6; k++) cr_assert_eq(mpage(m, k), want[k]);
+  cr_assert_eq(committed(v), 2 * PG);
+  mfill(m, 4, 0x45);
+  cr_assert_eq(page_val(v, 4), 0x45);
+  mfill(m, 5, 0x46);
+  cr_assert_eq(committed(v), 3 * PG);
+  // Also on a snapshot, whose pages are its parent's.
+  zx_handle_t c = mkchild(v, SNAP, 0, 6 * PG);
+  uint64_t c0 = committed(c), in_use = pages_in_use();
+  cr_assert_eq(c0, 3 * PG, "a snapshot reports the pages it sees (docs/behavior.md §10)");
+  uint8_t* mc = map_opts(c, MAP_RW | ZX_VM_MAP_RANGE, 0, 6 * PG);
+  cr_assert_eq(committed(c), c0);
+  cr_assert_eq(pages_in_use(), in_use);
+  for (uint64_t k = 0; k < 6; k++) (void)mpage(mc, k);
+  cr_assert_eq(mpage(mc, 4), 0x45);
+  cr_assert_eq(committed(c), c0, "reads through the snapshot's mapping commit nothing");
+  cr_assert_eq(pages_in_use(), in_use);
+  mfill(m, 4, 0x47);
+  cr_assert_eq(mpage(mc, 4), 0x45, "the snapshot does not see the parent's later write");
+  cr_assert_eq(committed(c), c0);
+  cr_assert_eq(pages_in_use(), in_use + 1, "the parent's write copied one page");
+  expect_invariants("MAP_RANGE");
+  unmap(mc, 6 * PG);
+  unmap(m, 6 * PG);
+  close_h(c);
+  close_h(v);
+  expect_clean();
+}
+
+static zx_status_t vop(void* addr, uint32_t op, uint64_t len) {
+  return zx_vmar_op_range(zx_vmar_root_self(), op, (zx_vaddr_t)addr, len, NULL, 0);
+}
+
+Test(map_ops, op_range_commit_decommit_zero) {
+  zx_handle_t v = mkvmo(8 * PG);
+  uint8_t* m = map_rw(v, 2 * PG, 4 * PG);  // VMO pages 2..5
+  uint8_t* m2 = map_rw(v, 0, 8 * PG);
+  cr_assert_eq(vop(m + PG, ZX_VMAR_OP_COMMIT, 2 * PG), ZX_OK);
+  cr_assert_eq(committed(v), 2 * PG, "COMMIT commits VMO pages 3 and 4");
+  cr_assert_eq(mpage(m, 1), 0);
+  cr_assert_eq(mpage(m2, 3), 0);
+  cr_assert_eq(page_val(v, 4), 0);
+  for (uint64_t k = 0; k < 8; k++) mfill(m2, k, (uint8_t)(0x50 + k));
+  cr_assert_eq(committed(v), 8 * PG);
+  cr_assert_eq(vop(m, ZX_VMAR_OP_DECOMMIT, 2 * PG), ZX_OK);  // VMO pages 2, 3
+  cr_assert_eq(committed(v), 6 * PG);
+  const int want[8] = {0x50, 0x51, 0, 0, 0x54, 0x55, 0x56, 0x57};
+  for (uint64_t k = 0; k < 8; k++) {
+    cr_assert_eq(mpage(m2, k), want[k], "page %llu after DECOMMIT", (unsigned long long)k);
+    cr_assert_eq(page_val(v, k), want[k]);
+  }
+  cr_assert_eq(mpage(m, 0), 0);
+  cr_assert_eq(vop(m2 + 5 * PG, ZX_VMAR_OP_ZERO, 2 * PG), ZX_OK);  // VMO pages 5, 6
+  cr_assert_eq(mpage(m, 3), 0);
+  cr_assert_eq(mpage(m2, 6), 0);
+  cr_assert_eq(page_val(v, 5), 0);
+  cr_assert_eq(page_val(v, 7), 0x57);
+  cr_assert(committed(v) <= 6 * PG);
+  // Partial-page ZERO through a mapping.
+  cr_assert_eq(vop(m2 + 4 * PG, ZX_VMAR_OP_ZERO, PG), ZX_OK);
+  cr_assert_eq(mpage(m, 2), 0);
+  expect_invariants("op_range");
+  unmap(m, 4 * PG);
+  unmap(m2, 8 * PG);
+  close_h(v);
+  expect_clean();
+}
+
+// ---- protection and holes ------------------------------------------------------------
+
+Test(map_prot, read_only_write_is_sigsegv_then_unprotect_works) {
+  zx_handle_t v = mkvmo_filled(3, 0x30);
+  uint8_t* m = map_rw(v, 0, 3 * PG);
+  mfill(m, 0, 0x31);
+  protect(m, 2 * PG, MAP_R);
+  expect_access_dies(m, true, SIGSEGV, "write to a read-only page");
+  expect_access_dies(m + PG + 5, true, SIGSEGV, "write to a never-touched read-only page");
+  expect_access_ok(m, false, "read of a read-only page");
+  expect_access_ok(m + 2 * PG, true, "write to the page left writable");
+  cr_assert_eq(mpage(m, 0), 0x31);
+  cr_assert_eq(mpage(m, 1), 0x31);
+  // A snapshot while read-only, then writable again: the write must copy.
+  zx_handle_t c = mkchild(v, SNAP, 0, 3 * PG);
+  protect(m, 2 * PG, MAP_RW);
+  mfill(m, 0, 0x32);
+  mfill(m, 1, 0x33);
+  cr_assert_eq(page_val(v, 0), 0x32);
+  cr_assert_eq(page_val(c, 0), 0x31, "the snapshot kept its page");
+  cr_assert_eq(page_val(c, 1), 0x31);
+  // No access at all.
+  protect(m + 2 * PG, PG, ZX_VM_PERM_READ);
+  expect_access_ok(m + 2 * PG, false, "read");
+  cr_assert_eq(zx_vmar_protect(zx_vmar_root_self(), 0, (zx_vaddr_t)(m + 2 * PG), PG), ZX_OK);
+  expect_access_dies(m + 2 * PG, false, SIGSEGV, "read of a PROT_NONE page");
+  expect_access_dies(m + 2 * PG, true, SIGSEGV, "write of a PROT_NONE page");
+  protect(m + 2 * PG, PG, MAP_RW);
+  cr_assert_eq(mrd(m + 2 * PG), 0x32, "what the earlier child wrote is not here");
+  expect_invariants("protect");
+  unmap(m, 3 * PG);
+  close_h(c);
+  close_h(v);
+  expect_clean();
+}
+
+Test(map_prot, unmapped_range_is_sigsegv) {
+  zx_handle_t v = mkvmo_filled(2, 0x30);
+  uint8_t* m = map_rw(v, 0, 2 * PG);
+  unmap(m, 2 * PG);
+  expect_access_dies(m, false, SIGSEGV, "read of an unmapped range");
+  expect_access_dies(m + PG, true, SIGSEGV, "write to an unmapped range");
+  // A hole of the root VMAR that was never mapped.
+  zx_info_vmar_t ri;
+  cr_assert_eq(zx_object_get_info(zx_vmar_root_self(), ZX_INFO_VMAR, &ri, sizeof(ri), NULL, NULL),
+               ZX_OK);
+  uint8_t* top = (uint8_t*)(ri.base + ri.len - PG);
+  expect_access_dies(top, false, SIGSEGV, "read of the root VMAR's last page");
+  close_h(v);
+  expect_clean();
+}
