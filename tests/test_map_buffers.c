@@ -274,6 +274,11 @@ Test(map_buffers, protected_is_invalid_args) {
   bad_case_t bc2[] = {{"a never-touched PROT_NONE mapping", mw, 2 * PG, false, {{0, 0}, {0, 0}}}};
   expect_bad(bc2, 1);
   cr_assert_eq(committed(w), 0);
+  // A read-only page is a good source.
+  zx_handle_t t = mkvmo(PG);
+  cr_assert_eq(zx_vmo_write(t, m + 2 * PG, 0, PG), ZX_OK);
+  cr_assert_eq(page_val(t, 0), 0x32);
+  close_h(t);
   // The read-only and PROT_NONE pages kept their bytes; the rest still works.
   cr_assert_eq(mpage(m, 2), 0x32);
   cr_assert_eq(page_val(v, 2), 0x32);
