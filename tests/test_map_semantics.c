@@ -792,6 +792,110 @@ Test(map_prot, unmapped_range_is_sigsegv) {
   expect_clean();
 }
 
+// ---- sub-VMARs, SPECIFIC_OVERWRITE and what they release --------------------------
+
+// Destroying a sub-VMAR unmaps everything inside: the mappings' VMOs lose them (and die
+// if nothing else holds them), and the range faults.
+Test(map_vmar, destroy_releases_mappings) {
+  zx_handle_t sub;
+  zx_vaddr_t base;
+  cr_assert_eq(zx_vmar_allocate(zx_vmar_root_self(),
+                                ZX_VM_CAN_MAP_READ | ZX_VM_CAN_MAP_WRITE | ZX_VM_CAN_MAP_SPECIFIC,
+                                0, 8 * PG, &sub, &base),
+               ZX_OK);
+  zx_handle_t a = mkvmo_filled(2, 0x10), b = mkvmo_filled(2, 0x20);
+  zx_vaddr_t ma, mb;
+  cr_assert_eq(zx_vmar_map(sub, MAP_RW, 0, a, 0, 2 * PG, &ma), ZX_OK);
+  cr_assert_eq(zx_vmar_map(sub, MAP_RW | ZX_VM_SPECIFIC, 4 * PG, b, 0, 2 * PG, &mb), ZX_OK);
+  cr_assert_eq(mb, base + 4 * PG);
+  mfill((uint8_t*)mb, 1, 0x21);
+  close_h(b);  // b lives on its mapping alone
+  cr_assert_eq(vmos_alive(), 2);
+  cr_assert_eq(mpage((uint8_t*)ma, 0), 0x10);
+  cr_assert_eq(zx_vmar_destroy(sub), ZX_OK);
+  cr_assert_eq(num_mappings(a), 0);
+  cr_assert_eq(vmos_alive(), 1, "the unmapped VMO with no handle died");
+  cr_assert_eq(pages_in_use(), 2);
+  expect_access_dies((uint8_t*)ma, false, SIGSEGV, "read after destroy");
+  expect_access_dies((uint8_t*)mb + PG, true, SIGSEGV, "write after destroy");
+  expect_invariants("destroy");
+  close_h(sub);
+  close_h(a);
+  expect_clean();
+}
+
+// SPECIFIC_OVERWRITE replaces part of a mapping of one VMO with another at once.
+Test(map_vmar, specific_overwrite_switches_contents) {
+  zx_handle_t sub;
+  zx_vaddr_t base;
+  cr_assert_eq(zx_vmar_allocate(zx_vmar_root_self(),
+                                ZX_VM_CAN_MAP_READ | ZX_VM_CAN_MAP_WRITE | ZX_VM_CAN_MAP_SPECIFIC,
+                                0, 4 * PG, &sub, &base),
+               ZX_OK);
+  zx_handle_t a = mkvmo_filled(4, 0x10), b = mkvmo_filled(2, 0x40);
+  zx_vaddr_t ma, mb;
+  cr_assert_eq(zx_vmar_map(sub, MAP_RW | ZX_VM_SPECIFIC, 0, a, 0, 4 * PG, &ma), ZX_OK);
+  uint8_t* m = (uint8_t*)ma;
+  mfill(m, 1, 0x11);
+  close_h(a);
+  cr_assert_eq(zx_vmar_map(sub, MAP_RW | ZX_VM_SPECIFIC_OVERWRITE, PG, b, 0, 2 * PG, &mb),
+               ZX_OK);
+  cr_assert_eq(mb, ma + PG);
+  const int want[4] = {0x10, 0x40, 0x41, 0x13};
+  for (uint64_t k = 0; k < 4; k++) {
+    cr_assert_eq(mpage(m, k), want[k], "page %llu", (unsigned long long)k);
+  }
+  mfill(m, 1, 0x44);
+  cr_assert_eq(page_val(b, 0), 0x44);
+  cr_assert_eq(num_mappings(b), 1);
+  cr_assert_eq(vmos_alive(), 2, "a lives on in the two pieces left of its mapping");
+  // Overwrite the rest of a's mapping: a dies.
+  cr_assert_eq(zx_vmar_map(sub, MAP_RW | ZX_VM_SPECIFIC_OVERWRITE, 0, b, 0, PG, &mb), ZX_OK);
+  cr_assert_eq(zx_vmar_map(sub, MAP_RW | ZX_VM_SPECIFIC_OVERWRITE, 3 * PG, b, PG, PG, &mb),
+               ZX_OK);
+  cr_assert_eq(vmos_alive(), 1);
+  cr_assert_eq(mpage(m, 0), 0x44);
+  cr_assert_eq(mpage(m, 3), 0x41);
+  cr_assert_eq(num_mappings(b), 3);
+  expect_invariants("overwrite");
+  cr_assert_eq(zx_vmar_destroy(sub), ZX_OK);
+  close_h(sub);
+  close_h(b);
+  expect_clean();
+}
+
+// ---- what the process reports about its mappings -----------------------------------
+
+// BUG: ZX_INFO_PROCESS_VMOS and ZX_INFO_TASK_STATS on zx_process_self() return
+// ZX_ERR_NOT_SUPPORTED (a TODO in src/syscalls/syscalls_object.c), although
+// docs/behavior.md §12 promises them: a VMO reached only through a mapping must be
+// listed with ZX_INFO_VMO_VIA_MAPPING, and TASK_STATS must count mapped bytes.
+Test(map_info, process_vmos_and_task_stats) {
+  zx_handle_t v = mkvmo(3 * PG);
+  uint8_t* m = map_rw(v, 0, 3 * PG);
+  zx_koid_t koid = koid_of(v);
+  mfill(m, 0, 1);
+  mfill(m, 2, 2);
+  close_h(v);
+  zx_info_vmo_t rec[16];
+  size_t actual = 0, avail = 0;
+  zx_status_t st = zx_object_get_info(zx_process_self(), ZX_INFO_PROCESS_VMOS, rec, sizeof(rec),
+                                      &actual, &avail);
+  cr_assert_eq(st, ZX_OK, "ZX_INFO_PROCESS_VMOS = %d", st);
+  bool found = false;
+  for (size_t i = 0; i < actual; i++) {
+    if (rec[i].koid == koid && (rec[i].flags & ZX_INFO_VMO_VIA_MAPPING)) found = true;
+  }
+  cr_assert(found, "the mapped VMO with no handle is not listed VIA_MAPPING");
+  zx_info_task_stats_t ts;
+  st = zx_object_get_info(zx_process_self(), ZX_INFO_TASK_STATS, &ts, sizeof(ts), NULL, NULL);
+  cr_assert_eq(st, ZX_OK, "ZX_INFO_TASK_STATS = %d", st);
+  cr_assert_eq(ts.mem_mapped_bytes, 3 * PG);
+  cr_assert_eq(ts.mem_private_bytes, 2 * PG);
+  unmap(m, 3 * PG);
+  expect_clean();
+}
+
 // ---- more child shapes through mappings ---------------------------------------------
 
 // A snapshot reaching past its parent's end: those pages read zero through its mapping
