@@ -64,6 +64,32 @@ Test(map_buffers, same_vmo_read_and_write) {
   expect_clean();
 }
 
+// A page written onto itself (the buffer is its own mapping): unchanged, committed as
+// any zx_vmo_write, and after a snapshot the snapshot keeps its copy.
+Test(map_buffers, page_written_onto_itself) {
+  zx_handle_t v = mkvmo(3 * PG);
+  uint8_t* m = map_rw(v, 0, 3 * PG);
+  cr_assert_eq(zx_vmo_write(v, m + PG, PG, PG), ZX_OK);  // never touched: zeros
+  cr_assert_eq(mpage(m, 1), 0);
+  cr_assert_eq(committed(v), PG, "zx_vmo_write of zeros commits, as from any buffer");
+  mfill(m, 2, 0x5A);
+  zx_handle_t s = mkchild(v, SNAP, 0, 3 * PG);
+  cr_assert_eq(zx_vmo_write(v, m + 2 * PG + 1, 2 * PG, PG - 1), ZX_OK);  // shifted by one
+  uint8_t* want = page_buf(1);
+  memset(want, 0x5A, PG);
+  expect_vmo_bytes(v, 2 * PG, want, PG, "page written onto itself, shifted");
+  cr_assert_eq(page_val(s, 2), 0x5A);
+  cr_assert_eq(zx_vmo_read(v, m + 2 * PG, 2 * PG, PG), ZX_OK);  // read onto itself
+  cr_assert_eq(mpage(m, 2), 0x5A);
+  cr_assert_eq(page_val(s, 2), 0x5A);
+  expect_invariants("onto itself");
+  free(want);
+  unmap(m, 3 * PG);
+  close_h(s);
+  close_h(v);
+  expect_clean();
+}
+
 // The buffer is a mapping of another member of the VMO's family (parent, snapshot,
 // slice), or of another family.
 Test(map_buffers, same_family_and_other_family) {
