@@ -1066,7 +1066,8 @@ Test(map_children, mapped_root_closed_while_a_slice_and_a_snapshot_live) {
 // ---- a random walk over a family, against a model -------------------------------------
 //
 // Random operations on a family made of a root, snapshots (and AT_LEAST_ON_WRITE
-// children) of any member, slices of any member, each mapped zero, one or two times,
+// children) of any member, slices of any member, each mapped zero, one or two times
+// (all of it, or a random range at a random vmo_offset),
 // handles closed while mapped: writes through mappings and with zx_vmo_write, ZERO and
 // COMMIT (through zx_vmo_op_range and zx_vmar_op_range). After every step every live
 // member is compared with the model through each of its mappings and its handle.
@@ -1080,7 +1081,8 @@ typedef struct rw_obj {
   zx_handle_t h;      // ZX_HANDLE_INVALID once closed
   int cid;            // the content it shows
   uint64_t off, n;    // pages [off, off+n) of that content
-  uint8_t* map[2];    // mappings of all of it, or NULL
+  uint8_t* map[2];    // mappings of pages [moff, moff+mlen) of it, or NULL
+  uint64_t moff[2], mlen[2];
   bool sliceable;     // a slice, or not (a COW child of a slice is NOT_SUPPORTED)
 } rw_obj_t;
 
@@ -1116,6 +1118,12 @@ static int rw_free_slot(rw_model_t* m) {
   return -1;
 }
 
+// Where page k of object o is in its mapping j, or NULL if that mapping does not show it.
+static uint8_t* rw_at(const rw_obj_t* o, int j, uint64_t k) {
+  if (!o->map[j] || k < o->moff[j] || k >= o->moff[j] + o->mlen[j]) return NULL;
+  return o->map[j] + (k - o->moff[j]) * PG;
+}
+
 static void rw_check(rw_model_t* m, const char* op) {
   for (int i = 0; i < RW_MAXOBJ; i++) {
     rw_obj_t* o = &m->o[i];
@@ -1127,8 +1135,8 @@ static void rw_check(rw_model_t* m, const char* op) {
                      m->step, op, i, (unsigned long long)k);
       }
       for (int j = 0; j < 2; j++) {
-        if (o->map[j]) {
-          cr_assert_eq(mpage(o->map[j], k), want,
+        if (rw_at(o, j, k)) {
+          cr_assert_eq(mpage(rw_at(o, j, k), 0), want,
                        "step %d (%s): object %d page %llu via mapping %d", m->step, op, i,
                        (unsigned long long)k, j);
         }
@@ -1147,7 +1155,7 @@ static void rw_walk(uint64_t seed, int steps) {
   rw_model_t* m = calloc(1, sizeof(*m));
   cr_assert(m != NULL);
   m->seed = seed;
-  m->o[0] = (rw_obj_t){true, mkvmo(8 * PG), 0, 0, 8, {NULL, NULL}, true};
+  m->o[0] = (rw_obj_t){.live = true, .h = mkvmo(8 * PG), .n = 8, .sliceable = true};
   m->ncontent = 1;
   for (m->step = 0; m->step < steps; m->step++) {
     const char* op = "?";
@@ -1161,9 +1169,9 @@ static void rw_walk(uint64_t seed, int steps) {
       case 1:
       case 2: {  // write a page through a mapping, or with zx_vmo_write
         if (o->n == 0) break;
-        uint8_t* mp = o->map[xorshift(&m->seed) % 2];
+        uint8_t* mp = rw_at(o, (int)(xorshift(&m->seed) % 2), k);
         if (mp) {
-          mfill(mp, k, val);
+          mfill(mp, 0, val);
           op = "write via mapping";
         } else if (o->h != ZX_HANDLE_INVALID) {
           fill_page(o->h, k, val);
@@ -1193,7 +1201,7 @@ static void rw_walk(uint64_t seed, int steps) {
         for (uint64_t j = 0; j < n; j++) {
           m->content[cid][j] = off + j < o->n ? m->content[o->cid][o->off + off + j] : 0;
         }
-        m->o[f] = (rw_obj_t){true, c, cid, 0, n, {NULL, NULL}, true};
+        m->o[f] = (rw_obj_t){.live = true, .h = c, .cid = cid, .n = n, .sliceable = true};
         rw_trace("  object %d = child (options %#x) of object %d, offset %llu, %llu pages\n", f,
                  opts, i, (unsigned long long)off, (unsigned long long)n);
         op = opts == SNAP ? "snapshot" : "at-least-on-write child";
@@ -1205,7 +1213,7 @@ static void rw_walk(uint64_t seed, int steps) {
         uint64_t off = xorshift(&m->seed) % o->n;
         uint64_t n = 1 + xorshift(&m->seed) % (o->n - off);
         zx_handle_t c = mkchild(o->h, SLICE, off * PG, n * PG);
-        m->o[f] = (rw_obj_t){true, c, o->cid, o->off + off, n, {NULL, NULL}, false};
+        m->o[f] = (rw_obj_t){.live = true, .h = c, .cid = o->cid, .off = o->off + off, .n = n};
         rw_trace("  object %d = slice of object %d, offset %llu, %llu pages\n", f, i,
                  (unsigned long long)off, (unsigned long long)n);
         op = "slice";
@@ -1215,14 +1223,16 @@ static void rw_walk(uint64_t seed, int steps) {
       case 6: {  // map (all of it)
         int j = o->map[0] ? 1 : 0;
         if (o->map[j] || o->h == ZX_HANDLE_INVALID || o->n == 0) break;
-        o->map[j] = map_rw(o->h, 0, o->n * PG);
+        o->moff[j] = xorshift(&m->seed) % 3 ? 0 : xorshift(&m->seed) % o->n;
+        o->mlen[j] = o->moff[j] ? 1 + xorshift(&m->seed) % (o->n - o->moff[j]) : o->n;
+        o->map[j] = map_rw(o->h, o->moff[j] * PG, o->mlen[j] * PG);
         op = "map";
         break;
       }
       case 7: {  // unmap
         int j = xorshift(&m->seed) % 2;
         if (!o->map[j]) break;
-        unmap(o->map[j], o->n * PG);
+        unmap(o->map[j], o->mlen[j] * PG);
         o->map[j] = NULL;
         rw_drop_if_dead(o);
         op = "unmap";
@@ -1238,9 +1248,9 @@ static void rw_walk(uint64_t seed, int steps) {
       }
       case 9: {  // ZERO one page, through the VMO or through a mapping
         if (o->n == 0) break;
-        if (o->map[0] && xorshift(&m->seed) % 2) {
+        if (rw_at(o, 0, k) && xorshift(&m->seed) % 2) {
           cr_assert_eq(zx_vmar_op_range(zx_vmar_root_self(), ZX_VMAR_OP_ZERO,
-                                        (zx_vaddr_t)(o->map[0] + k * PG), PG, NULL, 0),
+                                        (zx_vaddr_t)rw_at(o, 0, k), PG, NULL, 0),
                        ZX_OK, "step %d", m->step);
           op = "ZERO via zx_vmar_op_range";
         } else if (o->h != ZX_HANDLE_INVALID) {
@@ -1257,7 +1267,7 @@ static void rw_walk(uint64_t seed, int steps) {
         if (o->n == 0) break;
         if (o->map[1] && xorshift(&m->seed) % 2) {
           cr_assert_eq(zx_vmar_op_range(zx_vmar_root_self(), ZX_VMAR_OP_COMMIT,
-                                        (zx_vaddr_t)o->map[1], o->n * PG, NULL, 0),
+                                        (zx_vaddr_t)o->map[1], o->mlen[1] * PG, NULL, 0),
                        ZX_OK, "step %d", m->step);
           op = "COMMIT via zx_vmar_op_range";
         } else if (o->h != ZX_HANDLE_INVALID) {
@@ -1268,10 +1278,10 @@ static void rw_walk(uint64_t seed, int steps) {
         break;
       }
       default: {  // a byte through one mapping, read back through the other
-        if (o->n == 0 || !o->map[0] || !o->map[1]) break;
-        mwr(o->map[0] + k * PG, val);
-        cr_assert_eq(mrd(o->map[1] + k * PG), val, "step %d: two mappings disagree", m->step);
-        mfill(o->map[1], k, val);  // keep pages whole for the model
+        if (o->n == 0 || !rw_at(o, 0, k) || !rw_at(o, 1, k)) break;
+        mwr(rw_at(o, 0, k), val);
+        cr_assert_eq(mrd(rw_at(o, 1, k)), val, "step %d: two mappings disagree", m->step);
+        mfill(rw_at(o, 1, k), 0, val);  // keep pages whole for the model
         m->content[o->cid][o->off + k] = val;
         op = "byte through two mappings";
         break;
@@ -1287,7 +1297,7 @@ static void rw_walk(uint64_t seed, int steps) {
     for (int j = 0; j < 2; j++) {
       if (o->map[j]) {
         rw_trace("end: unmap object %d mapping %d\n", i, j);
-        unmap(o->map[j], o->n * PG);
+        unmap(o->map[j], o->mlen[j] * PG);
       }
     }
     rw_trace("end: close object %d\n", i);
@@ -1297,9 +1307,10 @@ static void rw_walk(uint64_t seed, int steps) {
   expect_clean();
 }
 
-// BUG: seed 1 aborts on the invariant checker after 37 steps (during the final closes):
-// "H2: home page at index 0 not held by its owner"; reduced to
-// map_children/mapped_root_closed_while_a_slice_and_a_snapshot_live below.
+// BUG: seed 5 (40 steps) aborts on the invariant checker during the final closes:
+// "H2: home page at index 5 not held by its owner" (replay: RW_SEED=5 RW_STEPS=40
+// RW_TRACE=1); the same failure reduced to a test of its own:
+// map_children/mapped_root_closed_while_a_slice_and_a_snapshot_live.
 Test(map_random, walks) {
   const char* one = getenv("RW_SEED");
   if (one) {
@@ -1307,5 +1318,8 @@ Test(map_random, walks) {
     rw_walk(strtoull(one, NULL, 0) * 0x9E3779B97F4A7C15ull, steps ? atoi(steps) : 250);
     return;
   }
-  for (uint64_t seed = 1; seed <= 12; seed++) rw_walk(seed * 0x9E3779B97F4A7C15ull, 250);
+  // Short walks end (and close everything) in more kinds of state; long ones go deeper.
+  for (uint64_t seed = 1; seed <= 32; seed++) {
+    rw_walk(seed * 0x9E3779B97F4A7C15ull, seed % 2 ? 40 : 200);
+  }
 }
