@@ -96,10 +96,12 @@ static uint64_t sw_check_page(const uint64_t* page, uint64_t k, bool* mid, char*
   return lo & ((1ull << 56) - 1);
 }
 
-Test(map_threads, snapshot_holds_each_page_at_one_instant, .timeout = 300) {
+// The writers write through a mapping of the VMO itself, or of a slice of all of it.
+static void sw_run(bool via_slice) {
   zx_handle_t v = mkvmo(SW_PAGES * PG);
+  zx_handle_t sl = via_slice ? mkchild(v, SLICE, 0, SW_PAGES * PG) : ZX_HANDLE_INVALID;
   sw_shared_t sh;
-  sh.m = map_rw(v, 0, SW_PAGES * PG);
+  sh.m = map_rw(via_slice ? sl : v, 0, SW_PAGES * PG);
   atomic_init(&sh.stop, false);
   sw_writer_t w[SW_WRITERS];
   for (int i = 0; i < SW_WRITERS; i++) {
@@ -168,8 +170,15 @@ Test(map_threads, snapshot_holds_each_page_at_one_instant, .timeout = 300) {
   expect_invariants("snapshots under writers");
   free(page);
   unmap(sh.m, SW_PAGES * PG);
+  if (via_slice) close_h(sl);
   close_h(v);
   expect_clean();
+}
+
+Test(map_threads, snapshot_holds_each_page_at_one_instant, .timeout = 300) { sw_run(false); }
+
+Test(map_threads, snapshot_holds_each_page_at_one_instant_via_slice, .timeout = 300) {
+  sw_run(true);
 }
 
 // ---- churn of mappings of distinct ranges while others fault ---------------------------
