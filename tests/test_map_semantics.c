@@ -650,6 +650,36 @@ Test(map_live, shrinking_parent_leaves_snapshot_mapping_alone) {
   expect_clean();
 }
 
+// A resizable snapshot mapped past its end: growing it shows zeros (never the parent's
+// pages), shrinking it cuts its own pages for good.
+Test(map_live, resizable_snapshot_mapped_past_its_end) {
+  zx_handle_t p = mkvmo_filled(4, 0x40);
+  zx_handle_t c = mkchild(p, SNAP | RESZ, 0, 2 * PG);
+  uint8_t* mc = map_rw(c, 0, 4 * PG);
+  uint8_t* mp = map_rw(p, 0, 4 * PG);
+  cr_assert_eq(mpage(mc, 1), 0x41);
+  touch_page_in_child(mc + 2 * PG, "snapshot page past its end");
+  cr_assert_eq(zx_vmo_set_size(c, 4 * PG), ZX_OK);
+  cr_assert_eq(mpage(mc, 2), 0, "growing a COW child exposes zeros, not the parent's page");
+  cr_assert_eq(mpage(mc, 3), 0);
+  mfill(mc, 3, 0x93);
+  cr_assert_eq(mpage(mp, 3), 0x43);
+  mfill(mc, 1, 0x91);
+  cr_assert_eq(zx_vmo_set_size(c, PG), ZX_OK);
+  touch_page_in_child(mc + PG, "page cut by shrinking the snapshot");
+  cr_assert_eq(zx_vmo_set_size(c, 4 * PG), ZX_OK);
+  cr_assert_eq(mpage(mc, 1), 0, "the cut page does not come back");
+  cr_assert_eq(mpage(mc, 3), 0);
+  cr_assert_eq(mpage(mp, 1), 0x41);
+  cr_assert_eq(page_val(c, 1), 0);
+  expect_invariants("resizable snapshot");
+  unmap(mc, 4 * PG);
+  unmap(mp, 4 * PG);
+  close_h(c);
+  close_h(p);
+  expect_clean();
+}
+
 // A mapping longer than its VMO: the pages past the end raise SIGBUS, the others work;
 // after the VMO grows they read zero.
 Test(map_live, mapping_larger_than_vmo) {
