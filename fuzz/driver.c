@@ -8,6 +8,7 @@
 // values) rather than uniform, so short inputs reach deep states.
 #include "driver.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -86,7 +87,8 @@ static void fail(driver_t* d, const char* fmt, ...) {
   abort();
 }
 
-static struct sigaction g_old_abrt;
+// The handlers in place before the driver's, per signal: SIGABRT, SIGSEGV, SIGBUS.
+static struct sigaction g_old_abrt, g_old_segv, g_old_bus;
 
 static void put(const char* s) {
   size_t n = strlen(s);
@@ -98,31 +100,68 @@ static void put(const char* s) {
   }
 }
 
-// An abort inside the library (an assertion, the invariant checker) happens before
-// the driver can report: print the trace that led there, then let the previous
-// handler (libFuzzer's, which saves the input) or the default action proceed.
+// Saves the program being run to /tmp/zxvmo-abort-<pid>.bin with async-signal-safe
+// calls only, so that a crash can become a regression file too.
+static void save_input_raw(const driver_t* d) {
+  if (!d->in) return;
+  char path[64] = "/tmp/zxvmo-abort-";
+  char digits[24];
+  int n = 0;
+  for (unsigned long pid = (unsigned long)getpid(); pid > 0 || n == 0; pid /= 10) {
+    digits[n++] = (char)('0' + pid % 10);
+  }
+  size_t k = strlen(path);
+  while (n > 0) path[k++] = digits[--n];
+  memcpy(path + k, ".bin", 5);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return;
+  size_t done = 0;
+  while (done < d->n) {
+    ssize_t w = write(fd, d->in + done, d->n - done);
+    if (w <= 0) break;
+    done += (size_t)w;
+  }
+  close(fd);
+  put("input saved to ");
+  put(path);
+  put("\n");
+}
+
+// An abort inside the library (an assertion, the invariant checker), or a real fault
+// (a mapped page the model wrongly thought accessible, a library crash), happens before
+// the driver can report: print the trace that led there, then let the previous handler
+// (libFuzzer's, which saves the input) or the default action proceed. The library
+// installs its own SIGSEGV/SIGBUS handlers at its first mapping and passes the faults
+// that are not its own on to these.
 static void on_abort(int sig, siginfo_t* info, void* ctx) {
   driver_t* d = t_current;
   if (d) {
     t_current = NULL;
-    put("\n==== zxvmo differential driver: abort; trace of the last operations ====\n");
+    put(sig == SIGABRT ? "\n==== zxvmo differential driver: abort"
+                       : sig == SIGSEGV ? "\n==== zxvmo differential driver: SIGSEGV"
+                                        : "\n==== zxvmo differential driver: SIGBUS");
+    put("; trace of the last operations ====\n");
     uint64_t first = d->ntrace > DRV_TRACE_LINES ? d->ntrace - DRV_TRACE_LINES : 0;
     for (uint64_t i = first; i < d->ntrace; i++) {
       put("  ");
       put(d->trace[i % DRV_TRACE_LINES]);
       put("\n");
     }
+    save_input_raw(d);
   }
-  if (g_old_abrt.sa_flags & SA_SIGINFO) {
-    if (g_old_abrt.sa_sigaction) g_old_abrt.sa_sigaction(sig, info, ctx);
+  const struct sigaction* old = sig == SIGABRT ? &g_old_abrt
+                                : sig == SIGSEGV ? &g_old_segv : &g_old_bus;
+  if (old->sa_flags & SA_SIGINFO) {
+    if (old->sa_sigaction) old->sa_sigaction(sig, info, ctx);
     return;
   }
-  if (g_old_abrt.sa_handler != SIG_DFL && g_old_abrt.sa_handler != SIG_IGN) {
-    g_old_abrt.sa_handler(sig);
+  if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+    old->sa_handler(sig);
     return;
   }
-  signal(SIGABRT, SIG_DFL);
-  raise(SIGABRT);
+  signal(sig, SIG_DFL);
+  // SIGABRT: raise it again; a fault: returning retries the access, now fatal.
+  if (sig == SIGABRT) raise(SIGABRT);
 }
 
 static void install_abort_handler(void) {
@@ -134,6 +173,8 @@ static void install_abort_handler(void) {
   sa.sa_flags = SA_SIGINFO | SA_NODEFER;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGABRT, &sa, &g_old_abrt);
+  sigaction(SIGSEGV, &sa, &g_old_segv);
+  sigaction(SIGBUS, &sa, &g_old_bus);
 }
 
 static const char* sname(zx_status_t st) { return zx_status_get_string(st); }
