@@ -1022,6 +1022,8 @@ zx_status_t m_vmar_map(model_t* m, int h, uint32_t perms, bool specific, uint64_
     if (!room) return ZX_ERR_NO_RESOURCES;
   }
   int id = map_new(m, (int)(v - m->v));
+  uint64_t cb;
+  content(m, v, &cb)->homed = true;
   mmap_t* p = &m->maps[id];
   p->placed = specific;
   p->base = base;
@@ -1201,6 +1203,32 @@ bool m_page_aliases(model_t* m, int src, uint64_t spage, int dst, uint64_t dpage
     x += c->boff;
     c = &m->v[c->backing];
   }
+}
+
+bool m_backs_mapped(model_t* m, int vmo) {
+  uint64_t b;
+  mvmo_t* target = content(m, &m->v[vmo], &b);
+  for (int i = 0; i < M_MAX_MAPS; i++) {
+    if (!m->maps[i].used) continue;
+    mvmo_t* c = content(m, &m->v[m->maps[i].vmo], &b);
+    while (c->kind == MK_ONEWAY && c->backing >= 0) {
+      c = &m->v[c->backing];
+      if (c == target) return true;
+    }
+  }
+  return false;
+}
+
+bool m_home_risk(model_t* m, int vmo, bool add_slice, bool add_oneway, bool add_map) {
+  uint64_t b;
+  mvmo_t* c = content(m, &m->v[vmo], &b);
+  int cid = (int)(c - m->v);
+  bool oneway = add_oneway;
+  for (int i = 0; i < M_MAX_VMOS && !oneway; i++) {
+    const mvmo_t* x = &m->v[i];
+    oneway = x->used && x->kind != MK_SLICE && (x->backing == cid || x->parent == cid);
+  }
+  return (c->homed || add_map) && (c->nslices > 0 || add_slice) && oneway;
 }
 
 // ---- handles and objects (Zircon) ----

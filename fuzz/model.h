@@ -64,9 +64,33 @@
 #define M_MAX_MAPS 32  // mapping records at most (splits included)
 #define M_VMAR_PAGES 512  // pages of the model's address range
 
-// None at present (the last one, set_size ignoring §16's accumulated-offset limit,
-// is fixed).
-#define M_KNOWN_BUGS 0u
+// M_BUG_PROBE_UNARMED: a zx_vmo_read whose buffer lies in the library's address range
+// but cannot be written (unmapped, read-only, past its VMO's end) kills the process
+// with SIGSEGV/SIGBUS instead of returning ZX_ERR_INVALID_ARGS (§12). Tolerated by not
+// making that call. Reproducer: tests/regressions/vmo-read-into-unmapped-vmar.bin.
+#define M_BUG_PROBE_UNARMED (1u << 0)
+// M_BUG_MAP_FAR_OFFSET: zx_vmar_map of a VMO at an offset of 1 TiB or more (past its
+// end, which §12 accepts) fails with ZX_ERR_NO_MEMORY. Tolerated by mapping such
+// offsets only where vmo_offset + len overflows. Reproducer:
+// tests/regressions/map-far-past-vmo-end.bin.
+#define M_BUG_MAP_FAR_OFFSET (1u << 1)
+// M_BUG_STALE_CACHE: after a one-way child's mapping (legacy clone, or
+// SNAPSHOT_AT_LEAST_ON_WRITE child) has read a page it sees through its parent, a write
+// to that page through the parent's mapping is not seen through the child's mapping
+// (zx_vmo_read on the child does see it): §12 "a legacy clone sees the parent's writes
+// to a page until it writes that page". Tolerated by not writing through a mapping of
+// a VMO that a mapped one-way VMO looks through. Reproducer:
+// tests/regressions/clone-mapping-misses-parent-mapped-write.bin.
+#define M_BUG_STALE_CACHE (1u << 2)
+// M_BUG_HOME_OWNER_DEATH: a VMO that has been mapped dies (last handle closed, last
+// mapping gone) while a slice keeps it and a copy-on-write child (one-way or snapshot)
+// keeps pages it held: the invariant checker reports "H2: home page at index N not
+// held by its owner" (and ZXVMO_CHECKS builds abort). Tolerated by never letting one
+// VMO have been mapped and have slices and copy-on-write children at once. Reproducer:
+// tests/regressions/dead-mapped-root-slice-and-clone.bin.
+#define M_BUG_HOME_OWNER_DEATH (1u << 3)
+#define M_KNOWN_BUGS \
+  (M_BUG_PROBE_UNARMED | M_BUG_MAP_FAR_OFFSET | M_BUG_STALE_CACHE | M_BUG_HOME_OWNER_DEATH)
 
 typedef struct mrec {
   uint32_t refs;        // slots (of any VMO) pointing at this record
@@ -104,6 +128,7 @@ typedef struct mvmo {
   uint64_t soff;        // SLICE: offset in root, pages
   uint32_t nslices;     // non-slice: live slices windowing it
   uint32_t maps;        // mapping records of this VMO (§12: alive while handles or maps)
+  bool homed;           // non-slice: it or a slice of it has been mapped (for a known bug)
 } mvmo_t;
 
 // A mapping record (§12): pages [base, base+pages) of the model's range show pages
@@ -221,6 +246,13 @@ uint64_t m_num_mappings(const model_t* m, int vmo);
 // (the same page, or one src sees through): a copy between them is order-dependent.
 bool m_page_aliases(model_t* m, int src, uint64_t spage, int dst, uint64_t dpage);
 int m_map_count(const model_t* m);
+// Whether some mapped VMO looks through VMO vmo's pages as a one-way child (directly or
+// down a chain); for M_BUG_STALE_CACHE.
+bool m_backs_mapped(model_t* m, int vmo);
+// For M_BUG_HOME_OWNER_DEATH: whether the pages behind VMO vmo would belong to a VMO
+// that has been mapped, has slices and has copy-on-write children, once the operation
+// adds what the flags say.
+bool m_home_risk(model_t* m, int vmo, bool add_slice, bool add_oneway, bool add_map);
 
 // Whether the model follows the library on known bug `bug` (an M_BUG_* bit).
 bool m_tolerates(const model_t* m, uint32_t bug);
