@@ -66,8 +66,10 @@
 
 // M_BUG_PROBE_UNARMED: a zx_vmo_read whose buffer lies in the library's address range
 // but cannot be written (unmapped, read-only, past its VMO's end) kills the process
-// with SIGSEGV/SIGBUS instead of returning ZX_ERR_INVALID_ARGS (§12). Tolerated by not
-// making that call. Reproducer: tests/regressions/vmo-read-into-unmapped-vmar.bin.
+// with SIGSEGV/SIGBUS instead of returning ZX_ERR_INVALID_ARGS (§12): in every build
+// before the first mapping is made, and in optimised builds after it too. Tolerated by
+// not making that call. Reproducers: tests/regressions/vmo-read-into-unmapped-vmar.bin
+// (no mapping yet), vmo-read-into-read-only-mapping.bin (optimised builds).
 #define M_BUG_PROBE_UNARMED (1u << 0)
 // M_BUG_MAP_FAR_OFFSET: zx_vmar_map of a VMO at an offset of 1 TiB or more (past its
 // end, which §12 accepts) fails with ZX_ERR_NO_MEMORY. Tolerated by mapping such
