@@ -76,12 +76,12 @@
 // offsets only where vmo_offset + len overflows. Reproducer:
 // tests/regressions/map-far-past-vmo-end.bin.
 #define M_BUG_MAP_FAR_OFFSET (1u << 1)
-// M_BUG_STALE_CACHE: after a one-way child's mapping (legacy clone, or
-// SNAPSHOT_AT_LEAST_ON_WRITE child) has read a page it sees through its parent, a write
-// to that page through the parent's mapping is not seen through the child's mapping
-// (zx_vmo_read on the child does see it): §12 "a legacy clone sees the parent's writes
-// to a page until it writes that page". Tolerated by not writing through a mapping of
-// a VMO that a mapped one-way VMO looks through. Reproducer:
+// M_BUG_STALE_CACHE: after a one-way child's mapping (a zx_vmo_clone clone, or a
+// SNAPSHOT_AT_LEAST_ON_WRITE child of one) has read a page it sees through its
+// parent, a write to that page through the parent's mapping is not seen through the
+// child's mapping (zx_vmo_read on the child does see it): §12 "a legacy clone sees the
+// parent's writes to a page until it writes that page". Tolerated by not writing
+// through a mapping of a VMO that a mapped one-way VMO looks through. Reproducer:
 // tests/regressions/clone-mapping-misses-parent-mapped-write.bin.
 #define M_BUG_STALE_CACHE (1u << 2)
 // M_BUG_HOME_OWNER_DEATH: a VMO that has been mapped dies (last handle closed, last
