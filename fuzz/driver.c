@@ -8,6 +8,7 @@
 // values) rather than uniform, so short inputs reach deep states.
 #include "driver.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <zircon/errors.h>
+#include <zircon/process.h>
 #include <zircon/rights.h>
 #include <zircon/status.h>
 #include <zircon/syscalls.h>
@@ -86,7 +88,8 @@ static void fail(driver_t* d, const char* fmt, ...) {
   abort();
 }
 
-static struct sigaction g_old_abrt;
+// The handlers in place before the driver's, per signal: SIGABRT, SIGSEGV, SIGBUS.
+static struct sigaction g_old_abrt, g_old_segv, g_old_bus;
 
 static void put(const char* s) {
   size_t n = strlen(s);
@@ -98,31 +101,68 @@ static void put(const char* s) {
   }
 }
 
-// An abort inside the library (an assertion, the invariant checker) happens before
-// the driver can report: print the trace that led there, then let the previous
-// handler (libFuzzer's, which saves the input) or the default action proceed.
+// Saves the program being run to /tmp/zxvmo-abort-<pid>.bin with async-signal-safe
+// calls only, so that a crash can become a regression file too.
+static void save_input_raw(const driver_t* d) {
+  if (!d->in) return;
+  char path[64] = "/tmp/zxvmo-abort-";
+  char digits[24];
+  int n = 0;
+  for (unsigned long pid = (unsigned long)getpid(); pid > 0 || n == 0; pid /= 10) {
+    digits[n++] = (char)('0' + pid % 10);
+  }
+  size_t k = strlen(path);
+  while (n > 0) path[k++] = digits[--n];
+  memcpy(path + k, ".bin", 5);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return;
+  size_t done = 0;
+  while (done < d->n) {
+    ssize_t w = write(fd, d->in + done, d->n - done);
+    if (w <= 0) break;
+    done += (size_t)w;
+  }
+  close(fd);
+  put("input saved to ");
+  put(path);
+  put("\n");
+}
+
+// An abort inside the library (an assertion, the invariant checker), or a real fault
+// (a mapped page the model wrongly thought accessible, a library crash), happens before
+// the driver can report: print the trace that led there, then let the previous handler
+// (libFuzzer's, which saves the input) or the default action proceed. The library
+// installs its own SIGSEGV/SIGBUS handlers at its first mapping and passes the faults
+// that are not its own on to these.
 static void on_abort(int sig, siginfo_t* info, void* ctx) {
   driver_t* d = t_current;
   if (d) {
     t_current = NULL;
-    put("\n==== zxvmo differential driver: abort; trace of the last operations ====\n");
+    put(sig == SIGABRT ? "\n==== zxvmo differential driver: abort"
+                       : sig == SIGSEGV ? "\n==== zxvmo differential driver: SIGSEGV"
+                                        : "\n==== zxvmo differential driver: SIGBUS");
+    put("; trace of the last operations ====\n");
     uint64_t first = d->ntrace > DRV_TRACE_LINES ? d->ntrace - DRV_TRACE_LINES : 0;
     for (uint64_t i = first; i < d->ntrace; i++) {
       put("  ");
       put(d->trace[i % DRV_TRACE_LINES]);
       put("\n");
     }
+    save_input_raw(d);
   }
-  if (g_old_abrt.sa_flags & SA_SIGINFO) {
-    if (g_old_abrt.sa_sigaction) g_old_abrt.sa_sigaction(sig, info, ctx);
+  const struct sigaction* old = sig == SIGABRT ? &g_old_abrt
+                                : sig == SIGSEGV ? &g_old_segv : &g_old_bus;
+  if (old->sa_flags & SA_SIGINFO) {
+    if (old->sa_sigaction) old->sa_sigaction(sig, info, ctx);
     return;
   }
-  if (g_old_abrt.sa_handler != SIG_DFL && g_old_abrt.sa_handler != SIG_IGN) {
-    g_old_abrt.sa_handler(sig);
+  if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+    old->sa_handler(sig);
     return;
   }
-  signal(SIGABRT, SIG_DFL);
-  raise(SIGABRT);
+  signal(sig, SIG_DFL);
+  // SIGABRT: raise it again; a fault: returning retries the access, now fatal.
+  if (sig == SIGABRT) raise(SIGABRT);
 }
 
 static void install_abort_handler(void) {
@@ -134,6 +174,8 @@ static void install_abort_handler(void) {
   sa.sa_flags = SA_SIGINFO | SA_NODEFER;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGABRT, &sa, &g_old_abrt);
+  sigaction(SIGSEGV, &sa, &g_old_segv);
+  sigaction(SIGBUS, &sa, &g_old_bus);
 }
 
 static const char* sname(zx_status_t st) { return zx_status_get_string(st); }
@@ -311,7 +353,8 @@ static uint64_t koid_of(driver_t* d, zx_handle_t h) {
 }
 
 // A LOOKUP reported address `a` for model record r: the same record must always have
-// the same address and different live records different addresses.
+// the same address and different live records different addresses. Once mappings
+// exist "always" means "within one moment" (see forget_addresses).
 static void check_identity(driver_t* d, mrec_t* r, zx_paddr_t a, uint64_t page) {
   if (r->addr == a) return;
   if (r->addr != 0) {
@@ -325,6 +368,16 @@ static void check_identity(driver_t* d, mrec_t* r, zx_paddr_t a, uint64_t page) 
     }
   }
   r->addr = a;
+}
+
+// Serving a mapping's faults may move a page to where the mapping can show it
+// (src/vmar/mapping.c: an exclusive page moves into the mapped VMO's home): its
+// LOOKUP address changes, and the reference (D20, §8) promises no address that lasts.
+// So once this world has had a mapping, addresses are compared within one moment only:
+// between the operation and the comparisons after it, while no fault is served.
+static void forget_addresses(driver_t* d) {
+  if (!d->mapped) return;
+  for (mrec_t* r = d->m.live; r; r = r->next) r->addr = 0;
 }
 
 // Compares everything observable through model handle h.
@@ -374,8 +427,9 @@ static void verify_handle(driver_t* d, int h) {
            k + 1);
     }
   }
-  // No mappings are made here (§12), and every VMO is cached (§15).
-  EXPECT_EQ64(d, "info.num_mappings", info.num_mappings, 0);
+  // §12 "ZX_INFO_VMO.num_mappings counts the VMO's mappings"; every VMO is cached
+  // (§15).
+  EXPECT_EQ64(d, "info.num_mappings", info.num_mappings, m_num_mappings(&d->m, mh->vmo));
   EXPECT_EQ64(d, "info.cache_policy", info.cache_policy, ZX_CACHE_POLICY_CACHED);
   if (memcmp(info.name, mi.name, sizeof(info.name)) != 0) {
     fail(d, "%s: info.name: zxvmo \"%.32s\", model \"%.32s\"", what, info.name, mi.name);
@@ -827,6 +881,435 @@ static void op_info(driver_t* d) {
                 m_vmo_info(&d->m, h, &mi));
 }
 
+// ---- mappings (§12) ----
+
+static uint8_t* map_addr(driver_t* d, int id, uint64_t page) {
+  return (uint8_t*)(d->vmar_base + (d->m.maps[id].base + page) * PG);
+}
+
+static const char* mname(driver_t* d, int id, char* buf, size_t n) {
+  const mmap_t* p = &d->m.maps[id];
+  snprintf(buf, n, "map#%u(vmo#%u @%#" PRIx64 "+%" PRIu64 "p %s%s)", p->seq, d->m.v[p->vmo].seq,
+           p->base * PG, p->pages, p->perms & ZX_VM_PERM_READ ? "R" : "-",
+           p->perms & ZX_VM_PERM_WRITE ? "W" : "-");
+  return buf;
+}
+
+// Every page of every mapping that may be read without a fault shows exactly what the
+// model's VMO holds there (§12 "Through a mapping a VMO behaves exactly as through
+// zx_vmo_read/zx_vmo_write, at every moment").
+static void verify_maps(driver_t* d) {
+  for (int id = 0; id < M_MAX_MAPS; id++) {
+    const mmap_t* p = &d->m.maps[id];
+    if (!p->used) continue;
+    for (uint64_t i = 0; i < p->pages; i++) {
+      if (!m_map_page_ok(&d->m, id, i, false)) continue;
+      m_map_read(&d->m, p->vmo, d->buf_b, (p->voff + i) * PG, PG);
+      const uint8_t* a = map_addr(d, id, i);
+      if (memcmp(a, d->buf_b, PG) != 0) {
+        uint64_t k = 0;
+        while (a[k] == d->buf_b[k]) k++;
+        char mb[96];
+        fail(d, "%s page %" PRIu64 " (VMO byte %#" PRIx64 "): zxvmo %#x, model %#x",
+             mname(d, id, mb, sizeof(mb)), i, (p->voff + i) * PG + k, a[k], d->buf_b[k]);
+      }
+    }
+  }
+}
+
+// The n-th mapping record (in record order), or -1 when there is none.
+static int pick_map(driver_t* d) {
+  uint8_t b = u8(d);
+  int n = m_map_count(&d->m);
+  if (n == 0) return -1;
+  int k = b % n;
+  for (int i = 0; i < M_MAX_MAPS; i++) {
+    if (d->m.maps[i].used && k-- == 0) return i;
+  }
+  return -1;
+}
+
+// A run of whole pages [*first, *first + *npages) of mapping id: all of it, a head, a
+// tail, a middle part or one page. With `splits` false only all of it (the model's
+// records are nearly used up).
+static void gen_map_pages(driver_t* d, int id, bool splits, uint64_t* first, uint64_t* npages) {
+  uint64_t n = d->m.maps[id].pages;
+  uint8_t k = splits ? u8(d) % 6 : 0;
+  uint64_t a = 0, b = n;
+  switch (k) {
+    case 0: case 1: break;
+    case 2: b = 1 + u8(d) % n; break;                    // head
+    case 3: a = u8(d) % n; break;                        // tail
+    case 4: a = u8(d) % n; b = a + 1 + u8(d) % (n - a); break;  // middle
+    default: a = u8(d) % n; b = a + 1; break;            // one page
+  }
+  *first = d->m.maps[id].base + a;
+  *npages = b - a;
+}
+
+// A run of up to MAX_RW bytes inside mapping id where every page may be accessed
+// (write: written): false if the mapping has no such page.
+static bool gen_map_bytes(driver_t* d, int id, bool write, uint64_t* off, uint64_t* len) {
+  const mmap_t* p = &d->m.maps[id];
+  uint8_t k = u8(d);
+  uint64_t n = p->pages;
+  uint64_t start = k % n;
+  uint64_t i = start;
+  // The first good page at or after `start` (wrapping).
+  for (uint64_t t = 0; t < n; t++, i = (i + 1) % n) {
+    if (m_map_page_ok(&d->m, id, i, write)) break;
+  }
+  if (!m_map_page_ok(&d->m, id, i, write)) return false;
+  uint64_t run = 1;
+  while (run < 3 && i + run < n && m_map_page_ok(&d->m, id, i + run, write)) run++;
+  uint64_t room = run * PG;
+  uint64_t o = u16(d) % room;
+  if (u8(d) & 1) o = o - o % PG;  // page aligned half of the time
+  uint64_t l = (uint64_t)u16(d) % (room - o) + 1;
+  if ((k & 0xc0) == 0xc0) l = room - o;  // to the end of the run
+  *off = i * PG + o;  // byte offset from the mapping's base
+  *len = l;
+  return true;
+}
+
+// Whether a copy of `len` bytes from VMO src at soff to VMO dst at doff is
+// order-dependent: some byte would be written where a byte still to be read (or
+// already read) lives, seen through any child relation. The reference leaves the
+// result of such overlapping copies open, so they are not made.
+static bool copy_overlaps(driver_t* d, int src, uint64_t soff, int dst, uint64_t doff,
+                          uint64_t len) {
+  if (len == 0) return false;
+  for (uint64_t sp = soff / PG; sp <= (soff + len - 1) / PG; sp++) {
+    uint64_t sa = sp * PG > soff ? sp * PG : soff;
+    uint64_t sb = (sp + 1) * PG < soff + len ? (sp + 1) * PG : soff + len;
+    for (uint64_t dp = doff / PG; dp <= (doff + len - 1) / PG; dp++) {
+      uint64_t da = dp * PG > doff ? dp * PG : doff;
+      uint64_t db = (dp + 1) * PG < doff + len ? (dp + 1) * PG : doff + len;
+      if (!m_page_aliases(&d->m, src, sp, dst, dp)) continue;
+      // In-page byte ranges of the two sides.
+      uint64_t x0 = sa - sp * PG, x1 = sb - sp * PG, y0 = da - dp * PG, y1 = db - dp * PG;
+      if (x0 < y1 && y0 < x1) return true;
+    }
+  }
+  return false;
+}
+
+// Free runs of at least `pages` pages in the driver's VMAR: the k-th one's first page,
+// or -1.
+static int64_t free_spot(driver_t* d, uint64_t pages, uint8_t k) {
+  int64_t starts[M_VMAR_PAGES];
+  int n = 0;
+  uint64_t x = 0;
+  while (x < M_VMAR_PAGES) {
+    if (m_map_at(&d->m, x) >= 0) { x++; continue; }
+    uint64_t e = x;
+    while (e < M_VMAR_PAGES && m_map_at(&d->m, e) < 0) e++;
+    if (e - x >= pages) {
+      // Its start, and sometimes a spot inside it.
+      starts[n++] = (int64_t)x;
+      if (e - x > pages) starts[n++] = (int64_t)(x + (e - x - pages) / 2);
+    }
+    x = e;
+  }
+  return n ? starts[k % n] : -1;
+}
+
+// Writes fresh bytes through mapping id at a random writable spot (or nothing when it
+// has none), right after the operation that made it or emptied its pages: the write
+// then meets a page the mapping never touched.
+static void touch_map(driver_t* d, int id) {
+  uint64_t off, len;
+  if (id < 0 || !gen_map_bytes(d, id, true, &off, &len)) return;
+  const mmap_t* p = &d->m.maps[id];
+  uint8_t v = u8(d);
+  fill(d->buf_a, len, v);
+  char mb[96];
+  trace(d, "  write through %s at +%#" PRIx64 ", len=%#" PRIx64 ", fill=%#x",
+        mname(d, id, mb, sizeof(mb)), off, len, v);
+  memcpy((uint8_t*)(d->vmar_base + p->base * PG + off), d->buf_a, len);
+  m_map_write(&d->m, p->vmo, d->buf_a, p->voff * PG + off, len);
+}
+
+static void op_unmap_one(driver_t* d, int id) {
+  char mb[96];
+  const mmap_t* p = &d->m.maps[id];
+  uint64_t off = p->base * PG, len = p->pages * PG;
+  trace(d, "unmap(%s) (room for new mappings)", mname(d, id, mb, sizeof(mb)));
+  EXPECT_STATUS(d, "zx_vmar_unmap", zx_vmar_unmap(d->vmar, d->vmar_base + off, len),
+                m_vmar_unmap(&d->m, off, len));
+}
+
+static void op_map(driver_t* d) {
+  if (m_map_count(&d->m) >= DRV_MAX_MAPS) {
+    int id = pick_map(d);
+    if (id >= 0) op_unmap_one(d, id);
+    return;
+  }
+  int h = pick_handle(d, true);
+  uint8_t k = u8(d);
+  uint8_t f = u8(d);
+  uint32_t perms;
+  switch (k % 8) {
+    case 0: case 1: case 2: perms = ZX_VM_PERM_READ; break;
+    case 7: perms = k & 0x80 ? ZX_VM_PERM_WRITE : 0; break;  // INVALID_ARGS / no perms
+    default: perms = ZX_VM_PERM_READ | ZX_VM_PERM_WRITE; break;
+  }
+  uint64_t size = hsize(d, h);
+  uint64_t vmo_off;
+  switch ((k >> 3) % 8) {
+    case 0: case 1: case 2: vmo_off = 0; break;
+    case 3: case 4: vmo_off = (uint64_t)(u8(d) % (size / PG + 1)) * PG; break;
+    case 5: vmo_off = size + (uint64_t)(u8(d) % 3) * PG; break;  // at or past the end
+    case 6: vmo_off = (u8(d) & 1) ? huge(d, u8(d)) & ~(PG - 1) : PG / 2; break;
+    default: vmo_off = (uint64_t)(u8(d) % 24) * PG; break;
+  }
+  uint64_t len;
+  uint64_t rest = vmo_off < size ? size - vmo_off : 0;
+  switch (f % 8) {
+    case 0: case 1: case 2: len = rest ? rest : PG; break;                  // to the end
+    case 3: len = rest + (uint64_t)(1 + u8(d) % 3) * PG; break;             // past the end
+    case 4: case 5: len = (uint64_t)(1 + u8(d) % 24) * PG; break;
+    case 6: len = (uint64_t)(u8(d) % 4) * PG + 1 + u16(d) % (PG - 1); break;  // rounded up
+    default: len = (u8(d) & 3) == 0 ? 0 : (uint64_t)(1 + u8(d) % 4) * PG; break;
+  }
+  if (len > 40 * PG) len = 40 * PG;
+  if (m_tolerates(&d->m, M_BUG_MAP_FAR_OFFSET) && vmo_off >= ((uint64_t)1 << 40) &&
+      (len + PG - 1) / PG * PG <= UINT64_MAX - vmo_off) {  // no overflow: would map
+    vmo_off = size + PG;  // past the end, but not far
+  }
+  bool specific = (f & 0x18) == 0x18;
+  uint64_t vmar_off = 0;
+  if (specific) {
+    uint8_t s = u8(d);
+    uint64_t pages = (len + PG - 1) / PG;
+    int64_t spot = free_spot(d, pages ? pages : 1, s);
+    switch (s % 8) {
+      case 0: vmar_off = (uint64_t)(u8(d) % M_VMAR_PAGES) * PG; break;  // maybe taken
+      case 1: vmar_off = (uint64_t)(M_VMAR_PAGES - u8(d) % 4) * PG; break;  // past the end
+      case 2: vmar_off = spot >= 0 ? (uint64_t)spot * PG + PG / 2 : PG / 2; break;  // unaligned
+      default: vmar_off = spot >= 0 ? (uint64_t)spot * PG : 0; break;
+    }
+  }
+  bool touch = (f & 0x20) != 0;
+  uint32_t opts = perms | (specific ? ZX_VM_SPECIFIC : 0);
+  int id = -1;
+  zx_status_t want = m_vmar_map(&d->m, h, perms, specific, vmar_off, vmo_off, len, &id);
+  zx_vaddr_t addr = 0;
+  zx_status_t got = zx_vmar_map(d->vmar, opts, vmar_off, real_handle(d, h), vmo_off, len, &addr);
+  char hb[32];
+  trace(d, "vmar_map(%s%s%s, vmar_off=%#" PRIx64 ", %s, vmo_off=%#" PRIx64 ", len=%#" PRIx64
+        ") = %s map#%u @%#" PRIx64, perms & ZX_VM_PERM_READ ? "R" : "", perms & ZX_VM_PERM_WRITE ? "W" : "",
+        specific ? "|SPECIFIC" : "", vmar_off, hname(d, h, hb, sizeof(hb)), vmo_off, len,
+        sname(want), want == ZX_OK ? d->m.maps[id].seq : 0,
+        got == ZX_OK ? (uint64_t)(addr - d->vmar_base) : 0);
+  EXPECT_STATUS(d, "zx_vmar_map", got, want);
+  if (got != ZX_OK) return;
+  d->mapped = true;
+  if (addr < d->vmar_base || !m_map_place(&d->m, id, addr - d->vmar_base)) {
+    fail(d, "zx_vmar_map put map#%u at %#lx: not a free page-aligned range of the VMAR at "
+         "%#lx (or not the SPECIFIC address)", d->m.maps[id].seq, (unsigned long)addr,
+         (unsigned long)d->vmar_base);
+  }
+  if (touch) touch_map(d, id);
+}
+
+static void op_unmap(driver_t* d) {
+  int id = pick_map(d);
+  uint8_t k = u8(d);
+  uint64_t first, npages;
+  if (id < 0 || k % 16 == 15) {
+    // A range that may hold anything: gaps, parts of mappings.
+    first = u16(d) % M_VMAR_PAGES;
+    npages = 1 + u8(d) % 8;
+    if (first + npages > M_VMAR_PAGES) npages = M_VMAR_PAGES - first;
+    if (m_map_count(&d->m) > M_MAX_MAPS - 3) return;
+  } else {
+    bool splits = m_map_count(&d->m) <= M_MAX_MAPS - 3;
+    gen_map_pages(d, id, splits, &first, &npages);
+    // Sometimes on into whatever follows (a gap, another mapping).
+    if (splits && k % 16 == 14) npages += 1 + u8(d) % 4;
+    if (first + npages > M_VMAR_PAGES) npages = M_VMAR_PAGES - first;
+  }
+  uint64_t off = first * PG, len = npages * PG;
+  if (k & 0x80) len -= PG - 1 - u8(d) % (PG - 1);  // unaligned: rounded up
+  if (k == 0x70) len = 0;
+  trace(d, "vmar_unmap(+%#" PRIx64 ", len=%#" PRIx64 ")", off, len);
+  EXPECT_STATUS(d, "zx_vmar_unmap", zx_vmar_unmap(d->vmar, d->vmar_base + off, len),
+                m_vmar_unmap(&d->m, off, len));
+}
+
+static void op_protect(driver_t* d) {
+  int id = pick_map(d);
+  if (id < 0) return;
+  uint8_t k = u8(d);
+  uint32_t perms;
+  switch (k % 8) {
+    case 0: case 1: case 2: perms = ZX_VM_PERM_READ; break;
+    case 3: case 4: case 5: perms = ZX_VM_PERM_READ | ZX_VM_PERM_WRITE; break;
+    case 6: perms = 0; break;
+    default: perms = ZX_VM_PERM_WRITE; break;
+  }
+  bool splits = m_map_count(&d->m) <= M_MAX_MAPS - 3;
+  uint64_t first, npages;
+  gen_map_pages(d, id, splits, &first, &npages);
+  if (splits && (k & 0x30) == 0x30) npages += 1 + u8(d) % 4;  // on past its end
+  if (first + npages > M_VMAR_PAGES) npages = M_VMAR_PAGES - first;
+  uint64_t off = first * PG, len = npages * PG;
+  zx_status_t want = m_vmar_protect(&d->m, perms, off, len);
+  zx_status_t got = zx_vmar_protect(d->vmar, perms, d->vmar_base + off, len);
+  trace(d, "vmar_protect(%s%s, +%#" PRIx64 ", len=%#" PRIx64 ") = %s",
+        perms & ZX_VM_PERM_READ ? "R" : "-", perms & ZX_VM_PERM_WRITE ? "W" : "-", off, len,
+        want == M_UNMODELLED ? "NOT_FOUND or ACCESS_DENIED" : sname(want));
+  if (want == M_UNMODELLED) {
+    if (got != ZX_ERR_NOT_FOUND && got != ZX_ERR_ACCESS_DENIED) {
+      fail(d, "zx_vmar_protect: zxvmo %s, model NOT_FOUND or ACCESS_DENIED", sname(got));
+    }
+    return;
+  }
+  EXPECT_STATUS(d, "zx_vmar_protect", got, want);
+}
+
+static void op_map_read(driver_t* d) {
+  int id = pick_map(d);
+  uint64_t off, len;
+  if (id < 0 || !gen_map_bytes(d, id, false, &off, &len)) return;
+  const mmap_t* p = &d->m.maps[id];
+  char mb[96];
+  trace(d, "read through %s at +%#" PRIx64 ", len=%#" PRIx64, mname(d, id, mb, sizeof(mb)),
+        off, len);
+  memcpy(d->buf_a, (const uint8_t*)(d->vmar_base + p->base * PG + off), len);
+  m_map_read(&d->m, p->vmo, d->buf_b, p->voff * PG + off, len);
+  if (memcmp(d->buf_a, d->buf_b, len) != 0) {
+    uint64_t i = 0;
+    while (d->buf_a[i] == d->buf_b[i]) i++;
+    fail(d, "read through the mapping: VMO byte %#" PRIx64 ": zxvmo %#x, model %#x",
+         p->voff * PG + off + i, d->buf_a[i], d->buf_b[i]);
+  }
+}
+
+static void op_map_write(driver_t* d) {
+  int id = pick_map(d);
+  touch_map(d, id);
+}
+
+// zx_vmo_read(h) into mapped memory, or zx_vmo_write(h) from it (§12: a buffer in a
+// mapping is an ordinary buffer, whatever VMO it shows, h's own included).
+static void op_vmo_rw_mapped(driver_t* d, bool read) {
+  int h = pick_handle(d, true);
+  int id = pick_map(d);
+  uint64_t moff, len;
+  // vmo_read writes into the buffer, vmo_write reads it.
+  if (id < 0 || !gen_map_bytes(d, id, read, &moff, &len)) return;
+  const mmap_t* p = &d->m.maps[id];
+  uint64_t off = gen_off(d, hsize(d, h));
+  uint8_t* addr = (uint8_t*)(d->vmar_base + p->base * PG + moff);
+  uint64_t mvoff = p->voff * PG + moff;  // the buffer's offset in the mapped VMO
+  char hb[32], mb[96];
+  if (h >= 0) {
+    int hv = d->m.h[h].vmo;
+    bool overlap = read ? copy_overlaps(d, hv, off, p->vmo, mvoff, len)
+                        : copy_overlaps(d, p->vmo, mvoff, hv, off, len);
+    if (overlap) {
+      trace(d, "vmo_%s(%s, off=%#" PRIx64 ", len=%#" PRIx64 ") through %s: skipped (the "
+            "copy overlaps itself)", read ? "read" : "write", hname(d, h, hb, sizeof(hb)),
+            off, len, mname(d, id, mb, sizeof(mb)));
+      return;
+    }
+  }
+  zx_status_t want;
+  if (read) {
+    want = m_vmo_read(&d->m, h, d->buf_b, off, len);
+    if (want == ZX_OK) m_map_write(&d->m, p->vmo, d->buf_b, mvoff, len);
+  } else {
+    m_map_read(&d->m, p->vmo, d->buf_b, mvoff, len);
+    want = m_vmo_write(&d->m, h, d->buf_b, off, len);
+  }
+  trace(d, "vmo_%s(%s, off=%#" PRIx64 ", len=%#" PRIx64 ") with the buffer in %s at +%#"
+        PRIx64 " = %s", read ? "read" : "write", hname(d, h, hb, sizeof(hb)), off, len,
+        mname(d, id, mb, sizeof(mb)), moff, sname(want));
+  zx_status_t got = read ? zx_vmo_read(real_handle(d, h), addr, off, len)
+                         : zx_vmo_write(real_handle(d, h), addr, off, len);
+  EXPECT_STATUS(d, read ? "zx_vmo_read into a mapping" : "zx_vmo_write from a mapping", got,
+                want);
+}
+
+// zx_vmo_read into mapped memory that cannot be written: read-only or inaccessible,
+// past its VMO's end, or not mapped at all. §12: "ZX_ERR_INVALID_ARGS ..., not a
+// crash". Only buffers no byte of which can be written, so that nothing changes.
+static void op_vmo_read_bad_buffer(driver_t* d) {
+  int h = pick_handle(d, true);
+  uint8_t k = u8(d);
+  uint64_t first = u16(d) % M_VMAR_PAGES;
+  uint64_t npages = 1 + k % 3;
+  if (first + npages > M_VMAR_PAGES) first = M_VMAR_PAGES - npages;
+  if (k & 0x80) {
+    // Start in a mapping: one of its pages that cannot be written.
+    int id = pick_map(d);
+    if (id >= 0) {
+      const mmap_t* p = &d->m.maps[id];
+      uint64_t i = u8(d) % p->pages;
+      for (uint64_t t = 0; t < p->pages && m_map_page_ok(&d->m, id, i, true); t++) {
+        i = (i + 1) % p->pages;
+      }
+      first = p->base + i;
+      if (first + npages > M_VMAR_PAGES) npages = M_VMAR_PAGES - first;
+    }
+  }
+  for (uint64_t x = first; x < first + npages; x++) {
+    int id = m_map_at(&d->m, x);
+    if (id >= 0 && m_map_page_ok(&d->m, id, x - d->m.maps[id].base, true)) return;
+  }
+  uint64_t off = gen_off(d, hsize(d, h));
+  uint64_t inpage = u16(d) % PG;
+  uint64_t len = 1 + u16(d) % (npages * PG - inpage);
+  zx_status_t want = m_vmo_read(&d->m, h, d->buf_b, off, len);
+  if (want == ZX_OK) want = ZX_ERR_INVALID_ARGS;
+  char hb[32];
+  trace(d, "vmo_read(%s, off=%#" PRIx64 ", len=%#" PRIx64 ") into unwritable +%#" PRIx64
+        " = %s", hname(d, h, hb, sizeof(hb)), off, len, first * PG + inpage, sname(want));
+  EXPECT_STATUS(d, "zx_vmo_read into an unwritable buffer",
+                zx_vmo_read(real_handle(d, h), (void*)(d->vmar_base + first * PG + inpage), off,
+                            len),
+                want);
+}
+
+static const char* vmar_op_name(uint32_t op) {
+  switch (op) {
+    case ZX_VMAR_OP_COMMIT: return "COMMIT";
+    case ZX_VMAR_OP_DECOMMIT: return "DECOMMIT";
+    case ZX_VMAR_OP_ZERO: return "ZERO";
+    case ZX_VMAR_OP_MAP_RANGE: return "MAP_RANGE";
+    case ZX_VMAR_OP_PREFETCH: return "PREFETCH";
+    case ZX_VMAR_OP_DONT_NEED: return "DONT_NEED";
+    default: return "ALWAYS_NEED";
+  }
+}
+
+static void op_vmar_op_range(driver_t* d) {
+  int id = pick_map(d);
+  uint8_t k = u8(d);
+  static const uint32_t ops[] = {
+      ZX_VMAR_OP_COMMIT,   ZX_VMAR_OP_COMMIT,   ZX_VMAR_OP_DECOMMIT,  ZX_VMAR_OP_DECOMMIT,
+      ZX_VMAR_OP_ZERO,     ZX_VMAR_OP_ZERO,     ZX_VMAR_OP_MAP_RANGE, ZX_VMAR_OP_PREFETCH,
+      ZX_VMAR_OP_DONT_NEED, ZX_VMAR_OP_ALWAYS_NEED,
+  };
+  uint32_t op = ops[k % (sizeof(ops) / sizeof(ops[0]))];
+  uint64_t first, npages;
+  if (id < 0 || (k & 0xf0) == 0xf0) {
+    first = u16(d) % M_VMAR_PAGES;  // anywhere: a gap is BAD_STATE
+    npages = 1;
+  } else {
+    gen_map_pages(d, id, true, &first, &npages);
+  }
+  uint64_t off = first * PG, len = npages * PG;
+  zx_status_t want = m_vmar_op_range(&d->m, op, off, len);
+  trace(d, "vmar_op_range(%s, +%#" PRIx64 ", len=%#" PRIx64 ") = %s", vmar_op_name(op), off,
+        len, sname(want));
+  EXPECT_STATUS(d, "zx_vmar_op_range",
+                zx_vmar_op_range(d->vmar, op, d->vmar_base + off, len, NULL, 0), want);
+  if (want == ZX_OK && (k & 0x08) && id >= 0) touch_map(d, id);
+}
+
 // A handle to verify after an operation besides the one it touched: each live handle
 // in turn, so every state is compared within a few operations of changing.
 static int rotating(driver_t* d) {
@@ -838,12 +1321,19 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
   d->in = data;
   d->n = n;
   d->pos = 0;
+  d->format = 1;
+  if (n > 0 && data[0] == DRV_FORMAT_MAPS) {
+    d->format = 2;
+    d->pos = 1;
+  }
   t_current = d;
   while (d->pos < d->n) {
     uint8_t op = u8(d);
     d->last_h = -1;
+    forget_addresses(d);
     bool full = m_handle_count(&d->m) >= DRV_MAX_LIVE;
-    switch (op % 24) {
+    // Format 1: 24 operations; format 2: the same 24, then the mapping operations.
+    switch (d->format == 2 ? op % 40 : op % 24) {
       case 0: case 1: case 2:
         if (full) { close_handle(d, m_handle_nth(&d->m, op % DRV_MAX_LIVE)); break; }
         op_create(d);
@@ -867,19 +1357,31 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
       case 19: case 20: op_close(d); break;
       case 21: op_content_size(d); break;
       case 22: op_wait(d); break;
-      default:
+      case 23:
         if (op & 0x80) {
           op_get_size(d);
         } else {
           op_info(d);
         }
         break;
+      // Format 2 only.
+      case 24: case 25: case 26: op_map(d); break;
+      case 27: case 28: op_unmap(d); break;
+      case 29: case 30: op_protect(d); break;
+      case 31: op_map_read(d); break;
+      case 32: case 33: op_map_write(d); break;
+      case 34: op_vmo_rw_mapped(d, true); break;
+      case 35: op_vmo_rw_mapped(d, false); break;
+      case 36: case 37: op_vmar_op_range(d); break;
+      default: op_vmo_read_bad_buffer(d); break;
     }
     d->ops++;
     if (d->ops % 16 == 0 && !m_attribution_conserved(&d->m)) {
       fail(d, "model: scaled bytes over all VMOs do not add up to the pages held (§10)");
     }
     check_global(d, false);
+    verify_maps(d);
+    forget_addresses(d);
     if (d->verify_all) {
       verify_all(d);
     } else {
@@ -911,11 +1413,18 @@ void driver_init(driver_t* d, bool check_global_) {
   if (st != ZX_OK) fail(d, "zx_vmo_create: %s", sname(st));
   zx_handle_close(h);
   d->stale = h;
+  // The driver's own sub-VMAR (§12), so that its addresses are its own.
+  st = zx_vmar_allocate(zx_vmar_root_self(),
+                        ZX_VM_CAN_MAP_READ | ZX_VM_CAN_MAP_WRITE | ZX_VM_CAN_MAP_SPECIFIC, 0,
+                        M_VMAR_PAGES * PG, &d->vmar, &d->vmar_base);
+  if (st != ZX_OK) fail(d, "zx_vmar_allocate: %s", sname(st));
 }
 
 void driver_reset(driver_t* d) {
   t_current = d;
-  trace(d, "reset: closing every handle");
+  trace(d, "reset: unmapping everything, closing every handle");
+  EXPECT_STATUS(d, "zx_vmar_unmap (all)", zx_vmar_unmap(d->vmar, d->vmar_base, M_VMAR_PAGES * PG),
+                m_vmar_unmap(&d->m, 0, M_VMAR_PAGES * PG));
   for (int i = 0; i < M_MAX_HANDLES; i++) {
     if (d->m.h[i].used) close_handle(d, i);
   }
@@ -924,6 +1433,7 @@ void driver_reset(driver_t* d) {
     if (d->m.v[i].used) fail(d, "model keeps vmo#%u after every handle closed", d->m.v[i].seq);
   }
   check_global(d, true);
+  d->mapped = false;  // every page is gone: addresses start afresh
   t_current = NULL;
 }
 
@@ -931,6 +1441,9 @@ void driver_fini(driver_t* d) {
   driver_reset(d);
   zx_handle_close(d->event);
   d->event = ZX_HANDLE_INVALID;
+  EXPECT_STATUS(d, "zx_vmar_destroy", zx_vmar_destroy(d->vmar), ZX_OK);
+  zx_handle_close(d->vmar);
+  d->vmar = ZX_HANDLE_INVALID;
   free(d->buf_a);
   free(d->buf_b);
   d->buf_a = d->buf_b = NULL;

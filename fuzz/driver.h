@@ -2,7 +2,10 @@
 // The differential driver: decodes a byte string into VMO operations and runs each
 // one against zxvmo and against the reference model (model.h) side by side,
 // comparing every observable result. On the first divergence it prints the operation
-// trace, writes the input to a file and aborts.
+// trace, writes the input to a file and aborts. Mappings (§12) are made in a sub-VMAR of
+// the driver's own; their pages are read and written only where the model knows they
+// are mapped with the right protection and inside the VMO's current size, so a wrong
+// model faults for real (SIGSEGV/SIGBUS), which the fuzzer reports as a crash.
 //
 // One driver per thread; its VMOs form families of their own, so several drivers can
 // run concurrently as long as check_global is off (pages_in_use and the invariant
@@ -21,6 +24,15 @@
 #define DRV_MAX_LIVE 12      // live handles at most
 #define DRV_TRACE_LINES 256  // operations kept for the divergence report
 #define DRV_TRACE_WIDTH 200
+#define DRV_MAX_MAPS 20      // mappings made at most (splits may add a few records)
+
+// Input formats. A program is a sequence of operations, each one opcode byte and its
+// arguments. Format 1 (the original; every byte string that does not start with a
+// format byte): opcode % 24, VMO and handle operations only. Format 2 (first byte
+// DRV_FORMAT_MAPS): opcode % 40, the same 24 operations with the same numbers and
+// arguments, then mapping operations 24..39. Saved inputs keep their meaning: a new
+// operation gets a new format byte (and a larger modulus), never a renumbering.
+#define DRV_FORMAT_MAPS 0xF2
 
 typedef struct driver {
   model_t m;
@@ -40,19 +52,24 @@ typedef struct driver {
   int last_h;                       // model handle the current operation touched
   uint8_t* buf_a;                   // two buffers of MAX_RW (3 pages) bytes
   uint8_t* buf_b;
+  int format;                       // of the program being run (1 or 2, see above)
+  zx_handle_t vmar;                 // the driver's own sub-VMAR: M_VMAR_PAGES pages
+  uintptr_t vmar_base;
+  bool mapped;                      // a mapping was made since the last reset
   char trace[DRV_TRACE_LINES][DRV_TRACE_WIDTH];
   uint64_t ntrace;
 } driver_t;
 
-// d must be zeroed or fresh; allocates the event handle and the buffers.
+// d must be zeroed or fresh; allocates the event handle, the buffers and the sub-VMAR
+// (its own, so that drivers on other threads never take its addresses).
 void driver_init(driver_t* d, bool check_global);
 // Runs the operations encoded in data[0..n), then compares every live handle.
 // Handles stay open across calls (a later call continues the same world).
 void driver_run(driver_t* d, const uint8_t* data, size_t n);
-// Closes every handle in both worlds and checks that nothing is left: with
+// Unmaps everything and closes every handle in both worlds and checks that nothing is left: with
 // check_global, pages_in_use must drop to 0 and the invariants hold.
 void driver_reset(driver_t* d);
-// driver_reset, then releases the event handle and the buffers.
+// driver_reset, then releases the event handle, the buffers and the sub-VMAR.
 void driver_fini(driver_t* d);
 
 #endif  // ZXVMO_FUZZ_DRIVER_H_

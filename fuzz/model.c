@@ -636,14 +636,8 @@ zx_status_t m_vmo_clone(model_t* m, int h, uint32_t options, uint64_t offset, ui
 
 // ---- read, write, size (§6, §7) ----
 
-zx_status_t m_vmo_read(model_t* m, int h, uint8_t* buf, uint64_t off, uint64_t len) {
-  // §6 "READ right, else ACCESS_DENIED; non-VMO -> WRONG_TYPE."
-  mvmo_t* v;
-  zx_status_t st = lookup(m, h, ZX_RIGHT_READ, &v, NULL);
-  if (st != ZX_OK) return st;
-  // "offset + len overflowing or past the size -> OUT_OF_RANGE, checked before any
-  // byte moves. A zero-length access at offset == size is OK."
-  if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+// Bytes [off, off+len) of v (range already checked).
+static void read_bytes(model_t* m, mvmo_t* v, uint8_t* buf, uint64_t off, uint64_t len) {
   uint64_t base;
   mvmo_t* c = content(m, v, &base);
   uint64_t i = 0;
@@ -659,15 +653,10 @@ zx_status_t m_vmo_read(model_t* m, int h, uint8_t* buf, uint64_t off, uint64_t l
     }
     i += n;
   }
-  return ZX_OK;
 }
 
-zx_status_t m_vmo_write(model_t* m, int h, const uint8_t* buf, uint64_t off, uint64_t len) {
-  // §6, as for reads with the WRITE right.
-  mvmo_t* v;
-  zx_status_t st = lookup(m, h, ZX_RIGHT_WRITE, &v, NULL);
-  if (st != ZX_OK) return st;
-  if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+// Writes bytes [off, off+len) of v (range already checked).
+static void write_bytes(model_t* m, mvmo_t* v, const uint8_t* buf, uint64_t off, uint64_t len) {
   uint64_t base;
   mvmo_t* c = content(m, v, &base);
   uint64_t i = 0;
@@ -679,6 +668,27 @@ zx_status_t m_vmo_write(model_t* m, int h, const uint8_t* buf, uint64_t off, uin
     memcpy(r->bytes + in, buf + i, n);
     i += n;
   }
+}
+
+zx_status_t m_vmo_read(model_t* m, int h, uint8_t* buf, uint64_t off, uint64_t len) {
+  // §6 "READ right, else ACCESS_DENIED; non-VMO -> WRONG_TYPE."
+  mvmo_t* v;
+  zx_status_t st = lookup(m, h, ZX_RIGHT_READ, &v, NULL);
+  if (st != ZX_OK) return st;
+  // "offset + len overflowing or past the size -> OUT_OF_RANGE, checked before any
+  // byte moves. A zero-length access at offset == size is OK."
+  if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+  read_bytes(m, v, buf, off, len);
+  return ZX_OK;
+}
+
+zx_status_t m_vmo_write(model_t* m, int h, const uint8_t* buf, uint64_t off, uint64_t len) {
+  // §6, as for reads with the WRITE right.
+  mvmo_t* v;
+  zx_status_t st = lookup(m, h, ZX_RIGHT_WRITE, &v, NULL);
+  if (st != ZX_OK) return st;
+  if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+  write_bytes(m, v, buf, off, len);
   return ZX_OK;
 }
 
@@ -719,11 +729,14 @@ static void zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len) {
     if (n < m->page) {
       zero_partial(m, c, base + x, in, n);
     } else {
-      // §8 "whole pages are dropped rather than written where possible (a child stops
-      // seeing the parent's page without copying it)": drop the page, and hide a
-      // backing page that would show through.
+      // §8 "whole pages are dropped rather than written where possible"; §5 a one-way
+      // clone's zeroed page is its own: the parent's later writes do not show there.
+      // So drop the page, and on a one-way VMO hide the backing wherever it could
+      // ever show (inside the window, below the cut).
       set_slot(m, c, base + x, NULL);
-      if (backing_view(m, c, base + x)) set_slot(m, c, base + x, MARKER);
+      if (c->kind == MK_ONEWAY && c->backing >= 0 && base + x < c->cut) {
+        set_slot(m, c, base + x, MARKER);
+      }
     }
     a += n;
   }
@@ -800,12 +813,9 @@ static bool decommit_refused(model_t* m, const mvmo_t* c) {
   return false;
 }
 
-zx_status_t m_vmo_op_range(model_t* m, int h, uint32_t op, uint64_t off, uint64_t len,
-                           bool buf_null, size_t nbuf, mrec_t** recs) {
-  mvmo_t* v;
-  zx_rights_t rights;
-  zx_status_t st = lookup(m, h, 0, &v, &rights);
-  if (st != ZX_OK) return st;
+// zx_vmo_op_range on v through a handle with `rights`.
+static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op, uint64_t off,
+                          uint64_t len, bool buf_null, size_t nbuf, mrec_t** recs) {
   const bool can_read = (rights & ZX_RIGHT_READ) != 0;
   const bool can_write = (rights & ZX_RIGHT_WRITE) != 0;
   uint64_t base;
@@ -903,6 +913,299 @@ zx_status_t m_vmo_op_range(model_t* m, int h, uint32_t op, uint64_t off, uint64_
   }
 }
 
+zx_status_t m_vmo_op_range(model_t* m, int h, uint32_t op, uint64_t off, uint64_t len,
+                           bool buf_null, size_t nbuf, mrec_t** recs) {
+  mvmo_t* v;
+  zx_rights_t rights;
+  zx_status_t st = lookup(m, h, 0, &v, &rights);
+  if (st != ZX_OK) return st;
+  return vmo_op(m, v, rights, op, off, len, buf_null, nbuf, recs);
+}
+
+// ---- mappings (§12) ----
+
+int m_map_count(const model_t* m) {
+  int n = 0;
+  for (int i = 0; i < M_MAX_MAPS; i++) n += m->maps[i].used;
+  return n;
+}
+
+// §12 "num_mappings counts the VMO's mappings": one per record (Zircon: a split
+// mapping is two mappings).
+uint64_t m_num_mappings(const model_t* m, int vmo) {
+  uint64_t n = 0;
+  for (int i = 0; i < M_MAX_MAPS; i++) {
+    if (m->maps[i].used && m->maps[i].vmo == vmo) n++;
+  }
+  return n;
+}
+
+int m_map_at(const model_t* m, uint64_t page) {
+  for (int i = 0; i < M_MAX_MAPS; i++) {
+    const mmap_t* p = &m->maps[i];
+    if (p->used && p->placed && page >= p->base && page - p->base < p->pages) return i;
+  }
+  return -1;
+}
+
+// Pages [a, b) of the range hold no mapping.
+static bool range_free(const model_t* m, uint64_t a, uint64_t b) {
+  for (uint64_t x = a; x < b; x++) {
+    if (m_map_at(m, x) >= 0) return false;
+  }
+  return true;
+}
+
+static int map_alloc(model_t* m) {
+  for (int i = 0; i < M_MAX_MAPS; i++) {
+    if (!m->maps[i].used) {
+      memset(&m->maps[i], 0, sizeof(m->maps[i]));
+      m->maps[i].used = true;
+      m->maps[i].seq = ++m->next_map_seq;
+      return i;
+    }
+  }
+  abort();  // the driver bounds the records
+}
+
+// A new record of VMO vmo: §12 "A mapping keeps its VMO alive".
+static int map_new(model_t* m, int vmo) {
+  int id = map_alloc(m);
+  m->maps[id].vmo = vmo;
+  m->v[vmo].maps++;
+  return id;
+}
+
+// Drops record id. §12 "A VMO dies when it has neither handles nor mappings."
+static void map_drop(model_t* m, int id) {
+  mvmo_t* v = &m->v[m->maps[id].vmo];
+  m->maps[id].used = false;
+  if (--v->maps == 0 && v->handles == 0) vmo_die(m, v);
+}
+
+zx_status_t m_vmar_map(model_t* m, int h, uint32_t perms, bool specific, uint64_t vmar_off,
+                       uint64_t vmo_off, uint64_t len, int* out) {
+  // §12 "The order of these checks is sys_vmar_map's: VMAR handle, VMO handle, MAP
+  // right, WRITE without READ, other rights, vmo_offset alignment, overflow, then the
+  // VMAR's state and range." (The driver's VMAR handle is always good.)
+  mvmo_t* v;
+  zx_rights_t rights;
+  zx_status_t st = lookup(m, h, 0, &v, &rights);
+  if (st != ZX_OK) return st;
+  // "the VMO handle needs ZX_RIGHT_MAP -> else ACCESS_DENIED"
+  if (!(rights & ZX_RIGHT_MAP)) return ZX_ERR_ACCESS_DENIED;
+  // "PERM_WRITE or PERM_EXECUTE without PERM_READ -> INVALID_ARGS"
+  if ((perms & ZX_VM_PERM_WRITE) && !(perms & ZX_VM_PERM_READ)) return ZX_ERR_INVALID_ARGS;
+  // "each PERM_* needs ... the VMO handle's right"
+  if ((perms & ZX_VM_PERM_READ) && !(rights & ZX_RIGHT_READ)) return ZX_ERR_ACCESS_DENIED;
+  if ((perms & ZX_VM_PERM_WRITE) && !(rights & ZX_RIGHT_WRITE)) return ZX_ERR_ACCESS_DENIED;
+  // "unaligned offsets ... -> INVALID_ARGS" (vmo_offset here)
+  if (!page_aligned(m, vmo_off)) return ZX_ERR_INVALID_ARGS;
+  // "an unaligned len is rounded up to a page"; "vmo_offset + len overflowing ->
+  // OUT_OF_RANGE"
+  uint64_t rlen;
+  if (!round_up_page(m, len, &rlen)) return ZX_ERR_OUT_OF_RANGE;
+  if (!sum_fits(vmo_off, rlen, 0)) return ZX_ERR_OUT_OF_RANGE;
+  // Then the VMAR: "len 0, a range past the VMAR ... -> INVALID_ARGS"; "overlap is
+  // ALREADY_EXISTS"; "no room -> NO_RESOURCES".
+  if (rlen == 0) return ZX_ERR_INVALID_ARGS;
+  uint64_t pages = rlen / m->page;
+  uint64_t base = 0;
+  if (specific) {
+    if (!page_aligned(m, vmar_off)) return ZX_ERR_INVALID_ARGS;
+    if (vmar_off > M_VMAR_PAGES * m->page || rlen > M_VMAR_PAGES * m->page - vmar_off) {
+      return ZX_ERR_INVALID_ARGS;
+    }
+    base = vmar_off / m->page;
+    if (!range_free(m, base, base + pages)) return ZX_ERR_ALREADY_EXISTS;
+  } else {
+    // Any free run long enough will do (the reference fixes no placement).
+    bool room = false;
+    for (uint64_t a = 0; a + pages <= M_VMAR_PAGES && !room; a++) room = range_free(m, a, a + pages);
+    if (!room) return ZX_ERR_NO_RESOURCES;
+  }
+  int id = map_new(m, (int)(v - m->v));
+  mmap_t* p = &m->maps[id];
+  p->placed = specific;
+  p->base = base;
+  p->pages = pages;
+  p->voff = vmo_off / m->page;
+  p->perms = perms & (ZX_VM_PERM_READ | ZX_VM_PERM_WRITE);
+  // The widest protection zx_vmar_protect may give it later: what the VMO handle
+  // allowed (§12 "raising rights beyond what the mapping's VMO handle or the VMAR
+  // allowed -> ACCESS_DENIED"; the driver's VMAR allows READ and WRITE).
+  p->max_perms = 0;
+  if (rights & ZX_RIGHT_READ) p->max_perms |= ZX_VM_PERM_READ;
+  if (rights & ZX_RIGHT_WRITE) p->max_perms |= ZX_VM_PERM_WRITE;
+  *out = id;
+  return ZX_OK;
+}
+
+bool m_map_place(model_t* m, int id, uint64_t off) {
+  mmap_t* p = &m->maps[id];
+  if (p->placed) return off == p->base * m->page;
+  if (!page_aligned(m, off) || off / m->page + p->pages > M_VMAR_PAGES) return false;
+  if (!range_free(m, off / m->page, off / m->page + p->pages)) return false;
+  p->base = off / m->page;
+  p->placed = true;
+  return true;
+}
+
+// Cuts record id at page `at` (base < at < base + pages): the tail becomes a new
+// record of the same VMO, offset and protection (a second mapping, §12 "the range may
+// split a mapping").
+static void map_split(model_t* m, int id, uint64_t at) {
+  int t = map_new(m, m->maps[id].vmo);
+  mmap_t* p = &m->maps[id];
+  mmap_t* q = &m->maps[t];
+  uint64_t head = at - p->base;
+  q->placed = true;
+  q->base = at;
+  q->pages = p->pages - head;
+  q->voff = p->voff + head;
+  q->perms = p->perms;
+  q->max_perms = p->max_perms;
+  p->pages = head;
+}
+
+// Splits the records that straddle page a or page b, so that [a, b) is a union of
+// whole records and gaps.
+static void split_at_edges(model_t* m, uint64_t a, uint64_t b) {
+  int i = m_map_at(m, a);
+  if (i >= 0 && m->maps[i].base < a) map_split(m, i, a);
+  i = m_map_at(m, b - 1);
+  if (i >= 0 && m->maps[i].base + m->maps[i].pages > b) map_split(m, i, b);
+}
+
+// [off, off+len) lies inside the model's range.
+static bool in_vmar(const model_t* m, uint64_t off, uint64_t len) {
+  uint64_t size = M_VMAR_PAGES * m->page;
+  return off <= size && len <= size - off;
+}
+
+zx_status_t m_vmar_unmap(model_t* m, uint64_t off, uint64_t len) {
+  // Zircon: an unaligned address, or a length 0, is INVALID_ARGS; the length is
+  // rounded up to a page; a range outside the VMAR is INVALID_ARGS; gaps are fine.
+  uint64_t rlen;
+  if (!page_aligned(m, off)) return ZX_ERR_INVALID_ARGS;
+  if (!round_up_page(m, len, &rlen) || rlen == 0) return ZX_ERR_INVALID_ARGS;
+  if (!in_vmar(m, off, rlen)) return ZX_ERR_INVALID_ARGS;
+  uint64_t a = off / m->page, b = a + rlen / m->page;
+  split_at_edges(m, a, b);
+  for (int i = 0; i < M_MAX_MAPS; i++) {
+    mmap_t* p = &m->maps[i];
+    if (p->used && p->base >= a && p->base < b) map_drop(m, i);
+  }
+  return ZX_OK;
+}
+
+zx_status_t m_vmar_protect(model_t* m, uint32_t perms, uint64_t off, uint64_t len) {
+  // §12 "PERM_WRITE without PERM_READ -> INVALID_ARGS"; Zircon: the address must be
+  // aligned, the length is rounded up and may not be 0, the range must lie in the VMAR.
+  if ((perms & ZX_VM_PERM_WRITE) && !(perms & ZX_VM_PERM_READ)) return ZX_ERR_INVALID_ARGS;
+  uint64_t rlen;
+  if (!page_aligned(m, off)) return ZX_ERR_INVALID_ARGS;
+  if (!round_up_page(m, len, &rlen) || rlen == 0) return ZX_ERR_INVALID_ARGS;
+  if (!in_vmar(m, off, rlen)) return ZX_ERR_INVALID_ARGS;
+  uint64_t a = off / m->page, b = a + rlen / m->page;
+  // §12 "NOT_FOUND if part of the range is unmapped"; "raising rights beyond what the
+  // mapping's VMO handle ... allowed -> ACCESS_DENIED". Both are checked before
+  // anything changes; which wins when both apply the reference does not say.
+  bool gap = false, denied = false;
+  for (uint64_t x = a; x < b; x++) {
+    int i = m_map_at(m, x);
+    if (i < 0) {
+      gap = true;
+    } else if (perms & ~m->maps[i].max_perms) {
+      denied = true;
+    }
+  }
+  if (gap && denied) return M_UNMODELLED;
+  if (gap) return ZX_ERR_NOT_FOUND;
+  if (denied) return ZX_ERR_ACCESS_DENIED;
+  split_at_edges(m, a, b);
+  for (uint64_t x = a; x < b; x++) m->maps[m_map_at(m, x)].perms = perms;
+  return ZX_OK;
+}
+
+zx_status_t m_vmar_op_range(model_t* m, uint32_t op, uint64_t off, uint64_t len) {
+  // §12 "zx_vmar_op_range: the ops of the newest Zircon (COMMIT, DECOMMIT, MAP_RANGE,
+  // ZERO, PREFETCH, DONT_NEED, ALWAYS_NEED) over the mappings in a range (gaps ->
+  // BAD_STATE)". Zircon: the address must be aligned and the length (rounded up to a
+  // page) not 0, else INVALID_ARGS; a range outside the VMAR is OUT_OF_RANGE; COMMIT,
+  // DECOMMIT and ZERO need a mapping that may be writable (its VMO handle had WRITE),
+  // PREFETCH one that may be readable, else ACCESS_DENIED. Each mapping's part acts on its VMO as the VMO op would (§12
+  // "Through a mapping a VMO behaves exactly as through zx_vmo_*"), mapping after
+  // mapping in address order.
+  uint64_t rlen;
+  if (!page_aligned(m, off)) return ZX_ERR_INVALID_ARGS;
+  if (!round_up_page(m, len, &rlen) || rlen == 0) return ZX_ERR_INVALID_ARGS;
+  if (!in_vmar(m, off, rlen)) return ZX_ERR_OUT_OF_RANGE;
+  uint32_t vop;
+  switch (op) {
+    case ZX_VMAR_OP_COMMIT: vop = ZX_VMO_OP_COMMIT; break;
+    case ZX_VMAR_OP_DECOMMIT: vop = ZX_VMO_OP_DECOMMIT; break;
+    case ZX_VMAR_OP_ZERO: vop = ZX_VMO_OP_ZERO; break;
+    default: vop = 0; break;  // hints and MAP_RANGE change nothing a program sees
+  }
+  uint64_t x = off / m->page, b = x + rlen / m->page;
+  while (x < b) {
+    int i = m_map_at(m, x);
+    if (i < 0) return ZX_ERR_BAD_STATE;
+    mmap_t* p = &m->maps[i];
+    if (vop != 0 && !(p->max_perms & ZX_VM_PERM_WRITE)) return ZX_ERR_ACCESS_DENIED;
+    if (op == ZX_VMAR_OP_PREFETCH && !(p->max_perms & ZX_VM_PERM_READ)) {
+      return ZX_ERR_ACCESS_DENIED;
+    }
+    uint64_t stop = min64(b, p->base + p->pages);
+    if (vop != 0) {
+      zx_status_t st = vmo_op(m, &m->v[p->vmo], ZX_RIGHT_READ | ZX_RIGHT_WRITE, vop,
+                              (p->voff + (x - p->base)) * m->page, (stop - x) * m->page, true,
+                              0, NULL);
+      if (st != ZX_OK) return st;
+    }
+    x = stop;
+  }
+  return ZX_OK;
+}
+
+bool m_map_page_ok(const model_t* m, int id, uint64_t i, bool write) {
+  const mmap_t* p = &m->maps[id];
+  if (!p->used || !p->placed || i >= p->pages) return false;
+  if (!(p->perms & ZX_VM_PERM_READ)) return false;
+  if (write && !(p->perms & ZX_VM_PERM_WRITE)) return false;
+  // §12 "Access to a page of a mapping past the VMO's current size raises SIGBUS".
+  return p->voff + i < m->v[p->vmo].pages;
+}
+
+void m_map_read(model_t* m, int vmo, uint8_t* buf, uint64_t off, uint64_t len) {
+  read_bytes(m, &m->v[vmo], buf, off, len);
+}
+
+void m_map_write(model_t* m, int vmo, const uint8_t* buf, uint64_t off, uint64_t len) {
+  // §12 "Memory written through a mapping is committed to the VMO exactly as a
+  // zx_vmo_write would".
+  write_bytes(m, &m->v[vmo], buf, off, len);
+}
+
+bool m_page_aliases(model_t* m, int src, uint64_t spage, int dst, uint64_t dpage) {
+  // A write to dst's page lands in slot dx of dst's content c (a slice writes its
+  // root's slot). src's page shows the first filled slot on its chain (own slot, then
+  // the backing's, ...); the write shows through src if that chain passes c's slot dx
+  // before (or at) the first filled slot.
+  uint64_t db, sb;
+  mvmo_t* dc = content(m, &m->v[dst], &db);
+  mvmo_t* c = content(m, &m->v[src], &sb);
+  uint64_t x = sb + spage, dx = db + dpage;
+  for (;;) {
+    if (c == dc && x == dx) return true;
+    if (x >= c->pages || c->slots[x]) return false;
+    if (c->kind != MK_ONEWAY || c->backing < 0 || x >= c->cut) return false;
+    x += c->boff;
+    c = &m->v[c->backing];
+  }
+}
+
 // ---- handles and objects (Zircon) ----
 
 zx_status_t m_handle_duplicate(model_t* m, int h, zx_rights_t rights, int* out) {
@@ -924,11 +1227,15 @@ zx_status_t m_handle_close(model_t* m, int h) {
   if (h < 0 || h >= M_MAX_HANDLES || !m->h[h].used) return ZX_ERR_BAD_HANDLE;
   mvmo_t* v = &m->v[m->h[h].vmo];
   m->h[h].used = false;
-  if (--v->handles == 0) vmo_die(m, v);
+  // §12 "A VMO dies when it has neither handles nor mappings."
+  if (--v->handles == 0 && v->maps == 0) vmo_die(m, v);
   return ZX_OK;
 }
 
 void m_reset(model_t* m) {
+  for (int i = 0; i < M_MAX_MAPS; i++) {
+    if (m->maps[i].used) map_drop(m, i);
+  }
   for (int i = 0; i < M_MAX_HANDLES; i++) {
     if (m->h[i].used) m_handle_close(m, i);
   }

@@ -36,6 +36,14 @@
 // ZXVMO_FUZZ_STRICT=1 in the environment none is, and the model is the reference
 // alone. When the library is fixed, delete the bit and its one use.
 //
+// Mappings (§12): the model keeps one address range of its own (the driver's sub-VMAR,
+// M_VMAR_PAGES pages) and a list of mapping records in it, each a window of pages of one
+// VMO with a protection. A mapping shows its VMO's bytes live (it holds no bytes of its
+// own: reading through it is reading the VMO), keeps the VMO alive (a VMO is alive
+// while it has handles or mappings, §12) and counts for num_mappings. Where each
+// mapping lands is the library's choice (the reference fixes no placement): the driver
+// tells the model (m_map_place) after checking the address is free.
+//
 // Not thread safe: one model per thread.
 #ifndef ZXVMO_FUZZ_MODEL_H_
 #define ZXVMO_FUZZ_MODEL_H_
@@ -53,10 +61,16 @@
 // Not a Zircon status: "the reference defines this call, the model does not".
 #define M_UNMODELLED ((zx_status_t)0x7fff0001)
 #define M_NAME_LEN 32  // ZX_MAX_NAME_LEN (§10: name[32])
+#define M_MAX_MAPS 32  // mapping records at most (splits included)
+#define M_VMAR_PAGES 512  // pages of the model's address range
 
-// None at present (the last one, set_size ignoring §16's accumulated-offset limit,
-// is fixed).
-#define M_KNOWN_BUGS 0u
+// M_BUG_MAP_FAR_OFFSET: zx_vmar_map of a VMO at an offset of 1 TiB or more (past its
+// end, which Zircon accepts) fails with ZX_ERR_NO_MEMORY: a mapped VMO's pages live in
+// a span of 1 TiB (docs/behavior.md D29), a documented limit. Tolerated by mapping such
+// offsets only where vmo_offset + len overflows. Reproducer:
+// tests/regressions/map-far-past-vmo-end.bin.
+#define M_BUG_MAP_FAR_OFFSET (1u << 1)
+#define M_KNOWN_BUGS (M_BUG_MAP_FAR_OFFSET)
 
 typedef struct mrec {
   uint32_t refs;        // slots (of any VMO) pointing at this record
@@ -93,7 +107,22 @@ typedef struct mvmo {
   int root;             // SLICE: the non-slice VMO it windows
   uint64_t soff;        // SLICE: offset in root, pages
   uint32_t nslices;     // non-slice: live slices windowing it
+  uint32_t maps;        // mapping records of this VMO (§12: alive while handles or maps)
 } mvmo_t;
+
+// A mapping record (§12): pages [base, base+pages) of the model's range show pages
+// [voff, voff+pages) of VMO `vmo`.
+typedef struct mmap {
+  bool used;
+  bool placed;          // base is known (set by m_map_place unless SPECIFIC)
+  int vmo;
+  uint32_t seq;         // names it in traces ("map#seq")
+  uint64_t base;        // first page, in the model's range
+  uint64_t pages;
+  uint64_t voff;        // VMO page shown at base
+  uint32_t perms;       // ZX_VM_PERM_READ / _WRITE now
+  uint32_t max_perms;   // what the VMO handle allowed when it was mapped
+} mmap_t;
 
 typedef struct mhandle {
   bool used;
@@ -112,6 +141,8 @@ typedef struct model {
   uint32_t next_seq;
   uint64_t epoch;
   uint32_t tolerated;   // M_BUG_* bits followed as the library does (see above)
+  mmap_t maps[M_MAX_MAPS];
+  uint32_t next_map_seq;
 } model_t;
 
 typedef struct m_info {
@@ -128,7 +159,7 @@ typedef struct m_info {
 // Reads the page size and checks the model against the reference's own worked
 // examples (§2 rights, §10 attribution); aborts with a message if it disagrees.
 void m_init(model_t* m);
-// Closes every handle; afterwards nlive must be 0.
+// Removes every mapping and closes every handle; afterwards nlive must be 0.
 void m_reset(model_t* m);
 
 // Each returns the status zxvmo must return (or M_UNMODELLED); out parameters are
@@ -159,6 +190,41 @@ void m_add_execute(model_t* m, int h);
 // zx_object_wait_one(h, ZX_VMO_ZERO_CHILDREN, 0): ZX_OK when asserted, else TIMED_OUT.
 zx_status_t m_wait_zero_children(model_t* m, int h, bool* asserted);
 
+// ---- mappings (§12) ----
+// Addresses and lengths are byte offsets into the model's range (the driver adds its
+// VMAR's base). The driver makes only calls whose VMAR checks are not in question
+// (its VMAR is valid, has every right needed and CAN_MAP_READ/WRITE/SPECIFIC).
+
+// zx_vmar_map(vmar, perms [| SPECIFIC], vmar_off, h, vmo_off, len): *out is the new
+// record; unless SPECIFIC it is unplaced until m_map_place.
+zx_status_t m_vmar_map(model_t* m, int h, uint32_t perms, bool specific, uint64_t vmar_off,
+                       uint64_t vmo_off, uint64_t len, int* out);
+// The library put mapping `id` at byte offset `off`: false if that is not a free,
+// aligned range inside the model's range (a divergence).
+bool m_map_place(model_t* m, int id, uint64_t off);
+// zx_vmar_unmap: removes what the range covers, splitting records it cuts.
+zx_status_t m_vmar_unmap(model_t* m, uint64_t off, uint64_t len);
+// M_UNMODELLED: the range has both a gap (NOT_FOUND) and a mapping that may not get
+// `perms` (ACCESS_DENIED), and the reference does not order the two; either status is
+// right and nothing changes.
+zx_status_t m_vmar_protect(model_t* m, uint32_t perms, uint64_t off, uint64_t len);
+// ZX_VMAR_OP_COMMIT, _DECOMMIT, _ZERO and the hints over [off, off+len).
+zx_status_t m_vmar_op_range(model_t* m, uint32_t op, uint64_t off, uint64_t len);
+// The mapping record covering page `page` of the range, or -1.
+int m_map_at(const model_t* m, uint64_t page);
+// Whether page i of mapping id may be read (write: written) without a fault: the
+// mapping allows it and the page lies inside the VMO's current size.
+bool m_map_page_ok(const model_t* m, int id, uint64_t i, bool write);
+// Bytes [off, off+len) of VMO `vmo`, as a mapping shows them (no rights: a mapping
+// was checked when it was made); written through a mapping, exactly as zx_vmo_write.
+void m_map_read(model_t* m, int vmo, uint8_t* buf, uint64_t off, uint64_t len);
+void m_map_write(model_t* m, int vmo, const uint8_t* buf, uint64_t off, uint64_t len);
+// num_mappings (§12) of VMO `vmo`.
+uint64_t m_num_mappings(const model_t* m, int vmo);
+// Whether writing page dpage of VMO dst can change what page spage of VMO src shows
+// (the same page, or one src sees through): a copy between them is order-dependent.
+bool m_page_aliases(model_t* m, int src, uint64_t spage, int dst, uint64_t dpage);
+int m_map_count(const model_t* m);
 // Whether the model follows the library on known bug `bug` (an M_BUG_* bit).
 bool m_tolerates(const model_t* m, uint32_t bug);
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Threaded stress of zxvmo, in two shapes:
 //  - per_thread_families: every thread runs the differential driver (fuzz/driver.c)
-//    on VMO families of its own, each with its own reference model, so every result
-//    is checked exactly while other threads hammer the library's shared parts (handle
-//    table, page pool, koids, signals);
+//    on VMO families of its own, each with its own reference model and its own
+//    sub-VMAR for its mappings, so every result is checked exactly while other threads
+//    hammer the library's shared parts (handle table, page pool, koids, signals, the
+//    address space and its lock);
 //  - shared_family: all threads hammer one VMO family (its root, slices, snapshots and
 //    clones made and closed concurrently). Exact results depend on the interleaving,
 //    so what is checked is what holds under any interleaving: no crash, every status
@@ -75,6 +76,8 @@ static void* family_worker(void* p) {
       uint64_t x = splitmix(&a->seed);
       memcpy(prog + i, &x, 8);
     }
+    // Three programs in four in the format with mappings (fuzz/driver.h).
+    if (programs % 4 != 3) prog[0] = DRV_FORMAT_MAPS;
     d->ntrace = 0;
     driver_run(d, prog, LEN);
     if (++programs % 4 == 0) driver_reset(d);

@@ -13,7 +13,7 @@
 static pthread_mutex_t g_id_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t* g_free_ids;   // (g_id_lock)
 static size_t g_nfree, g_free_cap;
-static uint64_t g_next_id;     // (g_id_lock)
+static uint64_t g_next_id = 1; // (g_id_lock) id 0 is the void span (home.h)
 
 static bool id_alloc(uint64_t* out) {
   bool ok = true;

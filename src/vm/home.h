@@ -88,6 +88,11 @@ typedef struct home {
   struct home* f_prev;
 } home_t;
 
+// The void span: span id 0 is never given to a home, so its file range stays a hole.
+// The part of a slice's mapping past the slice's end maps it (mapping.c): accesses
+// there fault and are found past the end, instead of showing the root's pages.
+#define HOME_VOID_OFF ((uint64_t)0)
+
 // The owner's home, created if needed. ZX_ERR_NO_MEMORY (nothing changed) if
 // metadata memory or the OS ran out.
 zx_status_t home_get(vmo_t* owner, home_t** out);

@@ -33,30 +33,6 @@ static page_t* backing_view_locked(vmo_t* c, uint64_t idx) {
   return vmo_view_locked(c->backing, idx);
 }
 
-// Next index in [*idx, hi) where the view of `c` is a real page.
-static page_t* view_next_locked(vmo_t* c, uint64_t* idx, uint64_t hi) {
-  uint64_t i = *idx;
-  while (i < hi) {
-    uint64_t best = UINT64_MAX;
-    uint64_t limit = hi;
-    for (vmo_t* x = c; x; x = x->backing) {
-      uint64_t j = i;
-      if (pmap_next(&x->map, &j, limit)) best = min_u64(best, j);
-      if (!x->backing) break;
-      limit = min_u64(limit, x->cut);
-      if (limit <= i) break;
-    }
-    if (best == UINT64_MAX) return NULL;
-    page_t* p = vmo_view_locked(c, best);
-    if (p && !page_is_marker(p)) {
-      *idx = best;
-      return p;
-    }
-    i = best + 1;
-  }
-  return NULL;
-}
-
 static zx_status_t range_locked(const vmo_t* v, uint64_t off, uint64_t len) {
   if (off > v->size || len > v->size - off) return ZX_ERR_OUT_OF_RANGE;
   return ZX_OK;
@@ -278,70 +254,50 @@ static bool prepare_partial_locked(vmo_t* c, uint64_t idx, uint64_t in, uint64_t
   return !partial_nonzero_locked(c, idx, in, n) || pmap_leaf_for_write(&c->map, idx) != NULL;
 }
 
-// Next index in [*i, hi) where zeroing whole pages of one-way `c` has work: c holds
-// something there, or its backing shows a real page (below `lim`, c's cut). Sets
-// *shows to the latter.
-static bool oneway_zero_next_locked(vmo_t* c, uint64_t* i, uint64_t lim, uint64_t hi,
-                                    bool* shows) {
-  uint64_t a = *i, b = *i;
-  bool own = pmap_next(&c->map, &a, hi) != NULL;
-  bool back = *i < lim && view_next_locked(c->backing, &b, lim) != NULL;
-  if (!own && !back) return false;
-  *i = own && (!back || a < b) ? a : b;
-  *shows = back && b == *i;
-  return true;
+// Making whole pages [lo, hi) of c read as zero drops c's own pages there and, on a
+// one-way VMO, makes the pages c's own zeros: the parent's later writes no longer show
+// there (§5: zeroing a page is writing it). It runs in two steps so that it cannot
+// fail half-way: prepare_zero_pages_locked does every metadata allocation (false,
+// nothing changed, if memory ran out), then apply_zero_pages_locked changes pages and
+// allocates nothing.
+//
+// Plain maps, and one-way maps (not legacy clones) whose range reaches the cut: preparing makes the two
+// boundary paths exclusive; applying removes the range (shared subtrees inside are
+// dropped whole) and, on a one-way map, lowers the cut to lo, so that nothing past it
+// shows the parent again (O(pages held)). Otherwise (a range inside the window), every
+// index gets the zero marker, which hides the parent without holding memory
+// (O(pages in the range)).
+// A legacy clone's DECOMMIT shows the parent again where it drops markers (§11), so its
+// zeroed pages must be markers, never a lowered cut.
+static bool zero_by_cut(const vmo_t* c, uint64_t hi) {
+  return !c->backing || (!c->legacy && hi >= c->cut);
 }
 
-// Making whole pages [lo, hi) of c read as zero drops c's own pages there and, on a
-// one-way VMO, hides what its backing would show with the zero marker (no memory).
-// It runs in two steps so that it cannot fail half-way: prepare_zero_pages_locked does
-// every metadata allocation (false, nothing changed, if memory ran out), then
-// apply_zero_pages_locked changes pages and allocates nothing.
-//
-// Plain maps: preparing makes the two boundary paths exclusive; applying removes the
-// range (shared subtrees inside are dropped whole). One-way maps: each index with
-// work gets its leaf prepared, then the marker or an empty slot. Cost O(pages held
-// or shown in the range).
 static bool prepare_zero_pages_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
   family_assert_exclusive(c->fam);
-  if (!c->backing) return pmap_unshare_path(&c->map, lo) && pmap_unshare_path(&c->map, hi - 1);
-  uint64_t lim = min_u64(hi, c->cut);
-  bool shows;
-  for (uint64_t i = lo; i < hi && oneway_zero_next_locked(c, &i, lim, hi, &shows); i++) {
-    if (!pmap_leaf_for_write(&c->map, i)) {
-      for (uint64_t j = lo; j < i && oneway_zero_next_locked(c, &j, lim, i, &shows); j++) {
-        pmap_prune(&c->map, j);
-      }
-      return false;
-    }
+  if (zero_by_cut(c, hi)) {
+    return pmap_unshare_path(&c->map, lo) && pmap_unshare_path(&c->map, hi - 1);
   }
-  return true;
+  return prepare_leaves_locked(&c->map, lo, hi);
 }
 
 static void apply_zero_pages_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
   family_assert_exclusive(c->fam);
-  if (!c->backing) {
+  if (zero_by_cut(c, hi)) {
     bool ok = pmap_remove_range(&c->map, lo, hi);
     ZX_ASSERT(ok);  // prepared: the boundary paths are exclusive
+    if (c->backing) c->cut = max_u64(c->base, min_u64(c->cut, lo));
     return;
   }
-  uint64_t lim = min_u64(hi, c->cut);
-  bool shows;
-  uint64_t block = UINT64_MAX;  // a leaf block touched, pruned once we leave it
-  for (uint64_t i = lo; i < hi && oneway_zero_next_locked(c, &i, lim, hi, &shows); i++) {
+  pnode_t* leaf = NULL;
+  uint64_t block = UINT64_MAX;
+  for (uint64_t i = lo; i < hi; i++) {
     if ((i >> PMAP_BITS) != block) {
-      if (block != UINT64_MAX) pmap_prune(&c->map, block << PMAP_BITS);
+      leaf = prepared_leaf_locked(&c->map, i);
       block = i >> PMAP_BITS;
     }
-    pnode_t* leaf = prepared_leaf_locked(&c->map, i);
-    unsigned s = (unsigned)(i & PMAP_SLOT_MASK);
-    if (shows) {
-      pmap_leaf_set(leaf, s, &g_zero_page);
-    } else {
-      pmap_leaf_clear(leaf, s);
-    }
+    pmap_leaf_set(leaf, (unsigned)(i & PMAP_SLOT_MASK), &g_zero_page);
   }
-  if (block != UINT64_MAX) pmap_prune(&c->map, block << PMAP_BITS);
 }
 
 zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
@@ -398,9 +354,15 @@ zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
                                 part[prepared][2])) {
     prepared++;
   }
+  bool whole_prepared = false;
   if (prepared < nparts ||
-      (whole && !prepare_zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi)) ||
+      (whole && !(whole_prepared = prepare_zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi))) ||
       (whole && !home_unshare_range(c, idx0 + whole_lo, idx0 + whole_hi, &r))) {
+    // Leaves made for markers would stay empty: give them back (home_unshare_range's
+    // moves read the same, so they need no undoing).
+    if (whole_prepared && !zero_by_cut(c, idx0 + whole_hi)) {
+      unprepare_leaves_locked(&c->map, idx0 + whole_lo, idx0 + whole_hi);
+    }
     for (int k = 0; k < prepared; k++) pmap_prune(&c->map, idx0 + part[k][0]);
     pool_unreserve(&r);
     return ZX_ERR_NO_MEMORY;

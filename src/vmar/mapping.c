@@ -44,6 +44,27 @@ static uint64_t first_slot(const mapping_t* m) {
   return idx0 + (m->vmo_off >> PAGE_SHIFT) - m->home->base;
 }
 
+// Bytes of `m`, from its start, that may ever show its VMO's pages. A slice's size is
+// fixed and its home is its root's, which holds other pages past the slice's window:
+// the rest of the mapping must not show them. Other VMOs' homes hold nothing past
+// their size, so all of a mapping may show them.
+static uint64_t shown_len(const mapping_t* m) {
+  const vmo_t* v = m->vmo;
+  if (v->kind != VMO_SLICE) return m->len;
+  return v->size > m->vmo_off ? min_u64(m->len, v->size - m->vmo_off) : 0;
+}
+
+// Maps `m` over its placeholder (privately in a child of fork()): the part that may
+// show the VMO from its home, the rest from the void span (home.h), which stays a
+// hole, so that an access there faults and is found past the VMO's end.
+static bool map_ranges(const mapping_t* m, uint64_t s0, bool private_) {
+  uint64_t in = shown_len(m);
+  int prot = prot_of(m->perms);
+  bool (*map)(uintptr_t, uint64_t, int, uint64_t) = private_ ? os_home_map_private : os_home_map;
+  return (in == 0 || map(m->base, in, prot, home_off(m->home, s0))) &&
+         (in == m->len || map(m->base + in, m->len - in, prot, HOME_VOID_OFF));
+}
+
 static void link_locked(home_t* h, mapping_t* m) {
   m->home = h;
   m->h_prev = NULL;
@@ -269,7 +290,13 @@ zx_status_t mapping_attach(mapping_t* m, bool map_range) {
   uint64_t n = m->len >> PAGE_SHIFT;
   st = ZX_ERR_NO_MEMORY;
   if (s0 >= HOME_MAX_SLOTS || n > HOME_MAX_SLOTS - s0) goto undo;
-  if (!os_home_map(m->base, m->len, prot_of(m->perms), home_off(h, s0))) goto undo;
+  m->home = h;  // for map_ranges; linked below once everything worked
+  if (!map_ranges(m, s0, false)) {
+    bool ok = os_placeholder(m->base, m->len);
+    ZX_ASSERT(ok);
+    m->home = NULL;
+    goto undo;
+  }
   // A home that holds no page yet needs no write protection (H4 concerns pages in the
   // file); otherwise protect all of it and let exclusive pages be unprotected on their
   // first write. Protecting costs page tables for the whole range, which a fresh
@@ -279,6 +306,7 @@ zx_status_t mapping_attach(mapping_t* m, bool map_range) {
       (protect && !os_uffd_wp(m->base, m->len, true))) {
     bool ok = os_placeholder(m->base, m->len);
     ZX_ASSERT(ok);
+    m->home = NULL;
     goto undo;
   }
   link_locked(h, m);
@@ -401,9 +429,7 @@ void mapping_fork_child(mapping_t* m, void* ctx) {
   (void)ctx;
   // Private: the child's writes stay in the child. What it reads is the home as the
   // parent keeps it; holes fault (below) instead of allocating in the shared file.
-  bool ok = os_home_map_private(m->base, m->len, prot_of(m->perms),
-                                home_off(m->home, first_slot(m))) &&
-            os_uffd_register(m->base, m->len, false);
+  bool ok = map_ranges(m, first_slot(m), true) && os_uffd_register(m->base, m->len, false);
   if (!ok) {
     // Without its mapping the child cannot see the page; the range stays a placeholder,
     // so an access there is SIGSEGV rather than someone else's memory.
