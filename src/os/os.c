@@ -256,6 +256,22 @@ void os_home_punch(uint64_t off, uint64_t len) {
   ZX_ASSERT(r == 0);
 }
 
+bool os_home_pread(void* dst, uint64_t len, uint64_t off) {
+  int fd = home_fd();
+  uint8_t* d = dst;
+  while (len > 0) {
+    ssize_t r = pread(fd, d, len, (off_t)off);
+    if (r <= 0) {
+      if (r < 0 && errno == EINTR) continue;
+      return false;
+    }
+    d += r;
+    off += (uint64_t)r;
+    len -= (uint64_t)r;
+  }
+  return true;
+}
+
 bool os_home_map(uintptr_t addr, uint64_t len, int prot, uint64_t off) {
   int fd = home_fd();
   if (fd < 0) return false;

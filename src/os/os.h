@@ -75,6 +75,8 @@ uint8_t* os_home_view(uint64_t off, uint64_t len, uint8_t* at);
 void os_home_unview(uint8_t* view, uint64_t len);
 void os_home_punch(uint64_t off, uint64_t len);
 bool os_home_map(uintptr_t addr, uint64_t len, int prot, uint64_t off);
+// Copies [off, off+len) of the homes' file to `dst` (false if the OS refused).
+bool os_home_pread(void* dst, uint64_t len, uint64_t off);
 // Like os_home_map, but private: writes stay in this process (a child of fork()).
 bool os_home_map_private(uintptr_t addr, uint64_t len, int prot, uint64_t off);
 bool os_protect(uintptr_t addr, uint64_t len, int prot);

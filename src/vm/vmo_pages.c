@@ -107,7 +107,30 @@ static void read_locked(vmo_t* v, uint8_t* dst, uint64_t off, uint64_t len) {
     } else {
       p = vmo_view_locked(c, idx);
     }
-    if (p) {
+    if (p && p->win) {
+      // A mapped VMO's page: its bytes were written through a mapping, so the
+      // library's view of it has no page-table entry yet and a memcpy would take a
+      // minor fault per page. One pread of the run of consecutive slots of the same
+      // home is much cheaper (a snapshot streamed while its parent is mapped).
+      uint64_t run = n;
+      const page_t* last = p;
+      while (run < len && !c->backing) {
+        uint64_t j = idx + ((in + run) >> PAGE_SHIFT);
+        if ((j >> PMAP_BITS) != leaf_block) break;  // keep to the leaf looked up
+        const page_t* q = leaf ? leaf->slot[j & PMAP_SLOT_MASK] : NULL;
+        if (!q || !q->win || q->win->home != p->win->home ||
+            home_page_slot(q) != home_page_slot(last) + 1) {
+          break;
+        }
+        last = q;
+        run += min_u64(len - run, PAGE_SIZE);
+      }
+      if (!os_home_pread(dst, run, home_off(p->win->home, home_page_slot(p)) + in)) {
+        memcpy(dst, p->data + in, n);  // the OS refused: the view always works
+        run = n;
+      }
+      n = run;
+    } else if (p) {
       memcpy(dst, p->data + in, n);
     } else {
       memset(dst, 0, n);
