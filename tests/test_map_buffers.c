@@ -536,3 +536,38 @@ Test(map_buffers, read2_into_page_write_protected_by_snapshot) {
   free(old);
   expect_clean();
 }
+
+// Out pointers in a protected mapping: every call reports INVALID_ARGS and leaves
+// nothing behind (no handle, no mapping, no VMO) that the caller could not be told of.
+Test(map_buffers, out_pointers_into_a_protected_mapping) {
+  zx_handle_t w;
+  uint8_t* bad = prot_none_page(&w);
+  zx_handle_t v = mkvmo(PG);
+  zxvmo_stats_t before;
+  cr_assert_eq(zxvmo_get_stats(&before), ZX_OK);
+  cr_assert_eq(zx_vmo_create(PG, 0, (zx_handle_t*)bad), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT, 0, PG, (zx_handle_t*)bad),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_handle_duplicate(v, ZX_RIGHT_SAME_RIGHTS, (zx_handle_t*)bad),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_event_create(0, (zx_handle_t*)bad), ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(zx_vmar_map(zx_vmar_root_self(), MAP_RW, 0, v, 0, PG, (zx_vaddr_t*)bad),
+               ZX_ERR_INVALID_ARGS);
+  cr_assert_eq(num_mappings(v), 0, "the mapping nobody was told of stays");
+  zx_handle_t child;
+  cr_assert_eq(zx_vmar_allocate(zx_vmar_root_self(), ZX_VM_CAN_MAP_READ, 0, 4 * PG, &child,
+                                (uintptr_t*)bad), ZX_ERR_INVALID_ARGS);
+  zx_signals_t* obs = (zx_signals_t*)bad;
+  cr_assert_eq(zx_object_wait_one(v, ZX_VMO_ZERO_CHILDREN, 0, obs), ZX_ERR_INVALID_ARGS);
+  zx_info_vmo_t info;
+  cr_assert_eq(zx_object_get_info(v, ZX_INFO_VMO, &info, sizeof(info), (size_t*)bad, NULL),
+               ZX_ERR_INVALID_ARGS);
+  zxvmo_stats_t after;
+  cr_assert_eq(zxvmo_get_stats(&after), ZX_OK);
+  cr_assert_eq(after.handles_alive, before.handles_alive, "a handle leaked");
+  cr_assert_eq(after.vmos_alive, before.vmos_alive, "a VMO leaked");
+  zx_handle_close(v);
+  unmap(bad, PG);
+  zx_handle_close(w);
+  expect_invariants("out pointers");
+}

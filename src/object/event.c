@@ -4,6 +4,7 @@
 #include "handle.h"
 #include "os.h"
 #include "object.h"
+#include "user_copy.h"
 
 typedef struct event {
   zx_object_t base;
@@ -28,8 +29,9 @@ ZX_API zx_status_t zx_event_create(uint32_t options, zx_handle_t* out) {
   event_t* ev = os_calloc(1, sizeof(*ev));
   if (ev == NULL) return ZX_ERR_NO_MEMORY;
   object_init(&ev->base, &event_ops, ZX_SIGNAL_NONE);
-  zx_status_t st = handle_create(&ev->base, ZX_DEFAULT_EVENT_RIGHTS, out);
+  zx_handle_t h;
+  zx_status_t st = handle_create(&ev->base, ZX_DEFAULT_EVENT_RIGHTS, &h);
   // The handle holds its own reference; on failure this frees the event.
   object_unref(&ev->base);
-  return st;
+  return st == ZX_OK ? user_put_handle(out, h) : st;
 }

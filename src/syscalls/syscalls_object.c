@@ -67,7 +67,9 @@ ZX_API zx_status_t zx_handle_duplicate(zx_handle_t handle, zx_rights_t rights,
   if (!derive_rights(have, rights, &want) || out == NULL) {
     st = ZX_ERR_INVALID_ARGS;
   } else {
-    st = handle_create_another(obj, want, out);
+    zx_handle_t h;
+    st = handle_create_another(obj, want, &h);
+    if (st == ZX_OK) st = user_put_handle(out, h);
   }
   object_unref(obj);
   return st;
@@ -88,7 +90,9 @@ ZX_API zx_status_t zx_handle_replace(zx_handle_t handle, zx_rights_t rights, zx_
   // In place: the slot takes the new rights and a new generation, so the old value
   // dies and the new one is born in one step. It cannot fail for lack of room, and
   // the object never passes through zero handles.
-  st = handle_replace(handle, want, out);
+  zx_handle_t h;
+  st = handle_replace(handle, want, &h);
+  if (st == ZX_OK) st = user_put_handle(out, h);
   object_unref(obj);
   return st;
 }
@@ -114,19 +118,34 @@ static zx_status_t get_info(zx_handle_t handle, uint32_t topic, void* buffer,
 // A buffer that lies in zxvmo's own mappings is filled through a bounce buffer: the
 // records are written with locks held that a fault on the buffer could need
 // (user_copy.h).
+// Writes a count the call produced to the caller's pointer, if given (user_copy.h).
+static zx_status_t put_count(size_t* to, bool given, size_t v) {
+  return to && given ? user_copy_out(to, &v, sizeof(v)) : ZX_OK;
+}
+
 ZX_API zx_status_t zx_object_get_info(zx_handle_t handle, uint32_t topic, void* buffer,
                                       size_t buffer_size, size_t* actual, size_t* avail) {
+  // Counts land in locals first, and are copied out only if the call produced them.
+  size_t act = SIZE_MAX, av = SIZE_MAX;
+  zx_status_t st;
   if (!buffer || !user_buffer_mapped(buffer, buffer_size)) {
-    return get_info(handle, topic, buffer, buffer_size, actual, avail);
+    st = get_info(handle, topic, buffer, buffer_size, actual ? &act : NULL, avail ? &av : NULL);
+  } else {
+    void* bounce = os_malloc(buffer_size);
+    if (!bounce) return ZX_ERR_NO_MEMORY;
+    // The bounce starts as a copy of the buffer, so that copying it all back leaves
+    // the bytes the call did not write as they were.
+    st = user_copy_in(bounce, buffer, buffer_size);
+    if (st == ZX_OK) {
+      st = get_info(handle, topic, bounce, buffer_size, actual ? &act : NULL,
+                    avail ? &av : NULL);
+    }
+    if (st == ZX_OK) st = user_copy_out(buffer, bounce, buffer_size);
+    os_free(bounce);
   }
-  void* bounce = os_malloc(buffer_size);
-  if (!bounce) return ZX_ERR_NO_MEMORY;
-  // The bounce starts as a copy of the buffer, so that copying it all back leaves the
-  // bytes the call did not write as they were.
-  zx_status_t st = user_copy_in(bounce, buffer, buffer_size);
-  if (st == ZX_OK) st = get_info(handle, topic, bounce, buffer_size, actual, avail);
-  if (st == ZX_OK) st = user_copy_out(buffer, bounce, buffer_size);
-  os_free(bounce);
+  zx_status_t c1 = put_count(actual, act != SIZE_MAX, act);
+  zx_status_t c2 = put_count(avail, av != SIZE_MAX, av);
+  if (c1 != ZX_OK || c2 != ZX_OK) return ZX_ERR_INVALID_ARGS;
   return st;
 }
 
@@ -281,7 +300,9 @@ ZX_API zx_status_t zx_object_wait_one(zx_handle_t handle, zx_signals_t signals,
   zx_signals_t pending = 0;
   st = object_wait_many(&obj, &handle, &signals, &pending, 1, deadline);
   object_unref(obj);
-  if (observed != NULL) *observed = pending;
+  if (observed != NULL && user_copy_out(observed, &pending, sizeof(pending)) != ZX_OK) {
+    st = ZX_ERR_INVALID_ARGS;
+  }
   return st;
 }
 

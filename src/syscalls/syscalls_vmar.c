@@ -15,6 +15,7 @@
 #include <zircon/syscalls.h>
 
 #include "handle.h"
+#include "user_copy.h"
 #include "vmar_tree.h"
 
 // Option bits Zircon's flag splitter knows; the alignment lives above them.
@@ -119,7 +120,11 @@ static zx_status_t map_checked(vmar_t* v, zx_rights_t vr, zx_vm_option_t options
   };
   uintptr_t addr;
   st = vmar_map(v, &a, &addr);
-  if (st == ZX_OK) *mapped_addr = addr;
+  // An address nobody can be told is a mapping nobody can use: undone (user_copy.h).
+  if (st == ZX_OK && user_copy_out(mapped_addr, &addr, sizeof(addr)) != ZX_OK) {
+    (void)vmar_unmap(v, addr, rounded, false);
+    st = ZX_ERR_INVALID_ARGS;
+  }
   return st;
 }
 
@@ -208,10 +213,16 @@ ZX_API zx_status_t zx_vmar_allocate(zx_handle_t parent_vmar, zx_vm_option_t opti
       zx_rights_t rights = ZX_DEFAULT_VMAR_RIGHTS | rights_for_perms(vmar_perms_of(c->flags));
       zx_handle_t h;
       st = handle_create(&c->obj, rights, &h);
-      if (st == ZX_OK) {
-        *child_vmar = h;
-        *child_addr = c->base;
-      } else {
+      uintptr_t base = c->base;
+      // Out pointers that fault (user_copy.h): the handle goes, and the VMAR with it
+      // below, as for any VMAR nobody was told of.
+      if (st == ZX_OK && user_copy_out(child_addr, &base, sizeof(base)) != ZX_OK) {
+        handle_close(h);
+        st = ZX_ERR_INVALID_ARGS;
+      } else if (st == ZX_OK && user_put_handle(child_vmar, h) != ZX_OK) {
+        st = ZX_ERR_INVALID_ARGS;
+      }
+      if (st != ZX_OK) {
         // Nobody saw it: take it out again, so the failed call changed nothing.
         aspace_wrlock();
         vmar_destroy_locked(c);

@@ -14,13 +14,14 @@
 
 // Hands `v` (whose only reference the caller owns) to a new handle in *out.
 static zx_status_t publish(vmo_t* v, zx_rights_t rights, zx_handle_t* out) {
-  zx_status_t st = handle_create(&v->obj, rights, out);
+  zx_handle_t h;
+  zx_status_t st = handle_create(&v->obj, rights, &h);
   if (st != ZX_OK) {
     // Nobody saw it: let it die as if its last handle were closed.
     v->obj.ops->on_zero_handles(&v->obj);
   }
   object_unref(&v->obj);
-  return st;
+  return st == ZX_OK ? user_put_handle(out, h) : st;
 }
 
 ZX_API zx_status_t zx_vmo_create(uint64_t size, uint32_t options, zx_handle_t* out) {

@@ -2,6 +2,7 @@
 // See user_copy.h.
 #include "user_copy.h"
 
+#include "handle.h"
 #include "mapping.h"
 #include "os.h"
 #include "vmar.h"
@@ -19,6 +20,12 @@ zx_status_t user_copy_out(void* dst, const void* src, size_t n) {
     return ZX_OK;
   }
   return fault_probe_copy(dst, src, n) ? ZX_OK : ZX_ERR_INVALID_ARGS;
+}
+
+zx_status_t user_put_handle(zx_handle_t* out, zx_handle_t h) {
+  if (user_copy_out(out, &h, sizeof(h)) == ZX_OK) return ZX_OK;
+  handle_close(h);  // nobody can name it: as if never made
+  return ZX_ERR_INVALID_ARGS;
 }
 
 zx_status_t user_copy_in(void* dst, const void* src, size_t n) {

@@ -22,5 +22,8 @@ zx_status_t user_copy_out(void* dst, const void* src, size_t n);
 // Copies `n` bytes of user buffer `src` to library memory `dst`: ZX_OK or
 // ZX_ERR_INVALID_ARGS.
 zx_status_t user_copy_in(void* dst, const void* src, size_t n);
+// Stores new handle `h` at the caller's `out`; if that faults, closes `h` (the object
+// it named goes as if never made) and returns ZX_ERR_INVALID_ARGS.
+zx_status_t user_put_handle(zx_handle_t* out, zx_handle_t h);
 
 #endif  // ZXVMO_SRC_VMAR_USER_COPY_H_
