@@ -27,10 +27,15 @@ static uint64_t* g_holes;          // (g_os_lock)
 static size_t g_nholes;            // (g_os_lock)
 static size_t g_holes_cap;         // (g_os_lock)
 static _Atomic uint64_t g_mapped;  // (written under g_os_lock) bytes of chunks mapped now
-// Chunk fault injection: the next g_fail_skip os_chunk_map() calls work normally, then
-// the next g_fail_chunks fail. Set by os_fail_chunks(), then they only count down.
-static _Atomic unsigned g_fail_skip;
-static _Atomic unsigned g_fail_chunks;
+// Fault injection for a kind of call: the next `skip` calls work normally, then the
+// next `fail` fail. Set by os_fail_chunks() / os_fail_map_calls(), then they only
+// count down.
+typedef struct countdown {
+  _Atomic unsigned skip;
+  _Atomic unsigned fail;
+} countdown_t;
+static countdown_t g_fail_chunk_maps;  // os_chunk_map
+static countdown_t g_fail_map_calls;   // the calls behind mappings (os_fail_map_calls)
 
 uint64_t os_cpu_count(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -48,24 +53,26 @@ size_t os_page_size(void) {
   return (size_t)ps;
 }
 
-void os_fail_chunks(unsigned skip, unsigned n) {
-  atomic_store(&g_fail_chunks, 0);
-  atomic_store(&g_fail_skip, skip);
-  atomic_store(&g_fail_chunks, n);
+static void countdown_arm(countdown_t* c, unsigned skip, unsigned n) {
+  atomic_store(&c->fail, 0);
+  atomic_store(&c->skip, skip);
+  atomic_store(&c->fail, n);
 }
 
+void os_fail_chunks(unsigned skip, unsigned n) { countdown_arm(&g_fail_chunk_maps, skip, n); }
 void os_fail_next_chunks(unsigned n) { os_fail_chunks(0, n); }
+void os_fail_map_calls(unsigned skip, unsigned n) { countdown_arm(&g_fail_map_calls, skip, n); }
 
-// Whether this os_chunk_map() call is one a test asked to fail.
-static bool chunk_should_fail(void) {
-  if (ZX_LIKELY(atomic_load_explicit(&g_fail_chunks, memory_order_relaxed) == 0)) return false;
-  unsigned k = atomic_load(&g_fail_skip);
+// Whether this call is one a test asked to fail.
+static bool should_fail(countdown_t* c) {
+  if (ZX_LIKELY(atomic_load_explicit(&c->fail, memory_order_relaxed) == 0)) return false;
+  unsigned k = atomic_load(&c->skip);
   while (k > 0) {
-    if (atomic_compare_exchange_weak(&g_fail_skip, &k, k - 1)) return false;
+    if (atomic_compare_exchange_weak(&c->skip, &k, k - 1)) return false;
   }
-  unsigned f = atomic_load(&g_fail_chunks);
+  unsigned f = atomic_load(&c->fail);
   while (f > 0) {
-    if (atomic_compare_exchange_weak(&g_fail_chunks, &f, f - 1)) return true;
+    if (atomic_compare_exchange_weak(&c->fail, &f, f - 1)) return true;
   }
   return false;
 }
@@ -109,7 +116,7 @@ static void add_hole_locked(uint64_t off) {
 }
 
 bool os_chunk_map(os_chunk_t* out) {
-  if (chunk_should_fail()) return false;
+  if (should_fail(&g_fail_chunk_maps)) return false;
   bool ok = false;
   pthread_mutex_lock(&g_os_lock);
   if (g_memfd < 0) {
@@ -240,7 +247,7 @@ static int home_fd(void) {
 
 uint8_t* os_home_view(uint64_t off, uint64_t len, uint8_t* at) {
   int fd = home_fd();
-  if (fd < 0) return NULL;
+  if (fd < 0 || should_fail(&g_fail_map_calls)) return NULL;
   void* p = mmap(at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE | (at ? MAP_FIXED : 0),
                  fd, (off_t)off);
   return p == MAP_FAILED ? NULL : p;
@@ -274,7 +281,7 @@ bool os_home_pread(void* dst, uint64_t len, uint64_t off) {
 
 bool os_home_map(uintptr_t addr, uint64_t len, int prot, uint64_t off) {
   int fd = home_fd();
-  if (fd < 0) return false;
+  if (fd < 0 || should_fail(&g_fail_map_calls)) return false;
   void* p = mmap((void*)addr, len, prot, MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off);
   return p != MAP_FAILED;
 }
@@ -350,6 +357,7 @@ zx_status_t os_uffd_init(void) {
 bool os_uffd_user_mode_only(void) { return g_uffd_user_only; }
 
 bool os_uffd_register(uintptr_t addr, uint64_t len, bool wp) {
+  if (should_fail(&g_fail_map_calls)) return false;
   struct uffdio_register reg = {
       .range = {.start = addr, .len = len},
       .mode = UFFDIO_REGISTER_MODE_MISSING | (wp ? UFFDIO_REGISTER_MODE_WP : 0),
@@ -371,6 +379,8 @@ int os_uffd_zeropage(uintptr_t dst, uint64_t len) {
 }
 
 bool os_uffd_wp(uintptr_t addr, uint64_t len, bool protect) {
+  // Only protecting can fail for want of memory (page tables); unprotecting cannot.
+  if (protect && should_fail(&g_fail_map_calls)) return false;
   struct uffdio_writeprotect w = {
       .range = {.start = addr, .len = len}, .mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0};
   return ioctl(g_uffd, UFFDIO_WRITEPROTECT, &w) == 0;

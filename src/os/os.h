@@ -41,6 +41,9 @@ bool os_release(uint8_t* addr, size_t len);
 // os_fail_chunks(0, n).
 void os_fail_chunks(unsigned skip, unsigned n);
 void os_fail_next_chunks(unsigned n);
+// The same for the calls behind mappings that can run out of memory: os_home_view,
+// os_home_map, os_uffd_register and os_uffd_wp when protecting.
+void os_fail_map_calls(unsigned skip, unsigned n);
 
 // Metadata allocation: every malloc/calloc/realloc/free of the library goes through
 // these, so that a test can make any one of them fail. Same contracts as libc's
