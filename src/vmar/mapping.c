@@ -162,15 +162,22 @@ static bool mark_cached(page_t* src, uint64_t idx) {
   return true;
 }
 
+// The VMO holding the pages behind m's page at `pa` (a slice's root), and that page's
+// family index.
+static vmo_t* page_at(const mapping_t* m, uintptr_t pa, uint64_t* idx) {
+  uint64_t idx0;
+  vmo_t* c = vmo_content(m->vmo, &idx0);
+  *idx = idx0 + ((m->vmo_off + (pa - m->base)) >> PAGE_SHIFT);
+  return c;
+}
+
 fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
   vmo_t* v = m->vmo;
   family_assert_exclusive(v->fam);
   uintptr_t pa = addr & ~(uintptr_t)PAGE_MASK;
-  uint64_t voff = m->vmo_off + (pa - m->base);
-  if (voff >= v->size) return FAULT_GENUINE;
-  uint64_t idx0;
-  vmo_t* c = vmo_content(v, &idx0);
-  uint64_t idx = idx0 + (voff >> PAGE_SHIFT);
+  if (m->vmo_off + (pa - m->base) >= v->size) return FAULT_GENUINE;
+  uint64_t idx;
+  vmo_t* c = page_at(m, pa, &idx);
   home_t* h = m->home;
   uint64_t s = idx - h->base;
   home_win_t* w = home_win(h, s, true);
@@ -263,9 +270,8 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
 // page to fault in later.
 static void enter_locked(mapping_t* m, uintptr_t pa) {
   if (mapping_fault_locked(m, pa, false) != FAULT_RESOLVED) return;
-  uint64_t idx0;
-  vmo_t* c = vmo_content(m->vmo, &idx0);
-  uint64_t idx = idx0 + ((m->vmo_off + (pa - m->base)) >> PAGE_SHIFT);
+  uint64_t idx;
+  vmo_t* c = page_at(m, pa, &idx);
   home_win_t* w = home_win(m->home, idx - m->home->base, false);
   page_t* own = pmap_lookup(&c->map, idx);
   bool write = w && own == &w->desc[(idx - m->home->base) % WIN_PAGES] && own->refs == 1 &&
@@ -442,11 +448,10 @@ fault_result_t mapping_fault_child(mapping_t* m, uintptr_t addr) {
   // between operations (fork.c), and are only read here.
   vmo_t* v = m->vmo;
   uintptr_t pa = addr & ~(uintptr_t)PAGE_MASK;
-  uint64_t voff = m->vmo_off + (pa - m->base);
-  if (voff >= v->size) return FAULT_GENUINE;
-  uint64_t idx0;
-  vmo_t* c = vmo_content(v, &idx0);
-  page_t* p = shown_locked(c, idx0 + (voff >> PAGE_SHIFT));
+  if (m->vmo_off + (pa - m->base) >= v->size) return FAULT_GENUINE;
+  uint64_t idx;
+  vmo_t* c = page_at(m, pa, &idx);
+  page_t* p = shown_locked(c, idx);
   int r = p ? os_uffd_copy(pa, p->data, PAGE_SIZE, false) : os_uffd_zeropage(pa, PAGE_SIZE);
   return r == 0 || r == -EEXIST ? FAULT_RESOLVED : FAULT_NO_MEMORY;
 }
