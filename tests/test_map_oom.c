@@ -47,7 +47,7 @@ static uint8_t* written_vmo(zx_handle_t* v) {
 }
 
 static void expect_bytes(const uint8_t* m) {
-  for (uint64_t k = 0; k < 4; k++) cr_assert_eq(mpage(m, k), 0x30 + k, "page %lu", (unsigned long)k);
+  for (uint64_t k = 0; k < 4; k++) cr_assert_eq(mpage(m, k), (int)(0x30 + k), "page %lu", (unsigned long)k);
 }
 
 Test(map_oom, every_os_call_behind_a_map_can_fail) {
