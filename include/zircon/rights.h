@@ -51,5 +51,8 @@ typedef uint32_t zx_rights_t;
 #define ZX_DEFAULT_PROCESS_RIGHTS                                                                \
   (ZX_RIGHTS_BASIC | ZX_RIGHTS_IO | ZX_RIGHTS_PROPERTY | ZX_RIGHT_ENUMERATE | ZX_RIGHT_DESTROY | \
    ZX_RIGHT_SIGNAL | ZX_RIGHT_MANAGE_PROCESS | ZX_RIGHT_MANAGE_THREAD)
+/* Pagers are neither waitable nor duplicable. */
+#define ZX_DEFAULT_PAGER_RIGHTS \
+  (ZX_RIGHT_TRANSFER | ZX_RIGHT_INSPECT | ZX_RIGHT_ATTACH_VMO | ZX_RIGHT_MANAGE_VMO)
 
 #endif /* SYSROOT_ZIRCON_RIGHTS_H_ */

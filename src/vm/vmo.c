@@ -5,6 +5,7 @@
 #include "vmo.h"
 #include "home.h"
 #include "os.h"
+#include "page_source.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -71,6 +72,7 @@ static void family_release(family_t* f) {
   if (atomic_fetch_sub(&f->refs, 1) != 1) return;
   family_list_remove(f);
   ZX_ASSERT(f->members == NULL && f->member_count == 0 && f->pending == NULL);
+  if (f->source) source_unref(f->source);
   rw_destroy(&f->lock);
   os_free(f);
 }
@@ -196,10 +198,10 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       st = ZX_ERR_NOT_SUPPORTED;
       goto out;
     }
-    if (p->kind == VMO_ONEWAY) {
-      // A VMO that sees a live parent cannot be copied eagerly in O(1); like
-      // Zircon with pager-backed clones, SNAPSHOT is refused and
-      // SNAPSHOT_AT_LEAST_ON_WRITE gives another one-way clone.
+    if (p->kind == VMO_ONEWAY || fam->source) {
+      // A VMO that sees a live parent, or whose pages a pager supplies, cannot be
+      // copied eagerly in O(1); as Zircon does for pager-backed VMOs, SNAPSHOT is
+      // refused and SNAPSHOT_AT_LEAST_ON_WRITE gives a one-way clone.
       if (kind == VMO_SNAPSHOT && !a->at_least_on_write) {
         st = ZX_ERR_NOT_SUPPORTED;
         goto out;
@@ -420,6 +422,12 @@ static bool trim_to_slices_locked(vmo_t* r) {
 static bool settle_one_locked(vmo_t* v) {
   family_assert_exclusive(v->fam);
   ZX_ASSERT(!v->alive && v->member);
+  if (vmo_is_pager_root(v) && (v->oneway_children || v->slices)) {
+    // Its children still see the pager's pages through it, absent ones included: it
+    // stays whole until the last of them is gone (then it is pending again).
+    pending_remove_locked(v);
+    return true;
+  }
   vmo_t* b = v->backing;
   while (v->oneway_children) {
     vmo_t* ch = v->oneway_children;
@@ -447,7 +455,9 @@ static bool settle_one_locked(vmo_t* v) {
       v->backing = NULL;
       v->cut = v->base;
       drop_later_locked(b);
-      // A dead backing is pending itself (its children are not all merged yet).
+      // A dead backing is pending itself (its children are not all merged yet),
+      // except a pager VMO kept for its children: one fewer may free it.
+      if (!b->alive) pending_add_locked(b);
     }
     pmap_destroy(&v->map);
     member_remove_locked(v);
@@ -491,6 +501,9 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
   family_wrlock(fam);
   ZX_ASSERT(v->alive);
   v->alive = false;
+  // No more pager service once the pager VMO is closed: its children keep the pages
+  // it holds, and fail where it has none (Zircon sends COMPLETE here too).
+  if (vmo_is_pager_root(v)) source_detach(fam->source, true);
 
   // User tree: re-home the children to our parent.
   vmo_t* gp = v->parent;

@@ -44,6 +44,8 @@
 
 #include <pthread.h>
 
+#include <zircon/syscalls-next.h>
+
 #include "object.h"
 #include "page_map.h"
 #include "rwlock.h"
@@ -81,6 +83,10 @@ typedef struct family {
   // family_new's zeroed allocation is all it needs and family_release nothing.
   rw_lock_t info_lock;
   struct home* homes;          // (f) homes of the family's mapped VMOs (home.h)
+  // (c) Pager-backed families: the page source of the root, the pager VMO, whose page
+  // offsets are the family's indices (page_source.h, vmo_pager.c). NULL otherwise.
+  struct page_source* source;
+  bool pager_modified;         // (f) the pager VMO was written or resized since reset
   struct family* g_next;       // (global family list lock)
   struct family* g_prev;
 } family_t;
@@ -175,6 +181,11 @@ static inline void family_assert_exclusive(const family_t* f) {
 #endif
 }
 static inline uint64_t vmo_pages(const vmo_t* v) { return v->size >> PAGE_SHIFT; }
+// The pager VMO of a pager-backed family: the only VMO whose missing pages come from
+// a pager rather than reading as zero.
+static inline bool vmo_is_pager_root(const vmo_t* v) {
+  return v->fam->source != NULL && v->kind == VMO_ROOT;
+}
 
 // ---- vmo.c: lifecycle and the tree ----
 // Creates a root VMO of `size` bytes (page multiple) with `content_size`.
@@ -226,6 +237,65 @@ zx_status_t vmo_lookup(vmo_t* v, uint64_t off, uint64_t len, zx_paddr_t* out, si
 zx_status_t vmo_check_range(vmo_t* v, uint64_t off, uint64_t len);
 // The page visible at family index `idx` of content `c` (NULL: zero).
 page_t* vmo_view_locked(vmo_t* c, uint64_t idx);
+
+// Makes the leaf of every index in [lo, hi) of `m` exclusive (creating missing ones),
+// so that setting pages there allocates nothing. False if metadata memory ran out;
+// then the map reads as before and holds no empty node. Family lock held exclusively.
+bool vmo_prepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi);
+// Frees the nodes vmo_prepare_leaves_locked created in [lo, hi) and left empty.
+void vmo_unprepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi);
+
+// ---- vmo_pager.c: pager-backed families (page_source.h) ----
+struct page_request;
+// Creates a pager VMO: a root whose missing pages are asked of `src` (the new VMO
+// takes over the caller's reference on it, also on failure).
+zx_status_t vmo_create_pager(uint64_t size, uint64_t content_size, bool resizable,
+                             struct page_source* src, vmo_t** out);
+// The pages of content `c` in family indices [lo, hi) that a READ request must bring
+// in first: ZX_OK if none (always, outside pager-backed families). Otherwise asks the
+// source for the first absent run and returns ZX_ERR_SHOULD_WAIT with *req, on which
+// the caller waits with source_wait() after dropping the family lock, then retries;
+// or the error the access fails with (ZX_ERR_BAD_STATE once detached, NO_MEMORY).
+// Family lock held, either side.
+zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi,
+                                  struct page_request** req);
+// The same for a write to pages [lo, hi) of the pager root itself when it traps
+// dirtying: the first run of clean pages gets a DIRTY request.
+zx_status_t vmo_pager_need_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi,
+                                        struct page_request** req);
+// Marks the pager root's pages in [lo, hi) that are present as dirty (a write).
+void vmo_pager_mark_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi);
+// zx_pager_supply_pages: moves the pages of `aux` at [aux_off, aux_off + len) into
+// pager VMO `v` at [off, off + len) where v lacks them (pages v has are kept; aux's
+// are dropped), and leaves aux without its own pages there. A page aux cannot give
+// away (shared, mapped) is copied; where aux shows no page, v gets zeros. Ranges are
+// page aligned (checked by the caller); ZX_ERR_OUT_OF_RANGE if one does not lie
+// inside its VMO, ZX_ERR_BAD_STATE once v is detached. Takes each family's lock in
+// turn, aux's first: on a later failure aux has lost its pages there (as Zircon
+// allows), v is unchanged.
+zx_status_t vmo_supply_pages(vmo_t* v, uint64_t off, uint64_t len, vmo_t* aux,
+                             uint64_t aux_off);
+// Pages [lo, hi) of the pager root are no longer inside it (a shrink): requests for
+// them are over.
+void vmo_pager_range_gone_locked(vmo_t* v, uint64_t lo, uint64_t hi);
+// zx_pager_detach_vmo: detaches v's source (page_source.h) and drops its clean pages.
+void vmo_pager_detach(vmo_t* v);
+// zx_pager_op_range on pager VMO v, the range page aligned (checked by the caller):
+// FAIL fails the requests starting in the range with `status`; DIRTY dirties supplied
+// pages (ZX_ERR_NOT_FOUND if one is absent); WRITEBACK_BEGIN / END move dirty pages to
+// awaiting-clean / awaiting-clean pages to clean.
+zx_status_t vmo_pager_fail(vmo_t* v, uint64_t off, uint64_t len, zx_status_t status);
+zx_status_t vmo_pager_op_dirty(vmo_t* v, uint64_t off, uint64_t len);
+zx_status_t vmo_pager_writeback(vmo_t* v, uint64_t off, uint64_t len, bool begin);
+// zx_pager_query_dirty_ranges: fills out[0 .. cap) with the first dirty ranges of the
+// pages covering [off, off + len), *actual how many, *avail how many in all.
+zx_status_t vmo_pager_dirty_ranges(vmo_t* v, uint64_t off, uint64_t len,
+                                   zx_vmo_dirty_range_t* out, size_t cap, size_t* actual,
+                                   size_t* avail);
+// zx_pager_query_vmo_stats: whether v was modified since the last reset.
+zx_status_t vmo_pager_stats(vmo_t* v, bool reset, bool* modified);
+// Drops the family lock, waits for `req` and returns what source_wait() says.
+zx_status_t vmo_pager_wait(family_t* fam, struct page_request* req);
 
 // ---- vmo_attribution.c: ZX_INFO_VMO ----
 zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, void* buffer,

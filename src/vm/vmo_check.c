@@ -88,7 +88,11 @@ static bool check_member_locked(vmo_t* m) {
           "koid %lu: slice %lu", (unsigned long)m->obj.koid, (unsigned long)s->obj.koid);
   }
   CHECK(!m->pending || !m->alive, "live koid %lu pending", (unsigned long)m->obj.koid);
-  if (!m->alive && !m->pending) {
+  if (!m->alive && !m->pending && vmo_is_pager_root(m)) {
+    // A pager VMO stays whole while children see through it (vmo.c, settling).
+    CHECK(m->slices != NULL || m->oneway_children != NULL,
+          "dead pager koid %lu kept without children", (unsigned long)m->obj.koid);
+  } else if (!m->alive && !m->pending) {
     // Kept only for its slices: every page must lie in some slice's window.
     CHECK(m->slices != NULL && m->oneway_children == NULL && m->children == NULL,
           "dead koid %lu kept without slices", (unsigned long)m->obj.koid);
@@ -175,7 +179,8 @@ zx_status_t vmo_check_family_locked(family_t* fam) {
     if (!m->alive) {
       // A pending dead VMO's one-way children still look through it.
       for (vmo_t* c = m->oneway_children; c; c = c->ow.next) {
-        CHECK(m->pending && c->backing == m, "dead koid %lu has one-way children",
+        CHECK((m->pending || vmo_is_pager_root(m)) && c->backing == m,
+              "dead koid %lu has one-way children",
               (unsigned long)m->obj.koid);
         c->mark_ow = links;
       }
