@@ -95,6 +95,7 @@ static void vmo_on_zero_handles(zx_object_t* obj);
 
 const object_ops_t g_vmo_ops = {
     .type = ZX_OBJ_TYPE_VMO,
+    .waitable = true,
     .user_settable = 0,
     .on_zero_handles = vmo_on_zero_handles,
     .destroy = vmo_destroy,
