@@ -253,11 +253,13 @@ zx_status_t vmo_create_pager(uint64_t size, uint64_t content_size, bool resizabl
                              struct page_source* src, vmo_t** out);
 // The pages of content `c` in family indices [lo, hi) that a READ request must bring
 // in first: ZX_OK if none (always, outside pager-backed families). Otherwise asks the
-// source for the first absent run and returns ZX_ERR_SHOULD_WAIT with *req, on which
+// source for the first absent run (which may extend to `run_max`, the end of the
+// whole access, when the caller works in chunks) and returns ZX_ERR_SHOULD_WAIT with
+// *req, on which
 // the caller waits with source_wait() after dropping the family lock, then retries;
 // or the error the access fails with (ZX_ERR_BAD_STATE once detached, NO_MEMORY).
 // Family lock held, either side.
-zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi,
+zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t run_max,
                                   struct page_request** req);
 // The same for a write to pages [lo, hi) of the pager root itself when it traps
 // dirtying: the first run of clean pages gets a DIRTY request.

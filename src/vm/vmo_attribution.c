@@ -751,7 +751,7 @@ static zx_status_t attribute_family_locked(family_t* fam, vmo_t* v) {
   w->e_hot = ++fam->epoch;
   w->e_node = ++fam->epoch;
   w->e_page = ++fam->epoch;
-  for (vmo_t* m = fam->members; m; m = m->fm.next) w->markers |= m->kind == VMO_ONEWAY;
+  for (vmo_t* m = fam->members; m; m = m->fm.next) w->markers |= m->kind == VMO_ONEWAY || fam->source != NULL;
   if (!through_all_locked(fam, order) || !mark_hot_locked(fam, w)) goto out;
   if (vmo_attr_walk_hook) vmo_attr_walk_hook(v);
   if (!collect_roots_locked(fam, w)) goto out;

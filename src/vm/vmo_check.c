@@ -72,7 +72,8 @@ static bool check_member_locked(vmo_t* m) {
   CHECK(m->kind != VMO_SLICE, "slice %lu holds content", (unsigned long)m->obj.koid);
   if (m->backing) {
     vmo_t* b = m->backing;
-    CHECK(m->kind == VMO_ONEWAY && (b->alive || b->pending) && b->member,
+    CHECK(m->kind == VMO_ONEWAY && (b->alive || b->pending || vmo_is_pager_root(b)) &&
+              b->member,
           "koid %lu: backing %lu not live",
           (unsigned long)m->obj.koid, (unsigned long)b->obj.koid);
     // cut == base (nothing shows through) is fine even when base lies past the

@@ -56,18 +56,21 @@ static bool absent_locked(vmo_t* c, uint64_t idx) {
 }
 
 // Finds the first absent index in [lo, hi) and the end of the run of absent indices
-// from there. False if there is none.
-static bool first_absent_run_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t* a_lo,
-                                    uint64_t* a_hi) {
+// from there, which may extend up to `run_max`. False if there is none.
+static bool first_absent_run_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t run_max,
+                                    uint64_t* a_lo, uint64_t* a_hi) {
   if (vmo_is_pager_root(c)) {
     // The common case, in O(pages present): gaps of the root's own map.
-    hi = min_u64(hi, c->base + vmo_pages(c));
+    uint64_t end = c->base + vmo_pages(c);
+    hi = min_u64(hi, end);
+    run_max = min_u64(run_max, end);
     uint64_t i = lo;
     while (i < hi) {
       uint64_t j = i;
       if (!pmap_next(&c->map, &j, hi)) j = hi;
       if (j > i) {
         *a_lo = i;
+        if (j == hi && !pmap_next(&c->map, &j, run_max)) j = run_max;
         *a_hi = j;
         return true;
       }
@@ -79,17 +82,17 @@ static bool first_absent_run_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t
   while (i < hi && !absent_locked(c, i)) i++;
   if (i == hi) return false;
   *a_lo = i;
-  while (i < hi && absent_locked(c, i)) i++;
+  while (i < run_max && absent_locked(c, i)) i++;
   *a_hi = i;
   return true;
 }
 
-zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi,
+zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t run_max,
                                   struct page_request** req) {
   page_source_t* src = c->fam->source;
   if (src == NULL || lo >= hi) return ZX_OK;
   uint64_t a_lo, a_hi;
-  if (!first_absent_run_locked(c, lo, hi, &a_lo, &a_hi)) return ZX_OK;
+  if (!first_absent_run_locked(c, lo, hi, max_u64(hi, run_max), &a_lo, &a_hi)) return ZX_OK;
   zx_status_t st = source_request_locked(src, ZX_PAGER_VMO_READ, a_lo, a_hi, req);
   return st == ZX_OK ? ZX_ERR_SHOULD_WAIT : st;
 }
@@ -235,7 +238,12 @@ zx_status_t vmo_supply_pages(vmo_t* v, uint64_t off, uint64_t len, vmo_t* aux,
       // Where aux had nothing: a zero page that holds no memory until written.
       page_t* p = arr[i - lo] ? arr[i - lo] : &g_zero_page;
       arr[i - lo] = NULL;
-      if (!page_is_marker(p)) p->dirty = PAGE_CLEAN;
+      if (!page_is_marker(p)) {
+        p->dirty = PAGE_CLEAN;
+        // Walkers' scratch is per family: stale stamps from aux's must not match ours.
+        p->u.s.epoch = 0;
+        p->u.s.count = 0;
+      }
       pmap_leaf_set(leaf, s, p);
     }
     vmo_unprepare_leaves_locked(&v->map, lo, hi);  // leaves left empty, if any

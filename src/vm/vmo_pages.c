@@ -167,10 +167,11 @@ zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
     st = v->alive ? range_locked(v, at, done == 0 ? len : n) : ZX_ERR_BAD_HANDLE;
     if (st == ZX_OK && n > 0 && fam->source) {
       // Pages a pager has not supplied yet: ask, wait, and read this chunk again.
-      uint64_t lo, hi;
+      uint64_t lo, hi, rest_lo, rest_hi;
       struct page_request* req;
       vmo_t* c = page_span_locked(v, at, n, &lo, &hi);
-      st = vmo_pager_need_locked(c, lo, hi, &req);
+      (void)page_span_locked(v, at, len - done, &rest_lo, &rest_hi);
+      st = vmo_pager_need_locked(c, lo, hi, rest_hi, &req);
       if (st == ZX_ERR_SHOULD_WAIT) {
         st = vmo_pager_wait(fam, req);
         continue;  // unlocked; the retry checks the range again
@@ -236,7 +237,7 @@ static zx_status_t pager_prepare_locked(vmo_t* c, uint64_t lo, uint64_t hi, bool
   *unlocked = false;
   if (!c->fam->source) return ZX_OK;
   struct page_request* req;
-  zx_status_t st = vmo_pager_need_locked(c, lo, hi, &req);
+  zx_status_t st = vmo_pager_need_locked(c, lo, hi, hi, &req);
   if (st == ZX_OK && write) st = vmo_pager_need_dirty_locked(c, lo, hi, &req);
   if (st != ZX_ERR_SHOULD_WAIT) return st;
   *unlocked = true;
