@@ -641,11 +641,3 @@ Test(pager, query_checks) {
                ZX_ERR_ACCESS_DENIED);
   cr_assert_eq(zx_pager_query_vmo_stats(weak, v, 0, &s, sizeof(s)), ZX_ERR_ACCESS_DENIED);
 }
-
-Test(pager, mapping_a_pager_vmo_is_not_supported_yet) {
-  pg_env_t e = pg_env();
-  zx_handle_t v = pg_vmo(&e, 1, 0, 1);
-  zx_vaddr_t addr;
-  cr_assert_eq(zx_vmar_map(zx_vmar_root_self(), ZX_VM_PERM_READ, 0, v, 0, PG, &addr),
-               ZX_ERR_NOT_SUPPORTED);
-}

@@ -103,8 +103,6 @@ static zx_status_t map_checked(vmar_t* v, zx_rights_t vr, zx_vm_option_t options
   // Faulting past the stream size needs a stream-size manager zxvmo does not have:
   // refused once the flags are known valid (docs/behavior.md §12).
   if (options & ZX_VM_FAULT_BEYOND_STREAM_SIZE) return ZX_ERR_NOT_SUPPORTED;
-  // Faults on pager-backed VMOs are not served yet (docs/behavior.md §14).
-  if (vmo->fam->source) return ZX_ERR_NOT_SUPPORTED;
   if (!page_aligned(vmo_offset)) return ZX_ERR_INVALID_ARGS;
   uint64_t rounded;
   if (!round_up_page(len, &rounded)) return ZX_ERR_OUT_OF_RANGE;

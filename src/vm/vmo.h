@@ -221,6 +221,8 @@ static inline vmo_t* vmo_content(vmo_t* v, uint64_t* idx0) {
   return v;
 }
 
+struct page_request;
+
 // ---- vmo_pages.c: contents (callers hold a reference; each takes the family lock) ----
 zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len);
 zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len);
@@ -228,6 +230,11 @@ zx_status_t vmo_get_size(vmo_t* v, uint64_t* size);
 // `size` is the requested byte size; the VMO becomes round_up(size) bytes.
 zx_status_t vmo_set_size(vmo_t* v, uint64_t size);
 zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len);
+// vmo_commit that does not wait for a pager: ZX_ERR_SHOULD_WAIT with *req (to wait on
+// with source_wait, then call again) if a pager must supply pages first. For callers
+// that hold other locks (the address space's) and must drop them to wait.
+zx_status_t vmo_commit_or_ask(vmo_t* v, uint64_t off, uint64_t len,
+                              struct page_request** req);
 zx_status_t vmo_decommit(vmo_t* v, uint64_t off, uint64_t len);
 zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len);
 // vmo_zero with the family lock held exclusively.
@@ -246,7 +253,6 @@ bool vmo_prepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi);
 void vmo_unprepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi);
 
 // ---- vmo_pager.c: pager-backed families (page_source.h) ----
-struct page_request;
 // Creates a pager VMO: a root whose missing pages are asked of `src` (the new VMO
 // takes over the caller's reference on it, also on failure).
 zx_status_t vmo_create_pager(uint64_t size, uint64_t content_size, bool resizable,
@@ -258,7 +264,8 @@ zx_status_t vmo_create_pager(uint64_t size, uint64_t content_size, bool resizabl
 // *req, on which
 // the caller waits with source_wait() after dropping the family lock, then retries;
 // or the error the access fails with (ZX_ERR_BAD_STATE once detached, NO_MEMORY).
-// Family lock held, either side.
+// With `req` NULL nothing is asked: ZX_ERR_SHOULD_WAIT only tells that something
+// would be. Family lock held, either side.
 zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t run_max,
                                   struct page_request** req);
 // The same for a write to pages [lo, hi) of the pager root itself when it traps

@@ -93,6 +93,7 @@ zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t r
   if (src == NULL || lo >= hi) return ZX_OK;
   uint64_t a_lo, a_hi;
   if (!first_absent_run_locked(c, lo, hi, max_u64(hi, run_max), &a_lo, &a_hi)) return ZX_OK;
+  if (!req) return ZX_ERR_SHOULD_WAIT;  // the caller only asks whether
   zx_status_t st = source_request_locked(src, ZX_PAGER_VMO_READ, a_lo, a_hi, req);
   return st == ZX_OK ? ZX_ERR_SHOULD_WAIT : st;
 }
@@ -113,6 +114,7 @@ zx_status_t vmo_pager_need_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi,
   uint64_t i = lo;
   while (i < hi && !needs_dirtying(pmap_lookup(&c->map, i))) i++;
   if (i == hi) return ZX_OK;
+  if (!req) return ZX_ERR_SHOULD_WAIT;
   uint64_t j = i;
   while (j < hi && needs_dirtying(pmap_lookup(&c->map, j))) j++;
   zx_status_t st = source_request_locked(src, ZX_PAGER_VMO_DIRTY, i, j, req);
@@ -362,6 +364,12 @@ zx_status_t vmo_pager_writeback(vmo_t* v, uint64_t off, uint64_t len, bool begin
   family_t* fam = v->fam;
   family_wrlock(fam);
   zx_status_t st = op_check_locked(v, off, len, false);
+  // Mappings must see the next write to a page being written back (it re-dirties
+  // the page): they lose write access first.
+  if (st == ZX_OK && begin && v->home &&
+      !home_write_protect(v->home, off >> PAGE_SHIFT, (off + len) >> PAGE_SHIFT)) {
+    st = ZX_ERR_NO_MEMORY;
+  }
   if (st == ZX_OK) {
     uint8_t from = begin ? PAGE_DIRTY : PAGE_AWAITING_CLEAN;
     uint8_t to = begin ? PAGE_AWAITING_CLEAN : PAGE_CLEAN;

@@ -521,20 +521,25 @@ out:
 }
 
 zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len) {
+  struct page_request* req;
+  zx_status_t st;
+  while ((st = vmo_commit_or_ask(v, off, len, &req)) == ZX_ERR_SHOULD_WAIT) {
+    st = source_wait(req);
+    if (st != ZX_OK) break;
+  }
+  return st;
+}
+
+zx_status_t vmo_commit_or_ask(vmo_t* v, uint64_t off, uint64_t len,
+                              struct page_request** req) {
   family_t* fam = v->fam;
-retry:
   family_wrlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK || len == 0) goto out;
   uint64_t lo, hi;
   vmo_t* c = page_span_locked(v, off, len, &lo, &hi);
   // A child of a pager VMO commits the parent's pages through the pager first.
-  bool unlocked;
-  st = pager_prepare_locked(c, lo, hi, false, &unlocked);
-  if (unlocked) {
-    if (st == ZX_OK) goto retry;
-    return st;
-  }
+  st = vmo_pager_need_locked(c, lo, hi, hi, req);
   if (st != ZX_OK) goto out;
   page_reservation_t r;
   st = pool_reserve(count_unowned_locked(c, lo, hi), &r);
