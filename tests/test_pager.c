@@ -641,3 +641,127 @@ Test(pager, query_checks) {
                ZX_ERR_ACCESS_DENIED);
   cr_assert_eq(zx_pager_query_vmo_stats(weak, v, 0, &s, sizeof(s)), ZX_ERR_ACCESS_DENIED);
 }
+
+// ---- zero ranges --------------------------------------------------------------------
+
+static void expect_ranges(const pg_env_t* e, zx_handle_t v, uint64_t pages, size_t n,
+                          const uint64_t (*want)[3]) {
+  zx_vmo_dirty_range_t r[8];
+  size_t actual = 0, avail = 0;
+  cr_assert_eq(zx_pager_query_dirty_ranges(e->pager, v, 0, pages * PG, r, sizeof(r), &actual,
+                                           &avail),
+               ZX_OK);
+  cr_assert_eq(avail, n, "%zu ranges, want %zu", avail, n);
+  for (size_t i = 0; i < n; i++) {
+    cr_assert_eq(r[i].offset, want[i][0] * PG, "range %zu offset", i);
+    cr_assert_eq(r[i].length, want[i][1] * PG, "range %zu length", i);
+    cr_assert_eq(r[i].options, want[i][2], "range %zu options", i);
+  }
+}
+
+Test(pager, growing_makes_a_dirty_zero_range) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 2, ZX_VMO_RESIZABLE, 1);
+  pg_supply(&e, v, 0, 2, 1);
+  cr_assert_eq(zx_vmo_set_size(v, 6 * PG), ZX_OK);
+  cr_assert_eq(rd8(v, 4 * PG), 0);  // no request: it reads as zero
+  pg_expect_none(e.port);
+  cr_assert_eq(vmo_info(v).committed_bytes, 2 * PG);
+  const uint64_t grown[][3] = {{2, 4, ZX_VMO_DIRTY_RANGE_IS_ZERO}};
+  expect_ranges(&e, v, 6, 1, grown);
+  // A supply there changes nothing; a write splits the range.
+  zx_handle_t aux = mkvmo_filled(1, 0x70);
+  cr_assert_eq(zx_pager_supply_pages(e.pager, v, 3 * PG, PG, aux, 0), ZX_OK);
+  cr_assert_eq(rd8(v, 3 * PG), 0);
+  wr8(v, 3 * PG, 5);
+  const uint64_t split[][3] = {{2, 1, ZX_VMO_DIRTY_RANGE_IS_ZERO},
+                               {3, 1, 0},
+                               {4, 2, ZX_VMO_DIRTY_RANGE_IS_ZERO}};
+  expect_ranges(&e, v, 6, 3, split);
+  // Shrinking cuts the ranges too.
+  cr_assert_eq(zx_vmo_set_size(v, 3 * PG), ZX_OK);
+  const uint64_t cut[][3] = {{2, 1, ZX_VMO_DIRTY_RANGE_IS_ZERO}};
+  expect_ranges(&e, v, 3, 1, cut);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}
+
+Test(pager, zeroing_whole_pages_makes_a_dirty_zero_range) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 8, 0, 1);
+  pg_supply(&e, v, 0, 4, 1);
+  pg_op_t* op = pg_op_start(OP_READ, v, 6 * PG, PG, 0);
+  pg_expect(e.port, 1, ZX_PAGER_VMO_READ, 6, 1);
+  // Zeroing answers the blocked read with zeros; a partial page is written.
+  cr_assert_eq(zx_vmo_op_range(v, ZX_VMO_OP_ZERO, PG, 6 * PG + 10, NULL, 0), ZX_OK);
+  uint8_t got[16];
+  cr_assert_eq(pg_op_join(op, got), ZX_OK);
+  cr_assert_eq(got[0], 0);
+  cr_assert_eq(vmo_info(v).committed_bytes, PG);  // page 0 only: the rest hold nothing
+  // Page 7 was absent: its partial zeroing needed it first.
+  op = pg_op_start(OP_READ, v, 7 * PG + 10, 1, 0);
+  cr_assert_eq(pg_op_join(op, got), ZX_OK);
+  cr_assert_eq(got[0], 0);
+  zx_pager_vmo_stats_t s;
+  cr_assert_eq(zx_pager_query_vmo_stats(e.pager, v, 0, &s, sizeof(s)), ZX_OK);
+  cr_assert_eq(s.modified, ZX_PAGER_VMO_STATS_MODIFIED);
+  const uint64_t zr[][3] = {{1, 6, ZX_VMO_DIRTY_RANGE_IS_ZERO}};
+  expect_ranges(&e, v, 7, 1, zr);
+}
+
+Test(pager, a_written_back_zero_range_is_supplied_again) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 1, ZX_VMO_RESIZABLE, 1);
+  cr_assert_eq(zx_vmo_set_size(v, 3 * PG), ZX_OK);
+  cr_assert_eq(zx_pager_op_range(e.pager, ZX_PAGER_OP_WRITEBACK_BEGIN, v, PG, 2 * PG,
+                                 ZX_VMO_DIRTY_RANGE_IS_ZERO),
+               ZX_OK);
+  const uint64_t awaiting[][3] = {{1, 2, ZX_VMO_DIRTY_RANGE_IS_ZERO}};
+  expect_ranges(&e, v, 3, 1, awaiting);
+  cr_assert_eq(zx_pager_op_range(e.pager, ZX_PAGER_OP_WRITEBACK_END, v, PG, 2 * PG, 0), ZX_OK);
+  expect_ranges(&e, v, 3, 0, NULL);
+  pg_op_t* op = pg_op_start(OP_READ, v, 2 * PG, 1, 0);
+  pg_expect(e.port, 1, ZX_PAGER_VMO_READ, 2, 1);
+  pg_supply(&e, v, 2, 1, 9);
+  cr_assert_eq(pg_op_join(op, NULL), ZX_OK);
+}
+
+Test(pager, trap_dirty_writes_into_a_zero_range_ask_dirty_only) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 1, ZX_VMO_RESIZABLE | ZX_VMO_TRAP_DIRTY, 1);
+  pg_supply(&e, v, 0, 1, 1);
+  cr_assert_eq(zx_vmo_set_size(v, 3 * PG), ZX_OK);
+  pg_op_t* op = pg_op_start(OP_WRITE, v, 0, 2 * PG, 0x42);
+  pg_expect(e.port, 1, ZX_PAGER_VMO_DIRTY, 0, 2);
+  cr_assert_eq(zx_pager_op_range(e.pager, ZX_PAGER_OP_DIRTY, v, 0, 2 * PG, 0), ZX_OK);
+  cr_assert_eq(pg_op_join(op, NULL), ZX_OK);
+  const uint64_t want[][3] = {{0, 2, 0}, {2, 1, ZX_VMO_DIRTY_RANGE_IS_ZERO}};
+  expect_ranges(&e, v, 3, 2, want);
+  // OP_DIRTY on the zero range commits it as pages.
+  cr_assert_eq(zx_pager_op_range(e.pager, ZX_PAGER_OP_DIRTY, v, 2 * PG, PG, 0), ZX_OK);
+  const uint64_t all[][3] = {{0, 3, 0}};
+  expect_ranges(&e, v, 3, 1, all);
+  cr_assert_eq(vmo_info(v).committed_bytes, 3 * PG);
+}
+
+Test(pager, unbounded_pages_past_the_content_size_read_zero_untracked) {
+  pg_env_t e = pg_env();
+  zx_handle_t v;
+  cr_assert_eq(zx_pager_create_vmo(e.pager, ZX_VMO_UNBOUNDED, e.port, 1, 2 * PG, &v), ZX_OK);
+  uint64_t size;
+  cr_assert_eq(zx_vmo_get_size(v, &size), ZX_OK);
+  cr_assert_eq(size, MAX_VMO_SIZE);
+  cr_assert_eq(rd8(v, 1ull << 40), 0);
+  pg_expect_none(e.port);
+  size_t actual, avail;
+  cr_assert_eq(zx_pager_query_dirty_ranges(e.pager, v, 0, 1ull << 41, NULL, 0, &actual, &avail),
+               ZX_OK);
+  cr_assert_eq(avail, 0);
+  pg_op_t* op = pg_op_start(OP_READ, v, PG, 1, 0);
+  pg_expect(e.port, 1, ZX_PAGER_VMO_READ, 1, 1);
+  pg_supply(&e, v, 1, 1, 2);
+  cr_assert_eq(pg_op_join(op, NULL), ZX_OK);
+  wr8(v, 1ull << 40, 3);  // a write there is dirty like any other
+  cr_assert_eq(zx_pager_query_dirty_ranges(e.pager, v, 0, 1ull << 41, NULL, 0, &actual, &avail),
+               ZX_OK);
+  cr_assert_eq(avail, 1);
+}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* zxvmo: the calls and constants Zircon keeps in <zircon/syscalls-next.h> (newer
  * interfaces): the pager's dirty tracking and write-back. */
 #ifndef SYSROOT_ZIRCON_SYSCALLS_NEXT_H_

@@ -164,10 +164,11 @@ ZX_API zx_status_t zx_pager_op_range(zx_handle_t pager, uint32_t op, zx_handle_t
     case ZX_PAGER_OP_WRITEBACK_BEGIN:
       st = (data & ~ZX_VMO_DIRTY_RANGE_IS_ZERO) != 0
                ? ZX_ERR_INVALID_ARGS
-               : vmo_pager_writeback(v, offset, length, true);
+               : vmo_pager_writeback(v, offset, length, true, data != 0);
       break;
     case ZX_PAGER_OP_WRITEBACK_END:
-      st = data != 0 ? ZX_ERR_INVALID_ARGS : vmo_pager_writeback(v, offset, length, false);
+      st = data != 0 ? ZX_ERR_INVALID_ARGS
+                     : vmo_pager_writeback(v, offset, length, false, false);
       break;
     default:
       st = ZX_ERR_NOT_SUPPORTED;

@@ -73,6 +73,7 @@ static void family_release(family_t* f) {
   family_list_remove(f);
   ZX_ASSERT(f->members == NULL && f->member_count == 0 && f->pending == NULL);
   if (f->source) source_unref(f->source);
+  zr_free(&f->zr);
   rw_destroy(&f->lock);
   os_free(f);
 }
@@ -460,6 +461,7 @@ static bool settle_one_locked(vmo_t* v) {
       // except a pager VMO kept for its children: one fewer may free it.
       if (!b->alive) pending_add_locked(b);
     }
+    if (vmo_is_pager_root(v)) zr_free(&v->fam->zr);  // its zero ranges go with it
     pmap_destroy(&v->map);
     member_remove_locked(v);
   }

@@ -49,6 +49,7 @@
 #include "object.h"
 #include "page_map.h"
 #include "rwlock.h"
+#include "zero_ranges.h"
 
 typedef enum vmo_kind { VMO_ROOT, VMO_SNAPSHOT, VMO_ONEWAY, VMO_SLICE } vmo_kind_t;
 
@@ -87,6 +88,7 @@ typedef struct family {
   // offsets are the family's indices (page_source.h, vmo_pager.c). NULL otherwise.
   struct page_source* source;
   bool pager_modified;         // (f) the pager VMO was written or resized since reset
+  zr_set_t zr;                 // (f) the pager VMO's zero ranges (zero_ranges.h)
   struct family* g_next;       // (global family list lock)
   struct family* g_prev;
 } family_t;
@@ -272,8 +274,20 @@ zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t r
 // dirtying: the first run of clean pages gets a DIRTY request.
 zx_status_t vmo_pager_need_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi,
                                         struct page_request** req);
-// Marks the pager root's pages in [lo, hi) that are present as dirty (a write).
-void vmo_pager_mark_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi);
+// Content c's pages [lo, hi) are about to be written (or committed), which may take
+// them out of the pager VMO's zero ranges: makes room for that. False: no memory.
+bool vmo_pager_reserve_locked(vmo_t* c);
+// Content c's pages [lo, hi) were written (or, with `commit`, committed): on the
+// pager VMO they are dirty pages now, out of any zero range (and a write counts as a
+// modification). Needs vmo_pager_reserve_locked first.
+void vmo_pager_written_locked(vmo_t* c, uint64_t lo, uint64_t hi, bool commit);
+// The pager VMO v was resized from old_end to new_end pages: growth is a dirty zero
+// range, and what a shrink cut is gone (requests for it are over). Needs
+// vmo_pager_reserve_locked first.
+void vmo_pager_resized_locked(vmo_t* v, uint64_t old_end, uint64_t new_end);
+// Whole pages [lo, hi) of the pager VMO were zeroed (their pages dropped): they are a
+// dirty zero range, and requests for them are answered. Needs the reservation.
+void vmo_pager_zeroed_locked(vmo_t* c, uint64_t lo, uint64_t hi);
 // zx_pager_supply_pages: moves the pages of `aux` at [aux_off, aux_off + len) into
 // pager VMO `v` at [off, off + len) where v lacks them (pages v has are kept; aux's
 // are dropped), and leaves aux without its own pages there. A page aux cannot give
@@ -284,18 +298,21 @@ void vmo_pager_mark_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi);
 // allows), v is unchanged.
 zx_status_t vmo_supply_pages(vmo_t* v, uint64_t off, uint64_t len, vmo_t* aux,
                              uint64_t aux_off);
-// Pages [lo, hi) of the pager root are no longer inside it (a shrink): requests for
-// them are over.
-void vmo_pager_range_gone_locked(vmo_t* v, uint64_t lo, uint64_t hi);
 // zx_pager_detach_vmo: detaches v's source (page_source.h) and drops its clean pages.
 void vmo_pager_detach(vmo_t* v);
+// The checks every pager op on v's byte range makes first: ZX_OK, or BAD_HANDLE,
+// OUT_OF_RANGE, BAD_STATE (detached, when `attached` is asked for). Lock held.
+zx_status_t vmo_pager_op_check_locked(vmo_t* v, uint64_t off, uint64_t len, bool attached);
+// ---- vmo_pager_dirty.c: dirty tracking and write-back ----
 // zx_pager_op_range on pager VMO v, the range page aligned (checked by the caller):
 // FAIL fails the requests starting in the range with `status`; DIRTY dirties supplied
 // pages (ZX_ERR_NOT_FOUND if one is absent); WRITEBACK_BEGIN / END move dirty pages to
-// awaiting-clean / awaiting-clean pages to clean.
+// awaiting-clean / awaiting-clean pages to clean, and dirty zero ranges to awaiting /
+// awaiting zero ranges to absent (with `only_zero`, BEGIN leaves pages alone).
 zx_status_t vmo_pager_fail(vmo_t* v, uint64_t off, uint64_t len, zx_status_t status);
 zx_status_t vmo_pager_op_dirty(vmo_t* v, uint64_t off, uint64_t len);
-zx_status_t vmo_pager_writeback(vmo_t* v, uint64_t off, uint64_t len, bool begin);
+zx_status_t vmo_pager_writeback(vmo_t* v, uint64_t off, uint64_t len, bool begin,
+                                bool only_zero);
 // zx_pager_query_dirty_ranges: fills out[0 .. cap) with the first dirty ranges of the
 // pages covering [off, off + len), *actual how many, *avail how many in all.
 zx_status_t vmo_pager_dirty_ranges(vmo_t* v, uint64_t off, uint64_t len,

@@ -190,6 +190,20 @@ zx_status_t vmo_check_family_locked(family_t* fam) {
       if (!check_lists_locked(s, links)) goto fail;
     }
   }
+  if (fam->source) {
+    // Zero ranges: well formed, inside the pager VMO, and holding no page.
+    vmo_t* root = NULL;
+    for (vmo_t* m = fam->members; m; m = m->fm.next) {
+      if (vmo_is_pager_root(m)) root = m;
+    }
+    const char* bad = zr_check(&fam->zr, root ? root->base + vmo_pages(root) : 0);
+    CHECK(bad == NULL, "%s", bad);
+    for (size_t k = 0; root && k < fam->zr.n; k++) {
+      uint64_t i = fam->zr.v[k].lo;
+      CHECK(pmap_next(&root->map, &i, fam->zr.v[k].hi) == NULL,
+            "page %lu inside a zero range", (unsigned long)i);
+    }
+  }
   CHECK(n_members == fam->member_count, "member_count %lu != %lu",
         (unsigned long)fam->member_count, (unsigned long)n_members);
   uint64_t n_pending = 0;

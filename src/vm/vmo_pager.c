@@ -26,7 +26,22 @@ zx_status_t vmo_create_pager(uint64_t size, uint64_t content_size, bool resizabl
     return st;
   }
   // Nobody else can see the family yet.
-  v->fam->source = src;
+  family_t* fam = v->fam;
+  fam->source = src;
+  // An unbounded VMO's pages past its content size read as zero, asked of nobody and
+  // reported as dirty to nobody.
+  uint64_t content_end = (content_size + PAGE_MASK) >> PAGE_SHIFT;
+  if (content_end < vmo_pages(v)) {
+    if (!zr_reserve(&fam->zr, 2)) {
+      v->obj.ops->on_zero_handles(&v->obj);
+      object_unref(&v->obj);
+      return ZX_ERR_NO_MEMORY;
+    }
+    family_wrlock(fam);
+    zr_add(&fam->zr, content_end, vmo_pages(v), ZR_UNTRACKED);
+    vmo_after_op_locked(fam);
+    family_unlock(fam);
+  }
   *out = v;
   return ZX_OK;
 }
@@ -48,11 +63,12 @@ static vmo_t* view_end_locked(vmo_t* c, uint64_t idx, bool* present) {
   }
 }
 
-// Whether c's view of `idx` is a page the pager root lacks.
+// Whether c's view of `idx` is a page the pager root lacks (and no zero range covers).
 static bool absent_locked(vmo_t* c, uint64_t idx) {
   bool present;
   vmo_t* end = view_end_locked(c, idx, &present);
-  return !present && vmo_is_pager_root(end) && idx < end->base + vmo_pages(end);
+  return !present && vmo_is_pager_root(end) && idx < end->base + vmo_pages(end) &&
+         !zr_find(&c->fam->zr, idx);
 }
 
 // Finds the first absent index in [lo, hi) and the end of the run of absent indices
@@ -61,20 +77,29 @@ static bool first_absent_run_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t
                                     uint64_t* a_lo, uint64_t* a_hi) {
   if (vmo_is_pager_root(c)) {
     // The common case, in O(pages present): gaps of the root's own map.
-    uint64_t end = c->base + vmo_pages(c);
-    hi = min_u64(hi, end);
-    run_max = min_u64(run_max, end);
+    uint64_t size_end = c->base + vmo_pages(c);
+    hi = min_u64(hi, size_end);
+    run_max = min_u64(run_max, size_end);
+    const zr_set_t* zr = &c->fam->zr;
     uint64_t i = lo;
     while (i < hi) {
       uint64_t j = i;
-      if (!pmap_next(&c->map, &j, hi)) j = hi;
-      if (j > i) {
-        *a_lo = i;
-        if (j == hi && !pmap_next(&c->map, &j, run_max)) j = run_max;
-        *a_hi = j;
-        return true;
+      if (!pmap_next(&c->map, &j, hi)) j = hi;  // [i, j) holds no page
+      if (j == i) {
+        i++;
+        continue;
       }
-      i = j + 1;
+      const zrange_t* z = zr_next(zr, i);
+      if (z && z->lo <= i) {  // reads as zero up to the range's end
+        i = min_u64(z->hi, j);
+        continue;
+      }
+      uint64_t end = j;
+      if (end == hi && !pmap_next(&c->map, &end, run_max)) end = run_max;
+      if (z && z->lo < end) end = z->lo;
+      *a_lo = i;
+      *a_hi = end;
+      return true;
     }
     return false;
   }
@@ -98,10 +123,13 @@ zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t r
   return st == ZX_OK ? ZX_ERR_SHOULD_WAIT : st;
 }
 
-// A write to this page of a TRAP_DIRTY pager VMO must wait for the pager's consent:
-// it is clean, a zero marker, or being written back.
-static bool needs_dirtying(const page_t* p) {
-  return p && (page_is_marker(p) || p->dirty != PAGE_DIRTY);
+// A write to page `i` of a TRAP_DIRTY pager VMO must wait for the pager's consent:
+// it is clean, a zero marker, being written back, or in a zero range (absent pages
+// are brought in by a READ first).
+static bool needs_dirtying(vmo_t* c, uint64_t i) {
+  const page_t* p = pmap_lookup(&c->map, i);
+  if (p) return page_is_marker(p) || p->dirty != PAGE_DIRTY;
+  return zr_find(&c->fam->zr, i) != NULL;
 }
 
 zx_status_t vmo_pager_need_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi,
@@ -109,28 +137,43 @@ zx_status_t vmo_pager_need_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi,
   page_source_t* src = c->fam->source;
   if (src == NULL || !vmo_is_pager_root(c) || !source_trap_dirty(src)) return ZX_OK;
   hi = min_u64(hi, c->base + vmo_pages(c));
-  // Absent pages were brought in by a READ request first (the caller asked), so the
-  // run ends at pages already dirty.
   uint64_t i = lo;
-  while (i < hi && !needs_dirtying(pmap_lookup(&c->map, i))) i++;
+  while (i < hi && !needs_dirtying(c, i)) i++;
   if (i == hi) return ZX_OK;
   if (!req) return ZX_ERR_SHOULD_WAIT;
   uint64_t j = i;
-  while (j < hi && needs_dirtying(pmap_lookup(&c->map, j))) j++;
+  while (j < hi && needs_dirtying(c, j)) j++;
   zx_status_t st = source_request_locked(src, ZX_PAGER_VMO_DIRTY, i, j, req);
   return st == ZX_OK ? ZX_ERR_SHOULD_WAIT : st;
 }
 
-void vmo_pager_mark_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
+bool vmo_pager_reserve_locked(vmo_t* c) {
+  return !vmo_is_pager_root(c) || zr_reserve(&c->fam->zr, 2);
+}
+
+void vmo_pager_written_locked(vmo_t* c, uint64_t lo, uint64_t hi, bool commit) {
   family_assert_exclusive(c->fam);
   if (!vmo_is_pager_root(c)) return;  // a clone's writes are its own
-  c->fam->pager_modified = true;
+  family_t* fam = c->fam;
   uint64_t i = lo;
   page_t* p;
-  while ((p = pmap_next(&c->map, &i, hi)) != NULL) {
-    if (!page_is_marker(p)) p->dirty = PAGE_DIRTY;
-    if (++i == 0) break;
+  if (commit) {
+    // Only pages committed out of a zero range are new here; they stay dirty.
+    const zrange_t* z;
+    while (i < hi && (z = zr_next(&fam->zr, i)) != NULL && z->lo < hi) {
+      for (i = max_u64(z->lo, i); i < min_u64(z->hi, hi); i++) {
+        p = pmap_lookup(&c->map, i);
+        if (p && !page_is_marker(p)) p->dirty = PAGE_DIRTY;
+      }
+    }
+  } else {
+    fam->pager_modified = true;
+    while ((p = pmap_next(&c->map, &i, hi)) != NULL) {
+      if (!page_is_marker(p)) p->dirty = PAGE_DIRTY;
+      if (++i == 0) break;
+    }
   }
+  zr_remove(&fam->zr, lo, hi);
 }
 
 zx_status_t vmo_pager_wait(family_t* fam, struct page_request* req) {
@@ -179,9 +222,12 @@ static zx_status_t take_aux_pages_locked(vmo_t* aux, uint64_t lo, uint64_t hi,
   return ZX_OK;
 }
 
+// Whether a READ request for `idx` has its answer: the page is there, reads as zero,
+// or is past the end.
 static bool page_present(void* ctx, uint64_t idx) {
   vmo_t* root = ctx;
-  return idx >= root->base + vmo_pages(root) || pmap_lookup(&root->map, idx) != NULL;
+  return idx >= root->base + vmo_pages(root) || pmap_lookup(&root->map, idx) != NULL ||
+         zr_find(&root->fam->zr, idx) != NULL;
 }
 
 static zx_status_t supply_target_check_locked(vmo_t* v, uint64_t off, uint64_t len) {
@@ -236,7 +282,9 @@ zx_status_t vmo_supply_pages(vmo_t* v, uint64_t off, uint64_t len, vmo_t* aux,
     for (uint64_t i = lo; i < hi; i++) {
       pnode_t* leaf = pmap_leaf_for_write(&v->map, i);
       unsigned s = (unsigned)(i & PMAP_SLOT_MASK);
-      if (leaf->slot[s] != NULL) continue;  // resident pages are never replaced
+      // Resident pages are never replaced, nor zero ranges (the pager's data is
+      // older than what the program made there).
+      if (leaf->slot[s] != NULL || zr_find(&fam->zr, i)) continue;
       // Where aux had nothing: a zero page that holds no memory until written.
       page_t* p = arr[i - lo] ? arr[i - lo] : &g_zero_page;
       arr[i - lo] = NULL;
@@ -262,9 +310,27 @@ out:
   return st;
 }
 
-void vmo_pager_range_gone_locked(vmo_t* v, uint64_t lo, uint64_t hi) {
+void vmo_pager_resized_locked(vmo_t* v, uint64_t old_end, uint64_t new_end) {
   family_assert_exclusive(v->fam);
-  source_resolve_locked(v->fam->source, 0, lo, hi, page_present, v);
+  family_t* fam = v->fam;
+  fam->pager_modified = true;
+  if (new_end > old_end) {
+    zr_add(&fam->zr, old_end, new_end, ZR_DIRTY);
+  } else {
+    zr_remove(&fam->zr, new_end, old_end);
+    // Requests for what was cut are over: their waiters look again and find it gone.
+    source_resolve_locked(fam->source, 0, new_end, old_end, page_present, v);
+  }
+}
+
+void vmo_pager_zeroed_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
+  family_assert_exclusive(c->fam);
+  if (!vmo_is_pager_root(c)) return;
+  family_t* fam = c->fam;
+  fam->pager_modified = true;
+  zr_add(&fam->zr, lo, hi, ZR_DIRTY);
+  // Waiting for those pages is over: they read as zero now.
+  source_resolve_locked(fam->source, ZX_PAGER_VMO_READ, lo, hi, page_present, c);
 }
 
 void vmo_pager_detach(vmo_t* v) {
@@ -293,9 +359,7 @@ void vmo_pager_detach(vmo_t* v) {
   family_unlock(fam);
 }
 
-// The checks every pager op on v's range makes first: ZX_OK, or OUT_OF_RANGE,
-// BAD_STATE (detached, when `attached` is asked for).
-static zx_status_t op_check_locked(vmo_t* v, uint64_t off, uint64_t len, bool attached) {
+zx_status_t vmo_pager_op_check_locked(vmo_t* v, uint64_t off, uint64_t len, bool attached) {
   if (!v->alive) return ZX_ERR_BAD_HANDLE;
   if (off > v->size || len > v->size - off) return ZX_ERR_OUT_OF_RANGE;
   if (attached && source_detached(v->fam->source)) return ZX_ERR_BAD_STATE;
@@ -304,137 +368,10 @@ static zx_status_t op_check_locked(vmo_t* v, uint64_t off, uint64_t len, bool at
 
 zx_status_t vmo_pager_fail(vmo_t* v, uint64_t off, uint64_t len, zx_status_t status) {
   family_rdlock(v->fam);
-  zx_status_t st = op_check_locked(v, off, len, true);
+  zx_status_t st = vmo_pager_op_check_locked(v, off, len, true);
   if (st == ZX_OK && len > 0) {
     source_fail(v->fam->source, off >> PAGE_SHIFT, (off + len) >> PAGE_SHIFT, status);
   }
-  family_unlock(v->fam);
-  return st;
-}
-
-static bool page_dirtied(void* ctx, uint64_t idx) {
-  vmo_t* root = ctx;
-  if (idx >= root->base + vmo_pages(root)) return true;
-  page_t* p = pmap_lookup(&root->map, idx);
-  return p && !page_is_marker(p) && p->dirty == PAGE_DIRTY;
-}
-
-zx_status_t vmo_pager_op_dirty(vmo_t* v, uint64_t off, uint64_t len) {
-  family_t* fam = v->fam;
-  family_wrlock(fam);
-  zx_status_t st = ZX_OK;
-  if (!source_trap_dirty(fam->source)) {
-    st = ZX_ERR_NOT_SUPPORTED;  // before the range, as on Zircon
-    goto out;
-  }
-  if ((st = op_check_locked(v, off, len, true)) != ZX_OK || len == 0) goto out;
-  uint64_t lo = off >> PAGE_SHIFT, hi = (off + len) >> PAGE_SHIFT;
-  // Only pages the pager supplied can be dirtied; a zero marker becomes a real page.
-  uint64_t markers = 0;
-  for (uint64_t i = lo; i < hi; i++) {
-    page_t* p = pmap_lookup(&v->map, i);
-    if (!p) {
-      st = ZX_ERR_NOT_FOUND;
-      goto out;
-    }
-    markers += page_is_marker(p);
-  }
-  page_reservation_t r;
-  if ((st = pool_reserve(markers, &r)) != ZX_OK) goto out;
-  for (uint64_t i = lo; i < hi; i++) {
-    pnode_t* leaf = pmap_leaf_for_write(&v->map, i);
-    ZX_ASSERT(leaf != NULL);  // the page is there and pager maps are never shared
-    unsigned s = (unsigned)(i & PMAP_SLOT_MASK);
-    page_t* p = leaf->slot[s];
-    if (page_is_marker(p)) {
-      p = pool_take_zero(&r);
-      pmap_leaf_set(leaf, s, p);
-    }
-    p->dirty = PAGE_DIRTY;
-  }
-  pool_unreserve(&r);
-  source_resolve_locked(fam->source, ZX_PAGER_VMO_DIRTY, lo, hi, page_dirtied, v);
-out:
-  vmo_after_op_locked(fam);
-  family_unlock(fam);
-  return st;
-}
-
-zx_status_t vmo_pager_writeback(vmo_t* v, uint64_t off, uint64_t len, bool begin) {
-  family_t* fam = v->fam;
-  family_wrlock(fam);
-  zx_status_t st = op_check_locked(v, off, len, false);
-  // Mappings must see the next write to a page being written back (it re-dirties
-  // the page): they lose write access first.
-  if (st == ZX_OK && begin && v->home &&
-      !home_write_protect(v->home, off >> PAGE_SHIFT, (off + len) >> PAGE_SHIFT)) {
-    st = ZX_ERR_NO_MEMORY;
-  }
-  if (st == ZX_OK) {
-    uint8_t from = begin ? PAGE_DIRTY : PAGE_AWAITING_CLEAN;
-    uint8_t to = begin ? PAGE_AWAITING_CLEAN : PAGE_CLEAN;
-    uint64_t i = off >> PAGE_SHIFT, hi = (off + len) >> PAGE_SHIFT;
-    page_t* p;
-    while ((p = pmap_next(&v->map, &i, hi)) != NULL) {
-      if (!page_is_marker(p) && p->dirty == from) p->dirty = to;
-      i++;
-    }
-  }
-  vmo_after_op_locked(fam);
-  family_unlock(fam);
-  return st;
-}
-
-typedef struct range_out {
-  zx_vmo_dirty_range_t* out;
-  size_t cap, n, total;
-} range_out_t;
-
-static void range_emit(range_out_t* o, uint64_t lo, uint64_t hi) {
-  if (hi == lo) return;
-  if (o->n < o->cap) {
-    o->out[o->n].offset = lo << PAGE_SHIFT;
-    o->out[o->n].length = (hi - lo) << PAGE_SHIFT;
-    o->out[o->n].options = 0;
-    o->n++;
-  }
-  o->total++;
-}
-
-zx_status_t vmo_pager_dirty_ranges(vmo_t* v, uint64_t off, uint64_t len,
-                                   zx_vmo_dirty_range_t* out, size_t cap, size_t* actual,
-                                   size_t* avail) {
-  range_out_t o = {.out = out, .cap = cap, .n = 0, .total = 0};
-  family_rdlock(v->fam);
-  zx_status_t st = op_check_locked(v, off, len, false);
-  if (st == ZX_OK && len > 0) {
-    uint64_t i = off >> PAGE_SHIFT;
-    uint64_t hi = (off + len + PAGE_MASK) >> PAGE_SHIFT;
-    uint64_t run_lo = i, run_hi = i;  // consecutive dirty pages gathered so far
-    page_t* p;
-    while ((p = pmap_next(&v->map, &i, hi)) != NULL) {
-      bool dirty = !page_is_marker(p) && p->dirty != PAGE_CLEAN;
-      if (!dirty || i != run_hi) {
-        range_emit(&o, run_lo, run_hi);
-        run_lo = run_hi = dirty ? i : i + 1;
-      }
-      if (dirty) run_hi = i + 1;
-      i++;
-    }
-    range_emit(&o, run_lo, run_hi);
-  }
-  family_unlock(v->fam);
-  *actual = o.n;
-  *avail = o.total;
-  return st;
-}
-
-zx_status_t vmo_pager_stats(vmo_t* v, bool reset, bool* modified) {
-  family_wrlock(v->fam);
-  zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
-  *modified = v->fam->pager_modified;
-  if (st == ZX_OK && reset) v->fam->pager_modified = false;
-  vmo_after_op_locked(v->fam);
   family_unlock(v->fam);
   return st;
 }

@@ -264,7 +264,8 @@ retry:
   page_reservation_t r;
   st = pool_reserve(count_unowned_locked(c, first, end), &r);
   if (st != ZX_OK) goto out;
-  if (!vmo_prepare_leaves_locked(&c->map, first, end)) {
+  if (!vmo_prepare_leaves_locked(&c->map, first, end) || !vmo_pager_reserve_locked(c)) {
+    vmo_unprepare_leaves_locked(&c->map, first, end);
     pool_unreserve(&r);
     st = ZX_ERR_NO_MEMORY;
     goto out;
@@ -287,7 +288,7 @@ retry:
     len -= n;
   }
   ZX_ASSERT(r.count == 0);
-  if (fam->source) vmo_pager_mark_dirty_locked(c, first, end);
+  if (fam->source) vmo_pager_written_locked(c, first, end, false);
   if (fam->homes) home_invalidate(fam, first, end);
 out:
   vmo_after_op_locked(fam);
@@ -427,7 +428,7 @@ zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
     prepared++;
   }
   bool whole_prepared = false;
-  if (prepared < nparts ||
+  if (!vmo_pager_reserve_locked(c) || prepared < nparts ||
       (whole && !(whole_prepared = prepare_zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi))) ||
       (whole && !home_unshare_range(c, idx0 + whole_lo, idx0 + whole_hi, &r))) {
     // Leaves made for markers would stay empty: give them back (home_unshare_range's
@@ -444,14 +445,55 @@ zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
   }
   if (whole) apply_zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi);
   pool_unreserve(&r);
+  if (c->fam->source) {
+    for (int k = 0; k < nparts; k++) {
+      vmo_pager_written_locked(c, idx0 + part[k][0], idx0 + part[k][0] + 1, false);
+    }
+    if (whole) vmo_pager_zeroed_locked(c, idx0 + whole_lo, idx0 + whole_hi);
+  }
   if (c->fam->homes) home_invalidate(c->fam, idx0 + p_first, idx0 + p_last + 1);
+  return ZX_OK;
+}
+
+// Pager-backed families: the partial pages a zeroing of [off, off + len) writes must
+// be supplied (and, on a TRAP_DIRTY VMO, agreed to be dirtied) first. ZX_OK: go on
+// (lock held); otherwise as pager_prepare_locked.
+static zx_status_t zero_prepare_locked(vmo_t* v, uint64_t off, uint64_t len, bool* unlocked) {
+  *unlocked = false;
+  if (!v->fam->source || len == 0 || range_locked(v, off, len) != ZX_OK) return ZX_OK;
+  uint64_t idx0;
+  vmo_t* c = vmo_content(v, &idx0);
+  uint64_t end = off + len;
+  uint64_t partial[2];
+  int n = 0;
+  if (off & PAGE_MASK || (end & PAGE_MASK && end - (off & ~PAGE_MASK) < PAGE_SIZE)) {
+    partial[n++] = off >> PAGE_SHIFT;
+  }
+  if (end & PAGE_MASK && (n == 0 || partial[0] != end >> PAGE_SHIFT)) {
+    partial[n++] = end >> PAGE_SHIFT;
+  }
+  for (int k = 0; k < n; k++) {
+    uint64_t i = idx0 + partial[k];
+    zx_status_t st = pager_prepare_locked(c, i, i + 1, true, unlocked);
+    if (st != ZX_OK || *unlocked) return st;
+  }
   return ZX_OK;
 }
 
 zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len) {
   family_t* fam = v->fam;
-  family_wrlock(fam);
-  zx_status_t st = v->alive ? vmo_zero_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  zx_status_t st;
+  for (;;) {
+    family_wrlock(fam);
+    bool unlocked = false;
+    st = v->alive ? zero_prepare_locked(v, off, len, &unlocked) : ZX_ERR_BAD_HANDLE;
+    if (unlocked) {
+      if (st != ZX_OK) return st;
+      continue;
+    }
+    break;
+  }
+  if (st == ZX_OK) st = vmo_zero_locked(v, off, len);
   vmo_after_op_locked(fam);
   family_unlock(fam);
   return st;
@@ -485,7 +527,8 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   st = pool_reserve(need, &r);
   if (st != ZX_OK) goto out;
   // Every allocation before the first change (see vmo_zero_locked).
-  if ((tail && !prepare_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in)) ||
+  if (!vmo_pager_reserve_locked(v) ||
+      (tail && !prepare_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in)) ||
       (shrink && !(pmap_unshare_path(&v->map, new_end) &&
                    pmap_unshare_path(&v->map, old_end - 1))) ||
       (shrink && !home_unshare_range(v, new_end, old_end, &r))) {
@@ -509,11 +552,7 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   if (fam->homes && (tail || shrink)) home_invalidate(fam, tail ? tail_idx : new_end, old_end);
   v->size = new_size;
   v->content_size = size;
-  if (vmo_is_pager_root(v)) {
-    fam->pager_modified = true;
-    // Requests for pages cut off are over: their waiters look again, find them gone.
-    if (shrink) vmo_pager_range_gone_locked(v, new_end, old_end);
-  }
+  if (vmo_is_pager_root(v)) vmo_pager_resized_locked(v, old_end, new_end);
 out:
   vmo_after_op_locked(fam);
   family_unlock(fam);
@@ -544,7 +583,9 @@ zx_status_t vmo_commit_or_ask(vmo_t* v, uint64_t off, uint64_t len,
   page_reservation_t r;
   st = pool_reserve(count_unowned_locked(c, lo, hi), &r);
   if (st != ZX_OK) goto out;
-  if (r.count > 0 && !vmo_prepare_leaves_locked(&c->map, lo, hi)) {
+  if (r.count > 0 && (!vmo_prepare_leaves_locked(&c->map, lo, hi) ||
+                      !vmo_pager_reserve_locked(c))) {
+    vmo_unprepare_leaves_locked(&c->map, lo, hi);
     pool_unreserve(&r);
     st = ZX_ERR_NO_MEMORY;
     goto out;
@@ -559,6 +600,7 @@ zx_status_t vmo_commit_or_ask(vmo_t* v, uint64_t off, uint64_t len,
     (void)own_page_locked(c, leaf, i, false, &r);
   }
   ZX_ASSERT(r.count == 0);
+  if (fam->source && hi > lo) vmo_pager_written_locked(c, lo, hi, true);
 out:
   vmo_after_op_locked(fam);
   family_unlock(fam);

@@ -202,11 +202,10 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write,
   vmo_t* c = page_at(m, pa, &idx);
   if (!v->fam->source) return fault_locked(m, pa, c, idx, write);
   fault_result_t r = pager_prepare_locked(c, idx, write, req);
+  if (r == FAULT_RESOLVED && write && !vmo_pager_reserve_locked(c)) r = FAULT_NO_MEMORY;
   if (r == FAULT_RESOLVED) r = fault_locked(m, pa, c, idx, write);
-  if (r == FAULT_RESOLVED && write && vmo_is_pager_root(c)) {
-    // Written through a mapping: dirty from now on (the page is unprotected).
-    vmo_pager_mark_dirty_locked(c, idx, idx + 1);
-  }
+  // Written through a mapping: dirty from now on (the page is unprotected).
+  if (r == FAULT_RESOLVED && write) vmo_pager_written_locked(c, idx, idx + 1, false);
   return r;
 }
 
