@@ -2,7 +2,7 @@
 // The syscall layer for ports and asynchronous waits (docs/behavior.md §13).
 //
 // Checks come in the order of Zircon's kernel, which differs from its documentation in
-// places (D37, D38): a source handle of zx_port_cancel needs ZX_RIGHT_WAIT, not WRITE;
+// places (D37): a source handle of zx_port_cancel needs ZX_RIGHT_WAIT, not WRITE;
 // waiting on a port is ACCESS_DENIED, as port handles never have ZX_RIGHT_WAIT.
 // Packets move through user_copy, as every buffer that may lie in a mapping does.
 #include "handle.h"
