@@ -54,7 +54,7 @@ static void* taker_main(void* arg) {
   }
 }
 
-Test(port_threads, each_packet_goes_to_exactly_one_waiter, .timeout = 120) {
+Test(port_threads, each_packet_goes_to_exactly_one_waiter) {
   takers_t* t = calloc(1, sizeof(*t));
   cr_assert_not_null(t);
   t->port = mkport();
@@ -122,7 +122,7 @@ static void* consumer_main(void* arg) {
   return NULL;
 }
 
-Test(port_threads, producers_consumers_and_timeouts, .timeout = 120) {
+Test(port_threads, producers_consumers_and_timeouts) {
   flow_t* f = calloc(1, sizeof(*f));
   cr_assert_not_null(f);
   f->port = mkport();
@@ -189,7 +189,7 @@ static int drain(zx_handle_t port, uint64_t key) {
 
 // The wait's handle closes while the object is signaled: at most one packet, and the
 // object keeps no waiter either way.
-Test(port_threads, wait_async_vs_signal_vs_handle_close, .timeout = 120) {
+Test(port_threads, wait_async_vs_signal_vs_handle_close) {
   race_t r;
   r.port = mkport();
   int delivered = 0;
@@ -232,7 +232,7 @@ static void* take_one_main(void* arg) {
   return NULL;
 }
 
-Test(port_threads, cancel_vs_match_vs_wait, .timeout = 120) {
+Test(port_threads, cancel_vs_match_vs_wait) {
   race_t r;
   r.port = mkport();
   r.ev = mkev();
@@ -306,7 +306,7 @@ static void* close_port_main(void* arg) {
   return NULL;
 }
 
-Test(port_threads, port_close_vs_signal_vs_handle_close, .timeout = 120) {
+Test(port_threads, port_close_vs_signal_vs_handle_close) {
   port_close_race_t r;
   for (int round = 0; round < ROUNDS / 2; round++) {
     uint64_t before = handle_count_alive();
@@ -430,7 +430,7 @@ static void* storm_main(void* arg) {
   return NULL;
 }
 
-Test(port_threads, storm, .timeout = 300) {
+Test(port_threads, storm) {
   storm_t* s = calloc(1, sizeof(*s));
   cr_assert_not_null(s);
   uint64_t before = handle_count_alive();

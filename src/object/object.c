@@ -105,16 +105,20 @@ void object_unref(zx_object_t* obj) {
   obj->ops->destroy(obj);
 }
 
-static void block_init(wait_block_t* b) {
+void cond_init_monotonic(pthread_cond_t* c) {
   pthread_condattr_t attr;
   int rc = pthread_condattr_init(&attr);
   ZX_ASSERT(rc == 0);
   rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
   ZX_ASSERT(rc == 0);
-  rc = pthread_cond_init(&b->cond, &attr);
+  rc = pthread_cond_init(c, &attr);
   ZX_ASSERT(rc == 0);
   pthread_condattr_destroy(&attr);
-  rc = pthread_mutex_init(&b->lock, NULL);
+}
+
+static void block_init(wait_block_t* b) {
+  cond_init_monotonic(&b->cond);
+  int rc = pthread_mutex_init(&b->lock, NULL);
   ZX_ASSERT(rc == 0);
   b->satisfied = false;
   b->canceled = false;
@@ -246,7 +250,7 @@ void object_cancel_waits(zx_object_t* obj, zx_handle_t handle) {
   pthread_mutex_unlock(&obj->lock);
 }
 
-static struct timespec timespec_from_ns(zx_time_t t) {
+struct timespec timespec_from_ns(zx_time_t t) {
   ZX_ASSERT(t >= 0);
   struct timespec ts;
   ts.tv_sec = (time_t)(t / 1000000000);

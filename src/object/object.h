@@ -25,6 +25,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include <zircon/syscalls.h>
 
@@ -120,5 +121,9 @@ bool object_unlink_waiter(zx_object_t* obj, waiter_t* w);
 
 // Monotonic clock in nanoseconds.
 zx_time_t clock_monotonic_ns(void);
+// Sleeping until a deadline (object waits, port waits): a condition variable whose
+// timed waits take CLOCK_MONOTONIC times, and deadline `t` (>= 0) as such a time.
+void cond_init_monotonic(pthread_cond_t* c);
+struct timespec timespec_from_ns(zx_time_t t);
 
 #endif  // ZXVMO_SRC_OBJECT_H_

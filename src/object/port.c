@@ -193,8 +193,7 @@ zx_status_t port_wait(port_t* port, zx_time_t deadline, zx_port_packet_t* out) {
     // the queue is looked at once more: a wake-up meant for this thread may have raced
     // with the timeout, and its packet must not be left behind.
     if (expired || deadline <= clock_monotonic_ns()) break;
-    struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000),
-                          .tv_nsec = (long)(deadline % 1000000000)};
+    struct timespec ts = timespec_from_ns(deadline);
     int rc = pthread_cond_timedwait(&port->cond, &port->lock, &ts);
     ZX_ASSERT(rc == 0 || rc == ETIMEDOUT);
     expired = rc == ETIMEDOUT;
@@ -428,13 +427,6 @@ port_t* port_create(void) {
   object_init(&port->base, &port_ops, ZX_SIGNAL_NONE);
   int rc = pthread_mutex_init(&port->lock, NULL);
   ZX_ASSERT(rc == 0);
-  pthread_condattr_t attr;
-  rc = pthread_condattr_init(&attr);
-  ZX_ASSERT(rc == 0);
-  rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  ZX_ASSERT(rc == 0);
-  rc = pthread_cond_init(&port->cond, &attr);
-  ZX_ASSERT(rc == 0);
-  pthread_condattr_destroy(&attr);
+  cond_init_monotonic(&port->cond);
   return port;
 }

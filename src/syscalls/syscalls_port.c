@@ -2,7 +2,7 @@
 // The syscall layer for ports and asynchronous waits (docs/behavior.md §13).
 //
 // Checks come in the order of Zircon's kernel, which differs from its documentation in
-// places (D37, D38): a source handle of zx_port_cancel needs ZX_RIGHT_WAIT, not WRITE;
+// places (D37): a source handle of zx_port_cancel needs ZX_RIGHT_WAIT, not WRITE;
 // waiting on a port is ACCESS_DENIED, as port handles never have ZX_RIGHT_WAIT.
 // Packets move through user_copy, as every buffer that may lie in a mapping does.
 #include "handle.h"
@@ -68,18 +68,25 @@ ZX_API zx_status_t zx_port_wait(zx_handle_t handle, zx_time_t deadline,
   return st;
 }
 
+// The object behind `handle` for an asynchronous wait or its cancel: BAD_HANDLE,
+// ACCESS_DENIED (no WAIT), then NOT_SUPPORTED (not waitable).
+static zx_status_t get_waitable(zx_handle_t handle, zx_object_t** out) {
+  zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_WAIT, out, NULL);
+  if (st == ZX_OK && !(*out)->ops->waitable) {
+    object_unref(*out);
+    st = ZX_ERR_NOT_SUPPORTED;
+  }
+  return st;
+}
+
 ZX_API zx_status_t zx_port_cancel(zx_handle_t handle, zx_handle_t source, uint64_t key) {
   zx_object_t* obj;
   zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_PORT, ZX_RIGHT_WRITE, &obj, NULL);
   if (st != ZX_OK) return st;
   zx_object_t* src;
-  st = handle_get(source, ZX_OBJ_TYPE_NONE, ZX_RIGHT_WAIT, &src, NULL);
+  st = get_waitable(source, &src);
   if (st == ZX_OK) {
-    if (!src->ops->waitable) {
-      st = ZX_ERR_NOT_SUPPORTED;
-    } else if (!port_cancel_source(port_from_obj(obj), src, source, key)) {
-      st = ZX_ERR_NOT_FOUND;
-    }
+    if (!port_cancel_source(port_from_obj(obj), src, source, key)) st = ZX_ERR_NOT_FOUND;
     object_unref(src);
   }
   object_unref(obj);
@@ -107,13 +114,9 @@ ZX_API zx_status_t zx_object_wait_async(zx_handle_t handle, zx_handle_t port, ui
   zx_status_t st = handle_get(port, ZX_OBJ_TYPE_PORT, ZX_RIGHT_WRITE, &pobj, NULL);
   if (st != ZX_OK) return st;
   zx_object_t* obj;
-  st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_WAIT, &obj, NULL);
+  st = get_waitable(handle, &obj);
   if (st == ZX_OK) {
-    if (!obj->ops->waitable) {
-      st = ZX_ERR_NOT_SUPPORTED;
-    } else {
-      st = port_wait_async(port_from_obj(pobj), obj, handle, key, signals, options);
-    }
+    st = port_wait_async(port_from_obj(pobj), obj, handle, key, signals, options);
     object_unref(obj);
   }
   object_unref(pobj);
