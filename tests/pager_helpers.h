@@ -103,7 +103,7 @@ static inline void pg_expect_none(zx_handle_t port) {
 
 // ---- accesses on their own thread --------------------------------------------
 
-typedef enum { OP_READ, OP_WRITE, OP_COMMIT } pg_op_kind_t;
+typedef enum { OP_READ, OP_WRITE, OP_COMMIT, OP_ZERO } pg_op_kind_t;
 
 typedef struct pg_op {
   pthread_t thread;
@@ -126,6 +126,9 @@ static inline void* pg_op_main(void* arg) {
       break;
     case OP_WRITE:
       st = zx_vmo_write(op->vmo, op->buf, op->off, op->len);
+      break;
+    case OP_ZERO:
+      st = zx_vmo_op_range(op->vmo, ZX_VMO_OP_ZERO, op->off, op->len, NULL, 0);
       break;
     default:
       st = zx_vmo_op_range(op->vmo, ZX_VMO_OP_COMMIT, op->off, op->len, NULL, 0);

@@ -689,23 +689,39 @@ Test(pager, zeroing_whole_pages_makes_a_dirty_zero_range) {
   pg_env_t e = pg_env();
   zx_handle_t v = pg_vmo(&e, 8, 0, 1);
   pg_supply(&e, v, 0, 4, 1);
+  pg_supply(&e, v, 7, 1, 1);
   pg_op_t* op = pg_op_start(OP_READ, v, 6 * PG, PG, 0);
   pg_expect(e.port, 1, ZX_PAGER_VMO_READ, 6, 1);
-  // Zeroing answers the blocked read with zeros; a partial page is written.
+  // Zeroing answers the blocked read with zeros; the partial last page is written.
   cr_assert_eq(zx_vmo_op_range(v, ZX_VMO_OP_ZERO, PG, 6 * PG + 10, NULL, 0), ZX_OK);
-  uint8_t got[16];
+  uint8_t* got = page_buf(1);
   cr_assert_eq(pg_op_join(op, got), ZX_OK);
   cr_assert_eq(got[0], 0);
-  cr_assert_eq(vmo_info(v).committed_bytes, PG);  // page 0 only: the rest hold nothing
-  // Page 7 was absent: its partial zeroing needed it first.
-  op = pg_op_start(OP_READ, v, 7 * PG + 10, 1, 0);
-  cr_assert_eq(pg_op_join(op, got), ZX_OK);
-  cr_assert_eq(got[0], 0);
+  cr_assert_eq(got[PG - 1], 0);
+  free(got);
+  cr_assert_eq(rd8(v, 7 * PG + 9), 0);
+  cr_assert_eq(rd8(v, 7 * PG + 10), pg_pat(7 * PG + 10, 1));
+  cr_assert_eq(vmo_info(v).committed_bytes, 2 * PG);  // pages 0 and 7: the rest hold nothing
+  pg_expect_none(e.port);
   zx_pager_vmo_stats_t s;
   cr_assert_eq(zx_pager_query_vmo_stats(e.pager, v, 0, &s, sizeof(s)), ZX_OK);
   cr_assert_eq(s.modified, ZX_PAGER_VMO_STATS_MODIFIED);
-  const uint64_t zr[][3] = {{1, 6, ZX_VMO_DIRTY_RANGE_IS_ZERO}};
-  expect_ranges(&e, v, 7, 1, zr);
+  const uint64_t zr[][3] = {{1, 6, ZX_VMO_DIRTY_RANGE_IS_ZERO}, {7, 1, 0}};
+  expect_ranges(&e, v, 8, 2, zr);
+}
+
+Test(pager, zeroing_part_of_an_absent_page_asks_for_it) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 2, ZX_VMO_TRAP_DIRTY, 1);
+  pg_op_t* op = pg_op_start(OP_ZERO, v, PG + 8, 8, 0);
+  pg_expect(e.port, 1, ZX_PAGER_VMO_READ, 1, 1);
+  pg_supply(&e, v, 1, 1, 1);
+  pg_expect(e.port, 1, ZX_PAGER_VMO_DIRTY, 1, 1);  // a partial zero is a write
+  cr_assert_eq(zx_pager_op_range(e.pager, ZX_PAGER_OP_DIRTY, v, PG, PG, 0), ZX_OK);
+  cr_assert_eq(pg_op_join(op, NULL), ZX_OK);
+  cr_assert_eq(rd8(v, PG + 7), pg_pat(PG + 7, 1));
+  cr_assert_eq(rd8(v, PG + 8), 0);
+  cr_assert_eq(rd8(v, PG + 16), pg_pat(PG + 16, 1));
 }
 
 Test(pager, a_written_back_zero_range_is_supplied_again) {

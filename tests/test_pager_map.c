@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <zircon/process.h>
 
+#include "map_helpers.h"
 #include "pager_helpers.h"
 
 // Answers `n` requests on its own thread: each READ is supplied with the pattern for
@@ -149,6 +150,26 @@ Test(pager_map, writes_through_a_mapping_dirty_pages) {
   p[0] = 1;  // and the next write is seen again
   cr_assert_eq(dirty_count(&e, v, 4, &d), 1);
   zx_pager_vmo_stats_t s;
+  cr_assert_eq(zx_pager_query_vmo_stats(e.pager, v, ZX_PAGER_RESET_VMO_STATS, &s, sizeof(s)),
+               ZX_OK);
+  cr_assert_eq(s.modified, ZX_PAGER_VMO_STATS_MODIFIED);
+  // A write to a page that is dirty already still counts after a reset.
+  p[1] = 2;
+  cr_assert_eq(zx_pager_query_vmo_stats(e.pager, v, 0, &s, sizeof(s)), ZX_OK);
+  cr_assert_eq(s.modified, ZX_PAGER_VMO_STATS_MODIFIED);
+}
+
+Test(pager_map, a_dirty_page_read_through_a_mapping_still_counts_its_writes) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 1, 0, 7);
+  pg_supply(&e, v, 0, 1, 2);
+  wr8(v, 0, 1);  // dirty
+  zx_pager_vmo_stats_t s;
+  cr_assert_eq(zx_pager_query_vmo_stats(e.pager, v, ZX_PAGER_RESET_VMO_STATS, &s, sizeof(s)),
+               ZX_OK);
+  volatile uint8_t* p = map(v, 1, RW);
+  cr_assert_eq(p[0], 1);  // a read fault
+  p[1] = 5;               // must still be seen
   cr_assert_eq(zx_pager_query_vmo_stats(e.pager, v, 0, &s, sizeof(s)), ZX_OK);
   cr_assert_eq(s.modified, ZX_PAGER_VMO_STATS_MODIFIED);
 }

@@ -197,6 +197,11 @@ zx_status_t vmo_pager_dirty_ranges(vmo_t* v, uint64_t off, uint64_t len,
 zx_status_t vmo_pager_stats(vmo_t* v, bool reset, bool* modified) {
   family_wrlock(v->fam);
   zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
+  // After a reset the next write through a mapping must fault to be counted: pages
+  // written since they were mapped are writable there, so protect them again.
+  if (st == ZX_OK && reset && v->home && !home_write_protect(v->home, 0, vmo_pages(v))) {
+    st = ZX_ERR_NO_MEMORY;
+  }
   *modified = v->fam->pager_modified;
   if (st == ZX_OK && reset) v->fam->pager_modified = false;
   vmo_after_op_locked(v->fam);

@@ -209,11 +209,10 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write,
   return r;
 }
 
-// Whether a page of c must stay write-protected in mappings even when c holds it
-// alone: a pager VMO's page that is not dirty, whose first write must be seen.
-static bool track_writes(const vmo_t* c, const page_t* p) {
-  return vmo_is_pager_root(c) && (!p || page_is_marker(p) || p->dirty != PAGE_DIRTY);
-}
+// Whether c's pages must stay write-protected in mappings even when c holds them
+// alone: a pager VMO's, whose writes must be seen (the first dirties a clean page and
+// any sets the modified statistic). Only a write fault unprotects them.
+static bool track_writes(const vmo_t* c) { return vmo_is_pager_root(c); }
 
 static fault_result_t fault_locked(mapping_t* m, uintptr_t pa, vmo_t* c, uint64_t idx,
                                    bool write) {
@@ -285,7 +284,7 @@ static fault_result_t fault_locked(mapping_t* m, uintptr_t pa, vmo_t* c, uint64_
     } else {
       // Exclusive, so writable at once (H4) unless its first write must be seen; the
       // source is read before it goes.
-      place(pa, p, shown, !write && track_writes(c, own));
+      place(pa, p, shown, !write && track_writes(c));
     }
     pmap_leaf_set(leaf, (unsigned)(idx & PMAP_SLOT_MASK), p);
     // c's page at idx is another page now (same bytes): caches elsewhere copied the
@@ -320,7 +319,7 @@ static void enter_locked(mapping_t* m, uintptr_t pa) {
   page_t* own = pmap_lookup(&c->map, idx);
   bool write = w && own == &w->desc[(idx - m->home->base) % WIN_PAGES] && own->refs == 1 &&
                !own->cached && pmap_exclusive(&c->map, idx) && (m->perms & ZX_VM_PERM_WRITE) &&
-               !track_writes(c, own);
+               !track_writes(c);
   if (write && !os_uffd_wp(pa, PAGE_SIZE, false)) write = false;
   os_populate(pa, PAGE_SIZE, write);
 }
