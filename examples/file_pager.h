@@ -100,25 +100,12 @@ static inline uint64_t file_pager_now_ns_(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-// Reads exactly `len` bytes at `off` (retrying short reads): ZX_ERR_IO on an error
-// or if the file ends first.
-static inline zx_status_t file_pager_pread_all_(int fd, uint8_t* buf, uint64_t len,
-                                                uint64_t off) {
+// Reads (or with `out`, writes) exactly `len` bytes at `off`, retrying short transfers:
+// ZX_ERR_IO on an error, or if a read meets the end of the file first.
+static inline zx_status_t file_pager_io_all_(int fd, uint8_t* buf, uint64_t len, uint64_t off,
+                                             bool out) {
   while (len > 0) {
-    ssize_t n = pread(fd, buf, len, (off_t)off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return ZX_ERR_IO;
-    buf += n;
-    len -= (uint64_t)n;
-    off += (uint64_t)n;
-  }
-  return ZX_OK;
-}
-
-static inline zx_status_t file_pager_pwrite_all_(int fd, const uint8_t* buf, uint64_t len,
-                                                 uint64_t off) {
-  while (len > 0) {
-    ssize_t n = pwrite(fd, buf, len, (off_t)off);
+    ssize_t n = out ? pwrite(fd, buf, len, (off_t)off) : pread(fd, buf, len, (off_t)off);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return ZX_ERR_IO;
     buf += n;
@@ -136,7 +123,7 @@ static inline zx_status_t file_pager_supply_chunk_(file_pager_t* fp, uint64_t of
   zx_status_t st = ZX_OK;
   if (want > 0) {
     uint64_t t0 = file_pager_now_ns_();
-    st = file_pager_pread_all_(fp->fd, fp->read_buf, want, off);
+    st = file_pager_io_all_(fp->fd, fp->read_buf, want, off, false);
     uint64_t t1 = file_pager_now_ns_();
     atomic_fetch_add_explicit(&fp->st_pread, t1 - t0, memory_order_relaxed);
     if (st != ZX_OK) return st;
@@ -296,7 +283,7 @@ static inline zx_status_t file_pager_write_back_(file_pager_t* fp, uint64_t off,
     }
     // On failure the pages stay awaiting clean, which counts as dirty: the next flush
     // tries again.
-    if ((st = file_pager_pwrite_all_(fp->fd, fp->flush_buf, n, off)) != ZX_OK) return st;
+    if ((st = file_pager_io_all_(fp->fd, fp->flush_buf, n, off, true)) != ZX_OK) return st;
     uint64_t size = atomic_load(&fp->file_size);
     while (off + n > size && !atomic_compare_exchange_weak(&fp->file_size, &size, off + n)) {
     }

@@ -10,6 +10,7 @@
 
 #include "../examples/file_pager.h"
 #include "helpers.h"
+#include "map_helpers.h"  // also: ASan leaves SIGBUS to the death test
 
 // The byte the test files hold at `off`: differs from page to page and within one.
 static uint8_t pat(uint64_t off) { return (uint8_t)(off * 7u + off / PG * 3u + 1u); }
@@ -76,14 +77,6 @@ static bool vmo_shows_file(zx_handle_t vmo, uint64_t off, uint64_t len, uint64_t
   return ok;
 }
 
-static volatile uint8_t* map(zx_handle_t vmo, uint64_t len, uint32_t perms) {
-  zx_vaddr_t addr;
-  cr_assert_eq(zx_vmar_map(zx_vmar_root_self(), perms, 0, vmo, 0, len, &addr), ZX_OK);
-  return (volatile uint8_t*)addr;
-}
-
-#define RW (ZX_VM_PERM_READ | ZX_VM_PERM_WRITE)
-
 // ---- reads --------------------------------------------------------------------------
 
 Test(file_pager, reads_show_the_file) {
@@ -100,11 +93,11 @@ Test(file_pager, reads_show_the_file) {
 Test(file_pager, reads_through_a_mapping_show_the_file) {
   tfile_t f = tfile(6 * PG, O_RDWR);
   file_pager_t* fp = fpager(&f, 6 * PG, 0);
-  volatile uint8_t* p = map(file_pager_vmo(fp), 6 * PG, ZX_VM_PERM_READ);
-  for (uint64_t i = 0; i < 6 * PG; i += 61) cr_assert_eq(p[i], pat(i), "offset %lu", (unsigned long)i);
+  uint8_t* p = map_opts(file_pager_vmo(fp), MAP_R, 0, 6 * PG);
+  for (uint64_t i = 0; i < 6 * PG; i += 61) cr_assert_eq(mrd(p + i), pat(i), "offset %lu", (unsigned long)i);
   // Each fault asks for its own page.
   cr_assert_eq(file_pager_stats(fp).requests, 6);
-  cr_assert_eq(zx_vmar_unmap(zx_vmar_root_self(), (zx_vaddr_t)p, 6 * PG), ZX_OK);
+  unmap(p, 6 * PG);
   cr_assert_eq(file_pager_close(fp), ZX_OK);
   tfile_drop(&f);
 }
@@ -207,9 +200,9 @@ Test(file_pager, writes_reach_the_file_at_flush) {
   file_pager_t* fp = fpager(&f, 8 * PG, 0);
   zx_handle_t v = file_pager_vmo(fp);
   cr_assert_eq(zx_vmo_write(v, "via write", PG + 7, 9), ZX_OK);
-  volatile uint8_t* p = map(v, 8 * PG, RW);
-  p[5 * PG + 1] = 0xA5;
-  p[6 * PG] = 0xA6;
+  uint8_t* p = map_rw(v, 0, 8 * PG);
+  mwr(p + 5 * PG + 1, 0xA5);
+  mwr(p + 6 * PG, 0xA6);
   // Nothing is written before a flush.
   cr_assert_eq(file_byte(&f, PG + 7), pat(PG + 7));
   cr_assert_eq(file_byte(&f, 5 * PG + 1), pat(5 * PG + 1));
@@ -227,11 +220,11 @@ Test(file_pager, writes_reach_the_file_at_flush) {
   }
   free(got);
   // Clean now: a write after the flush is the only one the next flush writes.
-  p[0] = 0x11;
+  mwr(p, 0x11);
   cr_assert_eq(file_pager_flush(fp), ZX_OK);
   cr_assert_eq(file_byte(&f, 0), 0x11);
   cr_assert_eq(file_size(&f), 8 * PG);
-  cr_assert_eq(zx_vmar_unmap(zx_vmar_root_self(), (zx_vaddr_t)p, 8 * PG), ZX_OK);
+  unmap(p, 8 * PG);
   cr_assert_eq(file_pager_close(fp), ZX_OK);
   tfile_drop(&f);
 }
@@ -252,14 +245,14 @@ Test(file_pager, trap_dirty_writes_reach_the_file) {
   file_pager_t* fp = fpager(&f, 4 * PG, ZX_VMO_TRAP_DIRTY);
   zx_handle_t v = file_pager_vmo(fp);
   cr_assert_eq(zx_vmo_write(v, "td", 3 * PG, 2), ZX_OK);
-  volatile uint8_t* p = map(v, 4 * PG, RW);
-  p[PG + 2] = 0x42;
+  uint8_t* p = map_rw(v, 0, 4 * PG);
+  mwr(p + PG + 2, 0x42);
   cr_assert_eq(file_pager_flush(fp), ZX_OK);
   cr_assert_eq(file_byte(&f, 3 * PG + 1), 'd');
   cr_assert_eq(file_byte(&f, PG + 2), 0x42);
   // Clean again: the next write asks again, and is written at close.
-  p[PG + 3] = 0x43;
-  cr_assert_eq(zx_vmar_unmap(zx_vmar_root_self(), (zx_vaddr_t)p, 4 * PG), ZX_OK);
+  mwr(p + PG + 3, 0x43);
+  unmap(p, 4 * PG);
   cr_assert_eq(file_pager_close(fp), ZX_OK);
   cr_assert_eq(file_byte(&f, PG + 3), 0x43);
   tfile_drop(&f);
@@ -322,9 +315,9 @@ Test(file_pager, an_unreadable_fd_is_zx_err_io) {
 Test(file_pager, a_read_error_through_a_mapping_is_sigbus, .signal = SIGBUS) {
   tfile_t f = tfile(2 * PG, O_WRONLY);
   file_pager_t* fp = fpager(&f, 2 * PG, 0);
-  volatile uint8_t* p = map(file_pager_vmo(fp), 2 * PG, ZX_VM_PERM_READ);
+  uint8_t* p = map_opts(file_pager_vmo(fp), MAP_R, 0, 2 * PG);
   unlink(f.path);
-  (void)p[PG];
+  (void)mrd(p + PG);
 }
 
 Test(file_pager, create_checks) {
