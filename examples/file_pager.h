@@ -5,7 +5,8 @@
 //
 // It is a header of `static inline` functions, not a .c file: every examples/*.c is
 // built as a program of its own (CMakeLists.txt), and a header needs no library
-// target. Only the public API is used.
+// target. Only the public API is used; fallocate needs _GNU_SOURCE, which the build
+// defines.
 //
 // How it works. file_pager_create() makes a pager, a port and a pager VMO, and starts
 // one service thread that takes the VMO's page requests from the port:
