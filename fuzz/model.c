@@ -515,13 +515,15 @@ static void vmo_die(model_t* m, mvmo_t* v) {
     v->parent = v->backing = v->root = -1;
     if (!r->alive) {
       if (r->pager) {
-        settle_pager_roots(m);
+        // Kept whole (below).
       } else if (r->nslices) {
         trim_to_slices(m, r);
       } else {
         release(m, r);
       }
     }
+    // A dead pager VMO seen through r (or r itself) may be seen by nothing now.
+    settle_pager_roots(m);
     return;
   }
   // DESIGN: "A one-way clone whose parent dies keeps what it saw then, and goes on
@@ -558,6 +560,24 @@ static void vmo_die(model_t* m, mvmo_t* v) {
 
 // ---- zx_vmo_create (§3) ----
 
+// A new root of `rounded` bytes and its handle (*out), once every check has passed.
+static mvmo_t* new_root(model_t* m, uint64_t rounded, uint64_t size, bool resizable, int* out) {
+  int id = vmo_alloc(m);
+  if (id < 0) abort();  // the driver bounds live VMOs
+  mvmo_t* v = &m->v[id];
+  v->kind = MK_ROOT;
+  v->resizable = resizable;
+  v->pages = rounded / m->page;
+  // "The content size (ZX_PROP_VMO_CONTENT_SIZE) is the unrounded size."
+  v->content_size = size;
+  v->slots = calloc(v->pages ? v->pages : 1, sizeof(*v->slots));
+  if (!v->slots) abort();
+  // §2 a new VMO's rights, RESIZE if resizable.
+  *out = handle_alloc(m, id, new_vmo_rights(v->resizable));
+  if (*out < 0) abort();
+  return v;
+}
+
 zx_status_t m_vmo_create(model_t* m, uint64_t size, uint32_t options, int* out) {
   const uint32_t known = ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED;
   // §3 "Order: RESIZABLE with UNBOUNDED -> INVALID_ARGS;"
@@ -570,17 +590,7 @@ zx_status_t m_vmo_create(model_t* m, uint64_t size, uint32_t options, int* out) 
   if ((options & ~known) != 0) return ZX_ERR_INVALID_ARGS;
   // §16 DISCARDABLE and §3 UNBOUNDED: outside the model.
   if (options & (ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED)) return M_UNMODELLED;
-  int id = vmo_alloc(m);
-  if (id < 0) abort();  // the driver bounds live VMOs
-  mvmo_t* v = &m->v[id];
-  v->kind = MK_ROOT;
-  v->resizable = (options & ZX_VMO_RESIZABLE) != 0;
-  v->pages = rounded / m->page;
-  // "The content size (ZX_PROP_VMO_CONTENT_SIZE) is the unrounded size."
-  v->content_size = size;
-  v->slots = calloc(v->pages ? v->pages : 1, sizeof(*v->slots));
-  *out = handle_alloc(m, id, new_vmo_rights(v->resizable));
-  if (*out < 0) abort();
+  new_root(m, rounded, size, (options & ZX_VMO_RESIZABLE) != 0, out);
   return ZX_OK;
 }
 
@@ -1740,24 +1750,14 @@ zx_status_t m_pager_create_vmo(model_t* m, int ph, uint32_t options, uint64_t si
     return ZX_ERR_INVALID_ARGS;
   }
   if (options & ZX_VMO_UNBOUNDED) return M_UNMODELLED;
-  int id = vmo_alloc(m);
-  if (id < 0) abort();
-  mvmo_t* v = &m->v[id];
-  v->kind = MK_ROOT;
-  v->resizable = (options & ZX_VMO_RESIZABLE) != 0;
-  v->pages = rounded / m->page;
-  v->content_size = size;
-  v->slots = calloc(v->pages ? v->pages : 1, sizeof(*v->slots));
+  mvmo_t* v = new_root(m, rounded, size, (options & ZX_VMO_RESIZABLE) != 0, out);
   v->pst = calloc(v->pages ? v->pages : 1, 1);  // every page absent
-  if (!v->slots || !v->pst) abort();
+  if (!v->pst) abort();
   v->pbacked = v->pager = true;
   v->trap_dirty = (options & ZX_VMO_TRAP_DIRTY) != 0;
   v->seed = seed;
   v->may_fail = may_fail;
   v->pgen = m->pager_gen;
-  // A new VMO's rights (§2), RESIZE if resizable.
-  *out = handle_alloc(m, id, new_vmo_rights(v->resizable));
-  if (*out < 0) abort();
   return ZX_OK;
 }
 
