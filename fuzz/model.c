@@ -324,6 +324,7 @@ static void mark_written(mvmo_t* c, uint64_t x) {
   if (!c->pager) return;
   c->pst[x] = PS_DIRTY;
   c->modified = true;
+  c->mod_unknown = false;
 }
 
 // The VMO holding the pages behind v and v's page 0 in it (§5: a slice acts on the
@@ -893,7 +894,10 @@ static zx_status_t zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len)
     zx_status_t st = fetch(m, c, base + end / m->page);
     if (st != ZX_OK) return st;
   }
-  if (c->pager) c->modified = true;
+  if (c->pager) {
+    c->modified = true;
+    c->mod_unknown = false;
+  }
   uint64_t a = off;
   while (a < end) {
     uint64_t x = a / m->page;
@@ -975,6 +979,7 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
     for (uint64_t x = v->pages; x < np; x++) ps[x] = PS_DZERO;
     v->pst = ps;
     v->modified = true;
+    v->mod_unknown = false;
   }
   v->pages = np;
   // Zircon: zx_vmo_set_size sets the content size to `size`.
@@ -1389,7 +1394,21 @@ void m_map_write(model_t* m, int vmo, const uint8_t* buf, uint64_t off, uint64_t
   // §12 "Memory written through a mapping is committed to the VMO exactly as a
   // zx_vmo_write would".
   (void)prepare(m, &m->v[vmo], off, len, true);
+  // A pager VMO's pages already dirty take the write without a fault: whether that
+  // counts for MODIFIED is left open (model.h, mod_unknown).
+  uint64_t base;
+  mvmo_t* c = content(m, &m->v[vmo], &base);
+  bool was_modified = c->modified, all_dirty = true;
+  if (c->pager && len > 0) {
+    for (uint64_t x = base + off / m->page; x <= base + (off + len - 1) / m->page; x++) {
+      if (c->pst[x] != PS_DIRTY) all_dirty = false;
+    }
+  }
   write_bytes(m, &m->v[vmo], buf, off, len);
+  if (c->pager && len > 0 && all_dirty && !was_modified) {
+    c->modified = false;
+    c->mod_unknown = true;
+  }
 }
 
 bool m_page_aliases(model_t* m, int src, uint64_t spage, int dst, uint64_t dpage) {
@@ -1899,7 +1918,7 @@ zx_status_t m_pager_stats(model_t* m, int ph, int h, uint32_t options, size_t bu
   if (buf_size < sizeof(zx_pager_vmo_stats_t)) return ZX_ERR_BUFFER_TOO_SMALL;
   if (options & ~ZX_PAGER_RESET_VMO_STATS) return ZX_ERR_INVALID_ARGS;
   *modified = v->modified;
-  if (options & ZX_PAGER_RESET_VMO_STATS) v->modified = false;
+  if (options & ZX_PAGER_RESET_VMO_STATS) v->modified = v->mod_unknown = false;
   return ZX_OK;
 }
 

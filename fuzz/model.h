@@ -122,6 +122,10 @@ typedef struct mvmo {
   bool trap_dirty;      // made with ZX_VMO_TRAP_DIRTY
   bool detached;        // zx_pager_detach_vmo, its pager closed, or its last handle closed
   bool modified;        // zx_pager_query_vmo_stats' MODIFIED
+  // MODIFIED is not known: a write through a mapping met only pages already dirty (and
+  // writable there), so the library saw no fault (the contract is silent on whether
+  // such writes count). Until the next reset of the stats, MODIFIED is not compared.
+  bool mod_unknown;
   bool may_fail;        // the seed marks some pages as failing (the service FAILs them)
   uint8_t seed;         // the service's content: m_pager_byte(seed, offset)
   uint32_t pgen;        // the pager (m->pager_gen) that serves it
