@@ -1872,8 +1872,9 @@ void driver_init(driver_t* d, bool check_global_) {
   if (st != ZX_OK) fail(d, "zx_vmar_allocate: %s", sname(st));
   d->pager = ZX_HANDLE_INVALID;
   d->port = ZX_HANDLE_INVALID;
+  // Zero-range ops on pager VMOs are on; ZXVMO_FUZZ_PAGER_ZERO=0 turns them off.
   const char* z = getenv("ZXVMO_FUZZ_PAGER_ZERO");
-  d->zero_ops = z && strcmp(z, "0") != 0;
+  d->zero_ops = !z || strcmp(z, "0") != 0;
 }
 
 void driver_reset(driver_t* d) {

@@ -82,8 +82,8 @@ typedef struct driver {
   drv_svc_t svc[M_MAX_VMOS];        // by model VMO id
   char svc_error[160];              // the service's first failure (reported as divergence)
   // Zero ranges of pager VMOs (growing one, ZX_VMO_OP_ZERO and content-size cuts on
-  // pager-backed VMOs, unaligned shrinks, WRITEBACK_BEGIN with IS_ZERO): modelled, but
-  // made only with ZXVMO_FUZZ_PAGER_ZERO=1 until the library has them.
+  // pager-backed VMOs, unaligned shrinks, WRITEBACK_BEGIN with IS_ZERO): made unless
+  // ZXVMO_FUZZ_PAGER_ZERO=0.
   bool zero_ops;
   char trace[DRV_TRACE_LINES][DRV_TRACE_WIDTH];
   uint64_t ntrace;

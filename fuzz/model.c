@@ -639,6 +639,13 @@ static int make_child(model_t* m, mvmo_t* p, zx_rights_t prights, mkind_t kind, 
         mrec_t* r = view(m, p, o + x);
         if (r) set_slot(m, c, x, r);
       }
+    } else if (p->kind == MK_SLICE) {
+      // §14 a one-way child of a slice looks through to the slice's root, no further
+      // than the slice's window.
+      c->acc = m->v[p->root].acc + p->soff * m->page + offset;
+      c->backing = p->root;
+      c->boff = p->soff + o;
+      c->cut = min64(c->pages, sub_sat(p->pages, o));
     } else {
       // §11 one-way: sees the parent's pages (within the parent's size now) until
       // it writes them.
@@ -712,8 +719,10 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     if (!sum_fits(offset, rounded, 0)) return ZX_ERR_OUT_OF_RANGE;
     //    (contiguous, uncached, pager-backed, physical and pinned parents: the model
     //    makes none.)
-    //    "any snapshot type of a slice -> NOT_SUPPORTED"
-    if (p->kind == MK_SLICE) return ZX_ERR_NOT_SUPPORTED;
+    //    "any snapshot type of a slice -> NOT_SUPPORTED", except §14: below a pager
+    //    VMO, SNAPSHOT_AT_LEAST_ON_WRITE of a slice is a one-way child that sees the
+    //    slice's window.
+    if (p->kind == MK_SLICE && (!p->pbacked || snapshot)) return ZX_ERR_NOT_SUPPORTED;
     //    DESIGN: SNAPSHOT of a one-way VMO is NOT_SUPPORTED (as Zircon refuses SNAPSHOT
     //    of a pager-backed VMO); SNAPSHOT_AT_LEAST_ON_WRITE of one is another one-way
     //    clone (D6 for pager-backed VMOs). Elsewhere D6: it behaves as SNAPSHOT.
@@ -1031,7 +1040,12 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
       if (st != ZX_OK) return st;
       // "every page in range becomes the child's own page with unchanged content"
       // (D7); DESIGN: on roots as on children.
-      for (uint64_t x = start / m->page; x < end / m->page; x++) own_page(m, c, base + x);
+      for (uint64_t x = start / m->page; x < end / m->page; x++) {
+        own_page(m, c, base + x);
+        // §14: a pager VMO's zero range committed is dirty pages (not zero ranges).
+        uint8_t* ps = c->pager ? &c->pst[base + x] : NULL;
+        if (ps && (*ps == PS_DZERO || *ps == PS_AWAITZ)) *ps = PS_DIRTY;
+      }
       return ZX_OK;
     }
     case ZX_VMO_OP_DECOMMIT:

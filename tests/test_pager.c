@@ -781,3 +781,41 @@ Test(pager, unbounded_pages_past_the_content_size_read_zero_untracked) {
                ZX_OK);
   cr_assert_eq(avail, 1);
 }
+
+Test(pager, a_slice_has_one_way_children_below_a_pager) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 8, 0, 1), s, c, plain_slice, plain = mkvmo(4 * PG);
+  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SLICE, 2 * PG, 4 * PG, &s), ZX_OK);
+  cr_assert_eq(zx_vmo_create_child(s, ZX_VMO_CHILD_SNAPSHOT, 0, PG, &c), ZX_ERR_NOT_SUPPORTED);
+  cr_assert_eq(zx_vmo_create_child(s, ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, PG, 4 * PG, &c),
+               ZX_OK);
+  // The child sees the slice's window at its offset, and zeros past the slice's end.
+  pg_op_t* op = pg_op_start(OP_READ, c, 0, 1, 0);
+  pg_expect(e.port, 1, ZX_PAGER_VMO_READ, 3, 1);
+  pg_supply(&e, v, 0, 8, 6);
+  cr_assert_eq(pg_op_join(op, NULL), ZX_OK);
+  cr_assert_eq(rd8(c, 2 * PG + 1), pg_pat(5 * PG + 1, 6));
+  cr_assert_eq(rd8(c, 3 * PG + 1), 0);
+  wr8(c, 0, 0x12);
+  cr_assert_eq(rd8(s, PG), pg_pat(3 * PG, 6));
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+  // Slices of plain VMOs still have no copy-on-write children.
+  cr_assert_eq(zx_vmo_create_child(plain, ZX_VMO_CHILD_SLICE, 0, PG, &plain_slice), ZX_OK);
+  cr_assert_eq(zx_vmo_create_child(plain_slice, ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 0, PG,
+                                   &c),
+               ZX_ERR_NOT_SUPPORTED);
+}
+
+Test(pager, commit_of_a_zero_range_asks_to_dirty_it) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 1, ZX_VMO_RESIZABLE | ZX_VMO_TRAP_DIRTY, 1);
+  pg_supply(&e, v, 0, 1, 1);
+  cr_assert_eq(zx_vmo_set_size(v, 3 * PG), ZX_OK);
+  pg_op_t* op = pg_op_start(OP_COMMIT, v, 0, 3 * PG, 0);
+  pg_expect(e.port, 1, ZX_PAGER_VMO_DIRTY, 1, 2);  // not the clean page 0
+  cr_assert_eq(zx_pager_op_range(e.pager, ZX_PAGER_OP_DIRTY, v, PG, 2 * PG, 0), ZX_OK);
+  cr_assert_eq(pg_op_join(op, NULL), ZX_OK);
+  cr_assert_eq(vmo_info(v).committed_bytes, 3 * PG);
+  const uint64_t want[][3] = {{1, 2, 0}};
+  expect_ranges(&e, v, 3, 1, want);
+}

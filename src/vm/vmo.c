@@ -196,7 +196,10 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       goto out;
     }
   } else {
-    if (p->kind == VMO_SLICE) {
+    // A slice's copy-on-write children exist only below a pager VMO, and only
+    // SNAPSHOT_AT_LEAST_ON_WRITE, as on Zircon: one-way children of the slice's root
+    // that see no further than the slice's window.
+    if (p->kind == VMO_SLICE && (!fam->source || !a->at_least_on_write)) {
       st = ZX_ERR_NOT_SUPPORTED;
       goto out;
     }
@@ -212,7 +215,9 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
     }
     // The accumulated offset from the family's origin, and the child's end, must fit
     // in 64 bits (Zircon refuses the clone otherwise).
-    uint64_t base_bytes = p->base << PAGE_SHIFT;
+    uint64_t p_idx0;
+    (void)vmo_content(p, &p_idx0);
+    uint64_t base_bytes = p_idx0 << PAGE_SHIFT;
     if (a->offset > UINT64_MAX - base_bytes ||
         a->size > UINT64_MAX - (base_bytes + a->offset)) {
       st = ZX_ERR_INVALID_ARGS;
@@ -242,8 +247,11 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
     object_ref(&r->obj);
     VLIST_PUSH(r->slices, c, sl);
   } else {
-    c->base = p->base + (a->offset >> PAGE_SHIFT);
-    uint64_t p_end = p->base + vmo_pages(p);
+    // Below a slice, the content seen is its root's, within the slice's window.
+    uint64_t p_idx0;
+    vmo_t* pc = vmo_content(p, &p_idx0);
+    c->base = p_idx0 + (a->offset >> PAGE_SHIFT);
+    uint64_t p_end = p_idx0 + vmo_pages(p);
     uint64_t c_end = c->base + np;
     if (kind == VMO_SNAPSHOT) {
       // The parent's mapped pages are about to be shared: its mappings must copy
@@ -268,9 +276,9 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
         goto out;
       }
     } else {
-      c->backing = p;
-      object_ref(&p->obj);
-      VLIST_PUSH(p->oneway_children, c, ow);
+      c->backing = pc;
+      object_ref(&pc->obj);
+      VLIST_PUSH(pc->oneway_children, c, ow);
       c->cut = max_u64(c->base, min_u64(c_end, p_end));
     }
     member_add_locked(c);

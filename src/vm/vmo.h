@@ -239,7 +239,11 @@ zx_status_t vmo_commit_or_ask(vmo_t* v, uint64_t off, uint64_t len,
                               struct page_request** req);
 zx_status_t vmo_decommit(vmo_t* v, uint64_t off, uint64_t len);
 zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len);
-// vmo_zero with the family lock held exclusively.
+// Takes v's family lock exclusively, first having a pager supply (and agree to
+// dirty) the pages that zeroing [off, off + len) writes only in part, waiting as
+// needed. ZX_OK with the lock held; otherwise the error, lock released.
+zx_status_t vmo_wrlock_for_zero(vmo_t* v, uint64_t off, uint64_t len);
+// vmo_zero with the family lock held exclusively (pager pages prepared).
 zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len);
 zx_status_t vmo_lookup(vmo_t* v, uint64_t off, uint64_t len, zx_paddr_t* out, size_t n);
 // ZX_ERR_OUT_OF_RANGE unless [off, off+len) lies inside the VMO.
@@ -271,8 +275,9 @@ zx_status_t vmo_create_pager(uint64_t size, uint64_t content_size, bool resizabl
 zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t run_max,
                                   struct page_request** req);
 // The same for a write to pages [lo, hi) of the pager root itself when it traps
-// dirtying: the first run of clean pages gets a DIRTY request.
-zx_status_t vmo_pager_need_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi,
+// dirtying: the first run of pages not yet dirty gets a DIRTY request (for a
+// `commit`, only pages of zero ranges, which a commit turns into dirty pages).
+zx_status_t vmo_pager_need_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi, bool commit,
                                         struct page_request** req);
 // Content c's pages [lo, hi) are about to be written (or committed), which may take
 // them out of the pager VMO's zero ranges: makes room for that. False: no memory.

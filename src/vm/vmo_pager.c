@@ -125,24 +125,30 @@ zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t r
 
 // A write to page `i` of a TRAP_DIRTY pager VMO must wait for the pager's consent:
 // it is clean, a zero marker, being written back, or in a zero range (absent pages
-// are brought in by a READ first).
-static bool needs_dirtying(vmo_t* c, uint64_t i) {
+// are brought in by a READ first). A commit makes pages only in zero ranges.
+static bool needs_dirtying(vmo_t* c, uint64_t i, bool commit) {
   const page_t* p = pmap_lookup(&c->map, i);
-  if (p) return page_is_marker(p) || p->dirty != PAGE_DIRTY;
+  if (p) return !commit && (page_is_marker(p) || p->dirty != PAGE_DIRTY);
   return zr_find(&c->fam->zr, i) != NULL;
 }
 
-zx_status_t vmo_pager_need_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi,
+zx_status_t vmo_pager_need_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi, bool commit,
                                         struct page_request** req) {
   page_source_t* src = c->fam->source;
   if (src == NULL || !vmo_is_pager_root(c) || !source_trap_dirty(src)) return ZX_OK;
   hi = min_u64(hi, c->base + vmo_pages(c));
   uint64_t i = lo;
-  while (i < hi && !needs_dirtying(c, i)) i++;
+  if (commit) {
+    // Only zero ranges can need it: look there, not at every page.
+    const zrange_t* z = zr_next(&c->fam->zr, lo);
+    if (!z || z->lo >= hi) return ZX_OK;
+    i = max_u64(lo, z->lo);
+  }
+  while (i < hi && !needs_dirtying(c, i, commit)) i++;
   if (i == hi) return ZX_OK;
   if (!req) return ZX_ERR_SHOULD_WAIT;
   uint64_t j = i;
-  while (j < hi && needs_dirtying(c, j)) j++;
+  while (j < hi && needs_dirtying(c, j, commit)) j++;
   zx_status_t st = source_request_locked(src, ZX_PAGER_VMO_DIRTY, i, j, req);
   return st == ZX_OK ? ZX_ERR_SHOULD_WAIT : st;
 }

@@ -238,7 +238,7 @@ static zx_status_t pager_prepare_locked(vmo_t* c, uint64_t lo, uint64_t hi, bool
   if (!c->fam->source) return ZX_OK;
   struct page_request* req;
   zx_status_t st = vmo_pager_need_locked(c, lo, hi, hi, &req);
-  if (st == ZX_OK && write) st = vmo_pager_need_dirty_locked(c, lo, hi, &req);
+  if (st == ZX_OK && write) st = vmo_pager_need_dirty_locked(c, lo, hi, false, &req);
   if (st != ZX_ERR_SHOULD_WAIT) return st;
   *unlocked = true;
   return vmo_pager_wait(c->fam, req);
@@ -447,7 +447,9 @@ zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
   pool_unreserve(&r);
   if (c->fam->source) {
     for (int k = 0; k < nparts; k++) {
-      vmo_pager_written_locked(c, idx0 + part[k][0], idx0 + part[k][0] + 1, false);
+      // A partial page that read as zero already (a zero range) was not written.
+      uint64_t i = idx0 + part[k][0];
+      if (pmap_lookup(&c->map, i)) vmo_pager_written_locked(c, i, i + 1, false);
     }
     if (whole) vmo_pager_zeroed_locked(c, idx0 + whole_lo, idx0 + whole_hi);
   }
@@ -480,20 +482,26 @@ static zx_status_t zero_prepare_locked(vmo_t* v, uint64_t off, uint64_t len, boo
   return ZX_OK;
 }
 
-zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len) {
+zx_status_t vmo_wrlock_for_zero(vmo_t* v, uint64_t off, uint64_t len) {
   family_t* fam = v->fam;
-  zx_status_t st;
   for (;;) {
     family_wrlock(fam);
     bool unlocked = false;
-    st = v->alive ? zero_prepare_locked(v, off, len, &unlocked) : ZX_ERR_BAD_HANDLE;
-    if (unlocked) {
-      if (st != ZX_OK) return st;
-      continue;
+    zx_status_t st = v->alive ? zero_prepare_locked(v, off, len, &unlocked) : ZX_OK;
+    if (!unlocked) {
+      if (st == ZX_OK) return ZX_OK;
+      family_unlock(fam);
+      return st;
     }
-    break;
+    if (st != ZX_OK) return st;
   }
-  if (st == ZX_OK) st = vmo_zero_locked(v, off, len);
+}
+
+zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len) {
+  family_t* fam = v->fam;
+  zx_status_t st = vmo_wrlock_for_zero(v, off, len);
+  if (st != ZX_OK) return st;
+  st = v->alive ? vmo_zero_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
   vmo_after_op_locked(fam);
   family_unlock(fam);
   return st;
@@ -577,8 +585,10 @@ zx_status_t vmo_commit_or_ask(vmo_t* v, uint64_t off, uint64_t len,
   if (st != ZX_OK || len == 0) goto out;
   uint64_t lo, hi;
   vmo_t* c = page_span_locked(v, off, len, &lo, &hi);
-  // A child of a pager VMO commits the parent's pages through the pager first.
+  // A child of a pager VMO commits the parent's pages through the pager first, and
+  // the pager VMO asks to dirty the zero ranges it commits.
   st = vmo_pager_need_locked(c, lo, hi, hi, req);
+  if (st == ZX_OK) st = vmo_pager_need_dirty_locked(c, lo, hi, true, req);
   if (st != ZX_OK) goto out;
   page_reservation_t r;
   st = pool_reserve(count_unowned_locked(c, lo, hi), &r);

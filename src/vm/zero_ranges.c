@@ -56,6 +56,7 @@ static void insert_at(zr_set_t* z, size_t k, zrange_t r) {
 }
 
 static void erase(zr_set_t* z, size_t k, size_t count) {
+  if (count == 0) return;  // z->v may be NULL
   memmove(&z->v[k], &z->v[k + count], (z->n - k - count) * sizeof(z->v[0]));
   z->n -= count;
 }
@@ -84,7 +85,7 @@ static void merge_all(zr_set_t* z) {
 }
 
 void zr_remove(zr_set_t* z, uint64_t lo, uint64_t hi) {
-  if (lo >= hi) return;
+  if (lo >= hi || z->n == 0) return;
   split_at(z, lo);  // at most one split leaves a range on both sides: one slot
   size_t k = first_after(z, lo);
   size_t e = k;
@@ -101,7 +102,7 @@ void zr_add(zr_set_t* z, uint64_t lo, uint64_t hi, zr_state_t state) {
 }
 
 void zr_change(zr_set_t* z, uint64_t lo, uint64_t hi, zr_state_t from, zr_state_t to) {
-  if (lo >= hi) return;
+  if (lo >= hi || z->n == 0) return;
   split_at(z, lo);
   split_at(z, hi);
   size_t k = first_after(z, lo);

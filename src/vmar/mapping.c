@@ -176,7 +176,7 @@ static vmo_t* page_at(const mapping_t* m, uintptr_t pa, uint64_t* idx) {
 static fault_result_t pager_prepare_locked(vmo_t* c, uint64_t idx, bool write,
                                            struct page_request** req) {
   zx_status_t st = vmo_pager_need_locked(c, idx, idx + 1, idx + 1, req);
-  if (st == ZX_OK && write) st = vmo_pager_need_dirty_locked(c, idx, idx + 1, req);
+  if (st == ZX_OK && write) st = vmo_pager_need_dirty_locked(c, idx, idx + 1, false, req);
   switch (st) {
     case ZX_OK:
       return FAULT_RESOLVED;
