@@ -1038,6 +1038,14 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
       // Pager VMOs: the absent pages come in first (through a child too).
       zx_status_t st = prepare(m, v, start, end - start, false);
       if (st != ZX_OK) return st;
+      // §14: committing a zero range of a TRAP_DIRTY pager VMO asks the pager to dirty
+      // it, which a detached VMO cannot.
+      if (c->pager && c->trap_dirty && c->detached) {
+        for (uint64_t x = start / m->page; x < end / m->page; x++) {
+          uint8_t ps = c->pst[base + x];
+          if (ps == PS_DZERO || ps == PS_AWAITZ) return ZX_ERR_BAD_STATE;
+        }
+      }
       // "every page in range becomes the child's own page with unchanged content"
       // (D7); DESIGN: on roots as on children.
       for (uint64_t x = start / m->page; x < end / m->page; x++) {
