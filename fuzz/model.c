@@ -875,6 +875,18 @@ static zx_status_t zero_partial(model_t* m, mvmo_t* c, uint64_t x, uint64_t in, 
   // Pager VMOs: an absent page comes in first.
   zx_status_t st = fetch(m, c, x);
   if (st != ZX_OK) return st;
+  if (c->pager) {
+    // §14 zeroing part of a pager VMO's page is a write, whatever the bytes were: the
+    // page is dirty after it. With TRAP_DIRTY the pager first dirties it, which makes
+    // a zero page or a zero range a real page; without, those stay as they are.
+    uint8_t ps = c->pst[x];
+    bool zeros = c->slots[x] == MARKER || ps == PS_DZERO || ps == PS_AWAITZ;
+    if (zeros && !c->trap_dirty) return ZX_OK;
+    mrec_t* w = own_page(m, c, x);
+    memset(w->bytes + in, 0, n);
+    mark_written(c, x);
+    return ZX_OK;
+  }
   mrec_t* r = view(m, c, x);
   if (!r) return ZX_OK;
   bool zero = true;
@@ -902,6 +914,14 @@ static zx_status_t zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len)
   if (end % m->page) {
     zx_status_t st = fetch(m, c, base + end / m->page);
     if (st != ZX_OK) return st;
+  }
+  // ... and, on a detached TRAP_DIRTY VMO, a partial page not dirty yet cannot be.
+  if (c->pager && c->trap_dirty && c->detached) {
+    uint64_t ends[2] = {off % m->page ? off / m->page : UINT64_MAX,
+                        end % m->page ? end / m->page : UINT64_MAX};
+    for (int k = 0; k < 2; k++) {
+      if (ends[k] != UINT64_MAX && c->pst[base + ends[k]] != PS_DIRTY) return ZX_ERR_BAD_STATE;
+    }
   }
   if (c->pager) {
     c->modified = true;

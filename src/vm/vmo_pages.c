@@ -512,8 +512,12 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   uint64_t new_size;
   ZX_ASSERT(round_up_page(size, &new_size) && new_size <= VMO_MAX_SIZE);
   ZX_ASSERT(v->kind != VMO_SLICE && v->resizable);
-  family_wrlock(fam);
-  zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
+  // Shrinking to an unaligned size zeroes the rest of the last page: a pager VMO's
+  // must be supplied (and agreed to be dirtied) first.
+  uint64_t tail_len = (size & PAGE_MASK) ? PAGE_SIZE - (size & PAGE_MASK) : 0;
+  zx_status_t st = vmo_wrlock_for_zero(v, size, tail_len);
+  if (st != ZX_OK) return st;
+  if (!v->alive) st = ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK) goto out;
   // The accumulated offset from the family's origin plus the new size must fit in
   // 64 bits, as when the child was created (behavior.md §16).
@@ -545,7 +549,12 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
     st = ZX_ERR_NO_MEMORY;
     goto out;
   }
-  if (tail) zero_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in, &r);
+  if (tail) {
+    zero_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in, &r);
+    if (fam->source && pmap_lookup(&v->map, tail_idx)) {
+      vmo_pager_written_locked(v, tail_idx, tail_idx + 1, false);
+    }
+  }
   if (shrink) {
     bool ok = pmap_remove_range(&v->map, new_end, old_end);
     ZX_ASSERT(ok);  // prepared
