@@ -819,3 +819,50 @@ Test(pager, commit_of_a_zero_range_asks_to_dirty_it) {
   const uint64_t want[][3] = {{1, 2, 0}};
   expect_ranges(&e, v, 3, 1, want);
 }
+
+// ---- eviction -------------------------------------------------------------------------
+
+// Whether the pager VMO holds `page` now (LOOKUP reports only pages held; it never
+// asks the pager).
+static bool resident(zx_handle_t v, uint64_t page) {
+  zx_paddr_t addr;
+  zx_status_t st = zx_vmo_op_range(v, ZX_VMO_OP_LOOKUP, page * PG, PG, &addr, sizeof(addr));
+  cr_assert(st == ZX_OK || st == ZX_ERR_NO_MEMORY, "lookup: %d", st);
+  return st == ZX_OK;
+}
+
+Test(pager, clean_pages_are_evicted_under_the_budget_oldest_first) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 160, 0, 1);
+  pg_supply(&e, v, 0, 8, 1);
+  for (uint64_t i = 0; i < 8; i++) wr8(v, i * PG, 0x5d);  // dirty: never evicted
+  zxvmo_set_page_budget(pages_in_use() + 64);
+  // Supplying takes memory for aux's pages each time: over the budget, clean pages go.
+  for (uint64_t i = 8; i < 160; i += 8) pg_supply(&e, v, i, 8, 1);
+  uint64_t committed = vmo_info(v).committed_bytes / PG;
+  cr_assert(committed < 100, "%lu pages still committed", (unsigned long)committed);
+  for (uint64_t i = 0; i < 8; i++) cr_assert_eq(rd8(v, i * PG), 0x5d);
+  pg_expect_none(e.port);  // the dirty pages were all there
+  cr_assert(resident(v, 159), "the newest page was evicted");
+  cr_assert(!resident(v, 8), "the oldest clean page was kept");
+  // Touched again, an evicted page is asked for again.
+  pg_op_t* op = pg_op_start(OP_READ, v, 8 * PG, 1, 0);
+  pg_expect(e.port, 1, ZX_PAGER_VMO_READ, 8, 1);
+  pg_supply(&e, v, 8, 1, 1);
+  cr_assert_eq(pg_op_join(op, NULL), ZX_OK);
+  cr_assert(pg_check(v, 8 * PG, PG, 1));
+  zxvmo_set_page_budget(0);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}
+
+Test(pager, pages_read_lately_are_evicted_last) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 96, 0, 1);
+  zxvmo_set_page_budget(pages_in_use() + 64);
+  pg_supply(&e, v, 0, 48, 1);
+  cr_assert(pg_check(v, 10 * PG, PG, 1));  // page 10 is read, page 11 is not
+  for (uint64_t i = 48; i < 96; i += 8) pg_supply(&e, v, i, 8, 1);
+  cr_assert(resident(v, 10), "a page read lately was evicted");
+  cr_assert(!resident(v, 11), "an older page was kept");
+  zxvmo_set_page_budget(0);
+}

@@ -46,6 +46,9 @@ typedef struct page {
   // them, PAGE_DIRTY once written, PAGE_AWAITING_CLEAN while written back (a write
   // makes it PAGE_DIRTY again). Fresh pages start clean; elsewhere it is unused.
   uint8_t dirty;
+  // A pager VMO's page: the evictor's passes it may survive (vmo_pager.c's clock).
+  // Set by readers holding the family lock shared, so atomic.
+  _Atomic uint8_t referenced;
   union {
     struct page* next;  // free list, cache or reservation link
     struct {            // (family lock) scratch for attribution and checking
@@ -56,6 +59,8 @@ typedef struct page {
 } page_t;
 
 enum { PAGE_CLEAN = 0, PAGE_DIRTY = 1, PAGE_AWAITING_CLEAN = 2 };
+// page_t.referenced after a read (a supply gives 1).
+#define PAGE_READ_CREDIT 3
 
 // The shared zero page: a marker that a page-map slot reads as zero. It hides a
 // one-way parent's page without holding memory. It is never counted, never freed,

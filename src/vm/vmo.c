@@ -72,7 +72,10 @@ static void family_release(family_t* f) {
   if (atomic_fetch_sub(&f->refs, 1) != 1) return;
   family_list_remove(f);
   ZX_ASSERT(f->members == NULL && f->member_count == 0 && f->pending == NULL);
-  if (f->source) source_unref(f->source);
+  if (f->source) {
+    vmo_pager_unregister(f);
+    source_unref(f->source);
+  }
   zr_free(&f->zr);
   rw_destroy(&f->lock);
   os_free(f);

@@ -89,6 +89,9 @@ typedef struct family {
   struct page_source* source;
   bool pager_modified;         // (f) the pager VMO was written or resized since reset
   zr_set_t zr;                 // (f) the pager VMO's zero ranges (zero_ranges.h)
+  uint64_t clock_hand;         // (f) where the evictor looks next (vmo_pager.c)
+  struct family* pg_next;      // (pager registry lock) pager families, for eviction
+  struct family* pg_prev;
   struct family* g_next;       // (global family list lock)
   struct family* g_prev;
 } family_t;
@@ -303,6 +306,15 @@ void vmo_pager_zeroed_locked(vmo_t* c, uint64_t lo, uint64_t hi);
 // allows), v is unchanged.
 zx_status_t vmo_supply_pages(vmo_t* v, uint64_t off, uint64_t len, vmo_t* aux,
                              uint64_t aux_off);
+// Eviction: with a page budget set, drops clean pages of pager VMOs that were not read
+// since the last look (a clock per family), so that an operation that failed for the
+// budget can be retried. Called with no family lock held. True if it freed any page.
+bool vmo_evict_for_budget(void);
+// Marks the pager VMO's pages [lo, hi) as recently read (the evictor spares them once).
+// Family lock held, either side.
+void vmo_pager_touch_locked(vmo_t* c, uint64_t lo, uint64_t hi);
+// Registry of pager families (vmo_pager.c): a family leaves it when released.
+void vmo_pager_unregister(family_t* fam);
 // zx_pager_detach_vmo: detaches v's source (page_source.h) and drops its clean pages.
 void vmo_pager_detach(vmo_t* v);
 // The checks every pager op on v's byte range makes first: ZX_OK, or BAD_HANDLE,

@@ -12,10 +12,39 @@
 // wait, and start over: the state they saw may have changed meanwhile, and only what
 // they find under the lock decides. A resolved request says "look again", never
 // "the pages are there": the pager may have supplied part, the VMO may have shrunk.
+#include <pthread.h>
+
 #include "home.h"
 #include "os.h"
 #include "page_source.h"
 #include "vmo.h"
+
+// ---- the registry of pager families, for the evictor ----
+//
+// Lock order: registry lock -> family lock (the evictor looks at one family at a
+// time); a family leaves the registry in family_release, with no family lock held.
+static pthread_mutex_t g_pager_lock = PTHREAD_MUTEX_INITIALIZER;
+static family_t* g_pager_fams;  // (g_pager_lock)
+
+static void pager_register(family_t* fam) {
+  pthread_mutex_lock(&g_pager_lock);
+  fam->pg_prev = NULL;
+  fam->pg_next = g_pager_fams;
+  if (g_pager_fams) g_pager_fams->pg_prev = fam;
+  g_pager_fams = fam;
+  pthread_mutex_unlock(&g_pager_lock);
+}
+
+void vmo_pager_unregister(family_t* fam) {
+  pthread_mutex_lock(&g_pager_lock);
+  if (fam->pg_prev) {
+    fam->pg_prev->pg_next = fam->pg_next;
+  } else {
+    g_pager_fams = fam->pg_next;
+  }
+  if (fam->pg_next) fam->pg_next->pg_prev = fam->pg_prev;
+  pthread_mutex_unlock(&g_pager_lock);
+}
 
 zx_status_t vmo_create_pager(uint64_t size, uint64_t content_size, bool resizable,
                              page_source_t* src, vmo_t** out) {
@@ -28,6 +57,7 @@ zx_status_t vmo_create_pager(uint64_t size, uint64_t content_size, bool resizabl
   // Nobody else can see the family yet.
   family_t* fam = v->fam;
   fam->source = src;
+  pager_register(fam);
   // An unbounded VMO's pages past its content size read as zero, asked of nobody and
   // reported as dirty to nobody.
   uint64_t content_end = (content_size + PAGE_MASK) >> PAGE_SHIFT;
@@ -296,6 +326,7 @@ zx_status_t vmo_supply_pages(vmo_t* v, uint64_t off, uint64_t len, vmo_t* aux,
       arr[i - lo] = NULL;
       if (!page_is_marker(p)) {
         p->dirty = PAGE_CLEAN;
+        atomic_store_explicit(&p->referenced, 1, memory_order_relaxed);  // fresh
         // Walkers' scratch is per family: stale stamps from aux's must not match ours.
         p->u.s.epoch = 0;
         p->u.s.count = 0;
@@ -380,4 +411,77 @@ zx_status_t vmo_pager_fail(vmo_t* v, uint64_t off, uint64_t len, zx_status_t sta
   }
   family_unlock(v->fam);
   return st;
+}
+
+void vmo_pager_touch_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
+  if (!vmo_is_pager_root(c)) return;
+  uint64_t i = lo;
+  page_t* p;
+  while ((p = pmap_next(&c->map, &i, hi)) != NULL) {
+    if (!page_is_marker(p)) {
+      atomic_store_explicit(&p->referenced, PAGE_READ_CREDIT, memory_order_relaxed);
+    }
+    i++;
+  }
+}
+
+// Evicts up to `want` pages from pager VMO root `v` (family lock held exclusively): a
+// clock over the root's map from the family's hand. A page is evictable when it is
+// clean, holds memory and is not mapped (a mapped page lives in the VMO's home).
+// Each page carries credit: a supply gives it one pass, a read PAGE_READ_CREDIT
+// passes; each pass of the hand spends one, and a page without credit goes. So pages
+// go least recently used first, as far as a clock can tell. Returns the number
+// evicted.
+static uint64_t evict_family_locked(vmo_t* v, uint64_t want) {
+  family_t* fam = v->fam;
+  uint64_t base = v->base, end = base + vmo_pages(v), n = 0;
+  uint64_t i = fam->clock_hand >= base && fam->clock_hand < end ? fam->clock_hand : base;
+  // Enough turns to spend any page's credit.
+  for (int wraps = 0; wraps < PAGE_READ_CREDIT + 2 && n < want;) {
+    page_t* p = pmap_next(&v->map, &i, end);
+    if (!p) {
+      i = base;
+      wraps++;
+      continue;
+    }
+    if (!page_is_marker(p) && p->dirty == PAGE_CLEAN && !p->win) {
+      // Readers set credit under the shared lock; this thread holds it exclusively.
+      uint8_t credit = atomic_load_explicit(&p->referenced, memory_order_relaxed);
+      if (credit > 0) {
+        atomic_store_explicit(&p->referenced, (uint8_t)(credit - 1), memory_order_relaxed);
+      } else if (pmap_remove_range(&v->map, i, i + 1)) {  // an unshared map: no memory
+        n++;
+        if (fam->homes) home_invalidate(fam, i, i + 1);  // clones' caches of it
+      }
+    }
+    i++;
+  }
+  fam->clock_hand = i;
+  return n;
+}
+
+bool vmo_evict_for_budget(void) {
+  uint64_t budget = pool_get_budget();
+  if (budget == 0) return false;
+  // Enough for the retried operation and some after it, without emptying caches.
+  uint64_t want = budget / 16 + 16;
+  uint64_t freed = 0;
+  pthread_mutex_lock(&g_pager_lock);
+  for (family_t* fam = g_pager_fams; fam && freed < want; fam = fam->pg_next) {
+    family_wrlock(fam);
+    vmo_t* root = NULL;
+    for (vmo_t* m = fam->members; m; m = m->fm.next) {
+      if (vmo_is_pager_root(m)) root = m;
+    }
+    // A detached VMO's pages cannot come back: never evicted. A family with settling
+    // to do is left alone: settling may drop the last reference to it, which this
+    // thread (holding no VMO of it) must not.
+    if (root && !source_detached(fam->source) && !fam->pending && !fam->drops) {
+      freed += evict_family_locked(root, want - freed);
+      vmo_after_op_locked(fam);
+    }
+    family_unlock(fam);
+  }
+  pthread_mutex_unlock(&g_pager_lock);
+  return freed > 0;
 }

@@ -176,6 +176,7 @@ zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
         st = vmo_pager_wait(fam, req);
         continue;  // unlocked; the retry checks the range again
       }
+      if (st == ZX_OK) vmo_pager_touch_locked(c, lo, hi);
     }
     if (st == ZX_OK && n > 0) read_locked(v, (uint8_t*)buf + done, at, n);
     family_unlock(fam);

@@ -81,6 +81,8 @@ static fault_result_t serve(uintptr_t addr, bool write) {
     // again. A failed or abandoned request is the access's fault: SIGBUS.
     r = source_wait(req) == ZX_OK ? FAULT_RESOLVED : FAULT_GENUINE;
   }
+  // Over the page budget, clean pages of pager VMOs make room: retry the access.
+  if (r == FAULT_NO_MEMORY && vmo_evict_for_budget()) r = FAULT_RESOLVED;
   return r;
 }
 
