@@ -22,8 +22,10 @@
 #include <zircon/process.h>
 #include <zircon/rights.h>
 #include <zircon/status.h>
+#include <zircon/syscalls-next.h>
 #include <zircon/syscalls.h>
 #include <zircon/syscalls/object.h>
+#include <zircon/syscalls/port.h>
 #include <zxvmo.h>
 
 // The library's page size (§1: zx_system_get_page_size()); nothing here assumes 4096.
@@ -380,6 +382,8 @@ static void forget_addresses(driver_t* d) {
   for (mrec_t* r = d->m.live; r; r = r->next) r->addr = 0;
 }
 
+static void verify_pager(driver_t* d, int h);
+
 // Compares everything observable through model handle h.
 static void verify_handle(driver_t* d, int h) {
   zx_handle_t rh = d->real[h];
@@ -459,6 +463,8 @@ static void verify_handle(driver_t* d, int h) {
     uint8_t* a = d->buf_a;
     uint8_t* b = d->buf_b;
     for (uint64_t off = 0; off < msize; off += PG) {
+      // A page a pager VMO lacks would be asked for (or fail): left for the program.
+      if (m_page_absent(&d->m, mh->vmo, off / PG)) continue;
       EXPECT_STATUS(d, "verify read", zx_vmo_read(rh, a, off, PG),
                     m_vmo_read(&d->m, h, b, off, PG));
       if (memcmp(a, b, PG) != 0) {
@@ -496,6 +502,7 @@ static void verify_handle(driver_t* d, int h) {
   if (want != ZX_ERR_ACCESS_DENIED) {
     EXPECT_EQ64(d, "ZERO_CHILDREN observed", (obs & ZX_VMO_ZERO_CHILDREN) != 0, asserted);
   }
+  if (mv->pager) verify_pager(d, h);
 }
 
 static void verify_all(driver_t* d) {
@@ -707,9 +714,21 @@ static void op_read(driver_t* d) {
   }
 }
 
+// Whether model handle h is a pager-backed VMO on which the zero-range operations are
+// not made (see driver.h, zero_ops).
+static bool zero_gated(driver_t* d, int h) {
+  return !d->zero_ops && h >= 0 && d->m.v[d->m.h[h].vmo].pbacked;
+}
+
 static void op_set_size(driver_t* d) {
   int h = pick_handle(d, true);
   uint64_t size = gen_size(d);
+  if (zero_gated(d, h) && ((size % PG) != 0 || (d->m.v[d->m.h[h].vmo].pager && size > hsize(d, h)))) {
+    char hb[32];
+    trace(d, "set_size(%s, %#" PRIx64 "): skipped (zero ranges of pager VMOs are off)",
+          hname(d, h, hb, sizeof(hb)), size);
+    return;
+  }
   zx_status_t want = m_vmo_set_size(&d->m, h, size);
   char hb[32];
   trace(d, "set_size(%s, %#" PRIx64 ") = %s", hname(d, h, hb, sizeof(hb)), size, sname(want));
@@ -752,6 +771,10 @@ static void op_op_range(driver_t* d) {
   uint8_t bk = u8(d);
   bool buf_null = bk % 32 == 31;
   size_t nbuf = bk % MAX_LOOKUP + 1;
+  if (op == ZX_VMO_OP_ZERO && zero_gated(d, h)) {
+    trace(d, "op_range(ZERO) on a pager-backed VMO: skipped (zero ranges are off)");
+    return;
+  }
   zx_paddr_t addrs[MAX_LOOKUP];
   mrec_t* recs[MAX_LOOKUP];
   memset(addrs, 0, sizeof(addrs));
@@ -836,6 +859,11 @@ static void op_content_size(driver_t* d) {
       case 2: cs = size + u16(d); break;
       case 3: cs = (size / PG) * PG - (size ? PG : 0) + (u8(d) % 3) * (PG / 2); break;
       default: cs = u64(d); break;
+    }
+    if (zero_gated(d, h) && cs < size) {
+      trace(d, "set content size below the size of a pager-backed VMO: skipped (zero "
+            "ranges are off)");
+      return;
     }
     zx_status_t want = m_set_content_size(&d->m, h, cs);
     trace(d, "set content size(%s, %#" PRIx64 ") = %s", hname(d, h, hb, sizeof(hb)), cs,
@@ -1262,6 +1290,9 @@ static void op_vmo_read_bad_buffer(driver_t* d) {
   uint64_t off = gen_off(d, hsize(d, h));
   uint64_t inpage = u16(d) % PG;
   uint64_t len = 1 + u16(d) % (npages * PG - inpage);
+  // A pager-backed VMO brings in only the pages of the chunk the copy failed in: left
+  // out (the reference leaves which pages open).
+  if (h >= 0 && d->m.v[d->m.h[h].vmo].pbacked) return;
   zx_status_t want = m_vmo_read(&d->m, h, d->buf_b, off, len);
   if (want == ZX_OK) want = ZX_ERR_INVALID_ARGS;
   char hb[32];
@@ -1302,12 +1333,410 @@ static void op_vmar_op_range(driver_t* d) {
     gen_map_pages(d, id, true, &first, &npages);
   }
   uint64_t off = first * PG, len = npages * PG;
+  if (op == ZX_VMAR_OP_ZERO && !d->zero_ops) {
+    for (uint64_t x = first; x < first + npages; x++) {
+      int i = m_map_at(&d->m, x);
+      if (i >= 0 && d->m.v[d->m.maps[i].vmo].pbacked) {
+        trace(d, "vmar_op_range(ZERO) over a pager-backed VMO: skipped (zero ranges are off)");
+        return;
+      }
+    }
+  }
   zx_status_t want = m_vmar_op_range(&d->m, op, off, len);
   trace(d, "vmar_op_range(%s, +%#" PRIx64 ", len=%#" PRIx64 ") = %s", vmar_op_name(op), off,
         len, sname(want));
   EXPECT_STATUS(d, "zx_vmar_op_range",
                 zx_vmar_op_range(d->vmar, op, d->vmar_base + off, len, NULL, 0), want);
   if (want == ZX_OK && (k & 0x08) && id >= 0) touch_map(d, id);
+}
+
+// ---- user pagers (format 3) ----
+
+// The service's failure, kept for the driver thread to report (it cannot abort with
+// the trace from the service thread without racing the driver's own report).
+static void svc_error(driver_t* d, const char* what, uint64_t key, zx_status_t st) {
+  if (d->svc_error[0]) return;
+  snprintf(d->svc_error, sizeof(d->svc_error), "pager service: %s (key %" PRIu64 "): %s", what,
+           key, sname(st));
+}
+
+// Supplies pages [a, b) of e's VMO with the seed's content: an aux VMO holds it, and
+// pages of class M_PG_ZERO are left uncommitted there (zeros without memory).
+static void svc_supply(driver_t* d, const drv_svc_t* e, uint64_t a, uint64_t b) {
+  zx_handle_t aux;
+  zx_status_t st = zx_vmo_create((b - a) * PG, 0, &aux);
+  if (st != ZX_OK) {
+    svc_error(d, "aux zx_vmo_create", e->key, st);
+    return;
+  }
+  uint8_t* page = malloc(PG);
+  if (!page) abort();
+  for (uint64_t x = a; x < b; x++) {
+    if (m_pager_class(e->seed, e->may_fail, x) != M_PG_NORMAL) continue;
+    for (uint64_t i = 0; i < PG; i++) page[i] = m_pager_byte(e->seed, x * PG + i);
+    st = zx_vmo_write(aux, page, (x - a) * PG, PG);
+    if (st != ZX_OK) svc_error(d, "aux zx_vmo_write", e->key, st);
+  }
+  free(page);
+  st = zx_pager_supply_pages(d->pager, e->vmo, a * PG, (b - a) * PG, aux, 0);
+  if (st != ZX_OK) svc_error(d, "zx_pager_supply_pages", e->key, st);
+  zx_handle_close(aux);
+}
+
+// One request: READ supplies the pages up to the first failing one and FAILs the rest
+// with ZX_ERR_IO (model.h); DIRTY is granted with ZX_PAGER_OP_DIRTY.
+static void svc_serve(driver_t* d, const zx_port_packet_t* p) {
+  const drv_svc_t* e = NULL;
+  for (int i = 0; i < M_MAX_VMOS; i++) {
+    if (d->svc[i].used && d->svc[i].key == p->key) e = &d->svc[i];
+  }
+  const zx_packet_page_request_t* r = &p->page_request;
+  if (!e || r->command == ZX_PAGER_VMO_COMPLETE) return;  // over, or a VMO now gone
+  uint64_t a = r->offset / PG, b = (r->offset + r->length) / PG;
+  if (r->offset % PG || r->length % PG || a >= b) {
+    svc_error(d, "a request not of whole pages", e->key, ZX_ERR_INVALID_ARGS);
+    return;
+  }
+  if (r->command == ZX_PAGER_VMO_READ) {
+    uint64_t f = a;
+    while (f < b && m_pager_class(e->seed, e->may_fail, f) != M_PG_FAIL) f++;
+    if (f > a) svc_supply(d, e, a, f);
+    if (f < b) {
+      zx_status_t st = zx_pager_op_range(d->pager, ZX_PAGER_OP_FAIL, e->vmo, f * PG,
+                                         (b - f) * PG, (uint64_t)(int64_t)ZX_ERR_IO);
+      if (st != ZX_OK) svc_error(d, "ZX_PAGER_OP_FAIL", e->key, st);
+    }
+  } else if (r->command == ZX_PAGER_VMO_DIRTY) {
+    zx_status_t st = zx_pager_op_range(d->pager, ZX_PAGER_OP_DIRTY, e->vmo, a * PG,
+                                       (b - a) * PG, 0);
+    if (st != ZX_OK) {
+      svc_error(d, "ZX_PAGER_OP_DIRTY for a DIRTY request", e->key, st);
+      // Release the writer rather than leave it blocked: the report follows.
+      zx_pager_op_range(d->pager, ZX_PAGER_OP_FAIL, e->vmo, a * PG, (b - a) * PG,
+                        (uint64_t)(int64_t)ZX_ERR_IO);
+    }
+  } else {
+    svc_error(d, "unknown command", e->key, ZX_ERR_NOT_SUPPORTED);
+  }
+}
+
+static void* svc_main(void* arg) {
+  driver_t* d = arg;
+  for (;;) {
+    zx_port_packet_t p;
+    zx_status_t st = zx_port_wait(d->port, ZX_TIME_INFINITE, &p);
+    if (st != ZX_OK) {
+      svc_error(d, "zx_port_wait", 0, st);
+      return NULL;
+    }
+    if (p.type == ZX_PKT_TYPE_USER) return NULL;  // driver_fini
+    if (p.type != ZX_PKT_TYPE_PAGE_REQUEST) continue;
+    pthread_mutex_lock(&d->svc_lock);
+    svc_serve(d, &p);
+    pthread_mutex_unlock(&d->svc_lock);
+  }
+}
+
+// The pager (a new one after a close), with the port and the service thread at first.
+static void ensure_pager(driver_t* d) {
+  if (!d->service_running) {
+    zx_status_t st = zx_port_create(0, &d->port);
+    if (st != ZX_OK) fail(d, "zx_port_create: %s", sname(st));
+    pthread_mutex_init(&d->svc_lock, NULL);
+    if (pthread_create(&d->service, NULL, svc_main, d) != 0) fail(d, "pthread_create");
+    d->service_running = true;
+  }
+  if (d->pager != ZX_HANDLE_INVALID) return;
+  pthread_mutex_lock(&d->svc_lock);
+  zx_status_t st = zx_pager_create(0, &d->pager);
+  pthread_mutex_unlock(&d->svc_lock);
+  if (st != ZX_OK) fail(d, "zx_pager_create: %s", sname(st));
+  m_pager_new(&d->m);
+  trace(d, "  (new pager)");
+}
+
+static void close_pager(driver_t* d) {
+  if (d->pager == ZX_HANDLE_INVALID) return;
+  trace(d, "close(pager)");
+  pthread_mutex_lock(&d->svc_lock);
+  zx_status_t st = zx_handle_close(d->pager);
+  d->pager = ZX_HANDLE_INVALID;
+  pthread_mutex_unlock(&d->svc_lock);
+  EXPECT_STATUS(d, "zx_handle_close(pager)", st, ZX_OK);
+  m_pager_close(&d->m);
+}
+
+// The service's handles of pager VMOs the model says died: closed now (the library's
+// VMO dies with them, just after the model's).
+static void svc_sync(driver_t* d) {
+  if (d->svc_error[0]) fail(d, "%s", d->svc_error);
+  for (int i = 0; i < M_MAX_VMOS; i++) {
+    drv_svc_t* e = &d->svc[i];
+    if (!e->used) continue;
+    const mvmo_t* v = &d->m.v[i];
+    if (v->used && v->alive && v->seq == e->key) continue;
+    pthread_mutex_lock(&d->svc_lock);
+    zx_handle_close(e->vmo);
+    e->used = false;
+    pthread_mutex_unlock(&d->svc_lock);
+  }
+}
+
+// The pager handle to pass: mostly the driver's, sometimes an event (WRONG_TYPE).
+static int pick_pager(driver_t* d, zx_handle_t* out) {
+  if (u8(d) % 16 == 15) {
+    *out = d->event;
+    return M_H_WRONG_TYPE;
+  }
+  *out = d->pager;
+  return d->pager == ZX_HANDLE_INVALID ? M_H_INVALID : 0;
+}
+
+static void op_pager_create(driver_t* d) {
+  uint64_t size = gen_size(d);
+  uint8_t k = u8(d);
+  uint8_t seed = u8(d);
+  uint32_t opts;
+  switch (k % 8) {
+    case 0: case 1: case 2: opts = 0; break;
+    case 3: opts = ZX_VMO_RESIZABLE; break;
+    case 4: case 5: opts = ZX_VMO_TRAP_DIRTY; break;
+    case 6: {
+      static const uint32_t odd[] = {ZX_VMO_UNBOUNDED, ZX_VMO_RESIZABLE | ZX_VMO_UNBOUNDED,
+                                     1u << 0, ZX_VMO_DISCARDABLE, 1u << 5, 0x80000000u};
+      opts = odd[u8(d) % (sizeof(odd) / sizeof(odd[0]))];
+      break;
+    }
+    default: opts = ZX_VMO_RESIZABLE | ZX_VMO_TRAP_DIRTY; break;
+  }
+  // Failing pages only where the input says so (a quarter of the VMOs).
+  bool may_fail = (k & 0x60) == 0x60;
+  ensure_pager(d);
+  zx_handle_t ph_real;
+  int ph = pick_pager(d, &ph_real);
+  uint64_t key = d->m.next_seq + 1;  // the seq the model will give it
+  int mh = -1;
+  zx_handle_t rh = ZX_HANDLE_INVALID;
+  zx_status_t want = m_pager_create_vmo(&d->m, ph, opts, size, seed, may_fail, &mh);
+  zx_status_t got = zx_pager_create_vmo(ph_real, opts, d->port, key, size, &rh);
+  char hb[32];
+  if (want == M_UNMODELLED) {
+    trace(d, "pager_create_vmo(size=%#" PRIx64 ", opts=%#x) = %s (not modelled; closed)", size,
+          opts, sname(got));
+    if (got == ZX_OK) zx_handle_close(rh);
+    return;
+  }
+  trace(d, "pager_create_vmo(%s, size=%#" PRIx64 ", opts=%#x, seed=%u%s) = %s %s",
+        ph == 0 ? "pager" : "EVENT", size, opts, seed, may_fail ? ", failing pages" : "",
+        sname(want), want == ZX_OK ? hname(d, mh, hb, sizeof(hb)) : "");
+  EXPECT_STATUS(d, "zx_pager_create_vmo", got, want);
+  if (got != ZX_OK) return;
+  int id = d->m.h[mh].vmo;
+  EXPECT_EQ64(d, "pager VMO seq (port key)", d->m.v[id].seq, key);
+  bind_new(d, mh, rh);
+  char name[M_NAME_LEN];
+  snprintf(name, sizeof(name), "vmo#%u", d->m.v[id].seq);
+  EXPECT_STATUS(d, "set ZX_PROP_NAME", zx_object_set_property(rh, ZX_PROP_NAME, name, strlen(name)),
+                m_set_name(&d->m, mh, name));
+  // The service's own handle: it supplies through it.
+  zx_handle_t sh = ZX_HANDLE_INVALID;
+  zx_status_t st = zx_handle_duplicate(rh, ZX_RIGHT_SAME_RIGHTS, &sh);
+  if (st != ZX_OK) fail(d, "duplicating the pager VMO for the service: %s", sname(st));
+  pthread_mutex_lock(&d->svc_lock);
+  d->svc[id] = (drv_svc_t){.used = true, .key = key, .vmo = sh, .seed = seed, .may_fail = may_fail};
+  pthread_mutex_unlock(&d->svc_lock);
+}
+
+static void op_pager_detach(driver_t* d) {
+  zx_handle_t ph_real;
+  int ph = pick_pager(d, &ph_real);
+  int h = pick_handle(d, true);
+  zx_status_t want = m_pager_detach(&d->m, ph, h);
+  char hb[32];
+  trace(d, "pager_detach_vmo(%s) = %s", hname(d, h, hb, sizeof(hb)), sname(want));
+  EXPECT_STATUS(d, "zx_pager_detach_vmo", zx_pager_detach_vmo(ph_real, real_handle(d, h)), want);
+}
+
+static const char* pager_op_name(uint32_t op) {
+  switch (op) {
+    case ZX_PAGER_OP_FAIL: return "FAIL";
+    case ZX_PAGER_OP_DIRTY: return "DIRTY";
+    case ZX_PAGER_OP_WRITEBACK_BEGIN: return "WRITEBACK_BEGIN";
+    case ZX_PAGER_OP_WRITEBACK_END: return "WRITEBACK_END";
+    default: return "op?";
+  }
+}
+
+static void op_pager_op_range(driver_t* d) {
+  zx_handle_t ph_real;
+  int ph = pick_pager(d, &ph_real);
+  int h = pick_handle(d, true);
+  uint8_t k = u8(d);
+  static const uint32_t ops[] = {ZX_PAGER_OP_WRITEBACK_BEGIN, ZX_PAGER_OP_WRITEBACK_BEGIN,
+                                 ZX_PAGER_OP_WRITEBACK_END,   ZX_PAGER_OP_WRITEBACK_END,
+                                 ZX_PAGER_OP_DIRTY,           ZX_PAGER_OP_DIRTY,
+                                 ZX_PAGER_OP_FAIL,            0};
+  uint32_t op = ops[k % 8];
+  if (op == 0) op = (k & 0x80) ? 5 : 0;
+  uint64_t pages = hsize(d, h) / PG;
+  uint64_t off, len;
+  if ((k & 0x70) == 0x70) {
+    off = gen_off(d, hsize(d, h));  // anything: unaligned, past the end, huge
+    len = gen_len_any(d, off, hsize(d, h));
+  } else {
+    off = (uint64_t)(u8(d) % (pages + 2)) * PG;
+    len = (uint64_t)(u8(d) % (pages + 2)) * PG;
+    if ((k & 0x70) == 0x60) len = off <= pages * PG ? pages * PG - off : 0;  // to the end
+  }
+  uint64_t data = 0;
+  uint8_t db = u8(d);
+  switch (op) {
+    case ZX_PAGER_OP_FAIL:
+      data = db % 8 == 7 ? (db & 0x80 ? 100 : 0) : (uint64_t)(int64_t)ZX_ERR_IO;
+      break;
+    case ZX_PAGER_OP_WRITEBACK_BEGIN:
+      if (db % 8 == 6 && d->zero_ops) data = ZX_VMO_DIRTY_RANGE_IS_ZERO;
+      if (db % 8 == 7) data = 2;
+      break;
+    default:
+      if (db % 8 == 7) data = 1;
+      break;
+  }
+  zx_status_t want = m_pager_op_range(&d->m, ph, op, h, off, len, data);
+  char hb[32];
+  trace(d, "pager_op_range(%s, %s, off=%#" PRIx64 ", len=%#" PRIx64 ", data=%#" PRIx64 ") = %s",
+        pager_op_name(op), hname(d, h, hb, sizeof(hb)), off, len, data, sname(want));
+  EXPECT_STATUS(d, "zx_pager_op_range",
+                zx_pager_op_range(ph_real, op, real_handle(d, h), off, len, data), want);
+}
+
+#define MAX_RANGES 8
+
+// zx_pager_query_dirty_ranges over [off, off+len) with room for `cap` ranges.
+static void check_dirty_ranges(driver_t* d, int ph, zx_handle_t ph_real, int h, uint64_t off,
+                               uint64_t len, size_t cap) {
+  zx_vmo_dirty_range_t got[MAX_RANGES];
+  uint64_t want_r[MAX_RANGES][3];
+  memset(got, 0x5a, sizeof(got));
+  size_t actual = 999, avail = 999, m_actual = 0, m_avail = 0;
+  zx_status_t want = m_pager_dirty_ranges(&d->m, ph, h, off, len, cap, want_r, &m_actual,
+                                          &m_avail);
+  zx_status_t st = zx_pager_query_dirty_ranges(ph_real, real_handle(d, h), off, len, got,
+                                               cap * sizeof(got[0]), &actual, &avail);
+  EXPECT_STATUS(d, "zx_pager_query_dirty_ranges", st, want);
+  if (st != ZX_OK) return;
+  EXPECT_EQ64(d, "dirty ranges: avail", avail, m_avail);
+  EXPECT_EQ64(d, "dirty ranges: actual", actual, m_actual);
+  for (size_t i = 0; i < actual; i++) {
+    if (got[i].offset != want_r[i][0] || got[i].length != want_r[i][1] ||
+        got[i].options != want_r[i][2]) {
+      fail(d, "dirty range %zu: zxvmo {%#" PRIx64 ", %#" PRIx64 ", %" PRIu64 "}, model {%#"
+           PRIx64 ", %#" PRIx64 ", %" PRIu64 "}", i, got[i].offset, got[i].length,
+           got[i].options, want_r[i][0], want_r[i][1], want_r[i][2]);
+    }
+  }
+}
+
+static void op_pager_query(driver_t* d) {
+  zx_handle_t ph_real;
+  int ph = pick_pager(d, &ph_real);
+  int h = pick_handle(d, true);
+  uint8_t k = u8(d);
+  uint64_t pages = hsize(d, h) / PG;
+  uint64_t off, len;
+  if ((k & 0x70) == 0x70) {
+    off = gen_off(d, hsize(d, h));
+    len = gen_len_any(d, off, hsize(d, h));
+  } else {
+    off = (uint64_t)(u8(d) % (pages + 1)) * PG;
+    len = (k & 0x40) ? (uint64_t)(u8(d) % (pages + 2)) * PG : pages * PG - off;
+  }
+  size_t cap = k % (MAX_RANGES + 1);
+  char hb[32];
+  trace(d, "pager_query_dirty_ranges(%s, off=%#" PRIx64 ", len=%#" PRIx64 ", cap=%zu)",
+        hname(d, h, hb, sizeof(hb)), off, len, cap);
+  check_dirty_ranges(d, ph, ph_real, h, off, len, cap);
+}
+
+static void op_pager_stats(driver_t* d) {
+  zx_handle_t ph_real;
+  int ph = pick_pager(d, &ph_real);
+  int h = pick_handle(d, true);
+  uint8_t k = u8(d);
+  uint32_t options = k % 4 == 0 ? 0 : k % 4 == 1 ? ZX_PAGER_RESET_VMO_STATS : k % 4 == 2 ? 0 : 2;
+  size_t bs = (k & 0x80) ? 0 : sizeof(zx_pager_vmo_stats_t);
+  bool mod = false;
+  bool unknown = h >= 0 && d->m.v[d->m.h[h].vmo].mod_unknown;
+  zx_status_t want = m_pager_stats(&d->m, ph, h, options, bs, &mod);
+  char hb[32];
+  trace(d, "pager_query_vmo_stats(%s, options=%#x, size=%zu) = %s modified=%d",
+        hname(d, h, hb, sizeof(hb)), options, bs, sname(want), (int)mod);
+  zx_pager_vmo_stats_t s = {.modified = 0x5a5a};
+  EXPECT_STATUS(d, "zx_pager_query_vmo_stats",
+                zx_pager_query_vmo_stats(ph_real, real_handle(d, h), options, &s, bs), want);
+  if (want == ZX_OK && !unknown) {
+    EXPECT_EQ64(d, "stats.modified", s.modified, mod ? ZX_PAGER_VMO_STATS_MODIFIED : 0);
+  }
+}
+
+// A child of a pager-backed VMO: one-way children, slices, clones, and the refused
+// SNAPSHOT.
+static void op_pager_child(driver_t* d) {
+  uint8_t b = u8(d);
+  int cand[M_MAX_HANDLES], n = 0;
+  for (int i = 0; i < M_MAX_HANDLES; i++) {
+    if (d->m.h[i].used && d->m.v[d->m.h[i].vmo].pbacked) cand[n++] = i;
+  }
+  if (n == 0) return;
+  int h = cand[b % n];
+  d->last_h = h;
+  uint8_t k = u8(d);
+  static const uint32_t opts_tab[] = {
+      ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE,
+      ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE,
+      ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | ZX_VMO_CHILD_RESIZABLE,
+      ZX_VMO_CHILD_SLICE,
+      ZX_VMO_CHILD_SLICE,
+      ZX_VMO_CHILD_SNAPSHOT,
+      ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE | ZX_VMO_CHILD_NO_WRITE,
+      0,  // zx_vmo_clone
+  };
+  uint32_t opts = opts_tab[k % 8];
+  uint64_t pages = hsize(d, h) / PG;
+  uint64_t off = (uint64_t)(u8(d) % (pages + 1)) * PG;
+  uint64_t size = (k & 0x80) ? (uint64_t)(u8(d) % (pages + 3)) * PG : pages * PG - off;
+  int mh = -1;
+  zx_handle_t rh = ZX_HANDLE_INVALID;
+  zx_status_t want, got;
+  if (k % 8 == 7) {
+    want = m_vmo_clone(&d->m, h, ZX_VMO_CLONE_COPY_ON_WRITE, off, size, false, &mh);
+    got = zx_vmo_clone(d->real[h], ZX_VMO_CLONE_COPY_ON_WRITE, off, size, &rh);
+  } else {
+    want = m_vmo_create_child(&d->m, h, opts, off, size, false, &mh);
+    got = zx_vmo_create_child(d->real[h], opts, off, size, &rh);
+  }
+  char hb[32], nb[32];
+  trace(d, "%s(%s, opts=%#x, off=%#" PRIx64 ", size=%#" PRIx64 ") = %s %s",
+        k % 8 == 7 ? "clone" : "create_child", hname(d, h, hb, sizeof(hb)), opts, off, size,
+        sname(want), want == ZX_OK ? hname(d, mh, nb, sizeof(nb)) : "");
+  EXPECT_STATUS(d, "child of a pager-backed VMO", got, want);
+  if (got == ZX_OK) bind_new(d, mh, rh);
+}
+
+// After each operation on a pager VMO: its dirty ranges and MODIFIED (not reset).
+static void verify_pager(driver_t* d, int h) {
+  if (d->pager == ZX_HANDLE_INVALID) return;
+  const mvmo_t* v = &d->m.v[d->m.h[h].vmo];
+  if (v->pgen != d->m.pager_gen) return;  // another pager's (closed): INVALID_ARGS
+  check_dirty_ranges(d, 0, d->pager, h, 0, v->pages * PG, MAX_RANGES);
+  if ((d->m.h[h].rights & ZX_RIGHT_READ) && !v->mod_unknown) {
+    bool mod = false;
+    zx_pager_vmo_stats_t s = {.modified = 0x5a5a};
+    EXPECT_STATUS(d, "verify zx_pager_query_vmo_stats",
+                  zx_pager_query_vmo_stats(d->pager, d->real[h], 0, &s, sizeof(s)),
+                  m_pager_stats(&d->m, 0, h, 0, sizeof(s), &mod));
+    EXPECT_EQ64(d, "verify stats.modified", s.modified, mod ? ZX_PAGER_VMO_STATS_MODIFIED : 0);
+  }
 }
 
 // A handle to verify after an operation besides the one it touched: each live handle
@@ -1325,6 +1754,9 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
   if (n > 0 && data[0] == DRV_FORMAT_MAPS) {
     d->format = 2;
     d->pos = 1;
+  } else if (n > 0 && data[0] == DRV_FORMAT_PAGER) {
+    d->format = 3;
+    d->pos = 1;
   }
   t_current = d;
   while (d->pos < d->n) {
@@ -1333,7 +1765,7 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
     forget_addresses(d);
     bool full = m_handle_count(&d->m) >= DRV_MAX_LIVE;
     // Format 1: 24 operations; format 2: the same 24, then the mapping operations.
-    switch (d->format == 2 ? op % 40 : op % 24) {
+    switch (d->format == 3 ? op % 48 : d->format == 2 ? op % 40 : op % 24) {
       case 0: case 1: case 2:
         if (full) { close_handle(d, m_handle_nth(&d->m, op % DRV_MAX_LIVE)); break; }
         op_create(d);
@@ -1373,8 +1805,28 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
       case 34: op_vmo_rw_mapped(d, true); break;
       case 35: op_vmo_rw_mapped(d, false); break;
       case 36: case 37: op_vmar_op_range(d); break;
-      default: op_vmo_read_bad_buffer(d); break;
+      case 38: case 39: op_vmo_read_bad_buffer(d); break;
+      // Format 3 only.
+      case 40: case 41:
+        if (full) { close_handle(d, m_handle_nth(&d->m, op % DRV_MAX_LIVE)); break; }
+        op_pager_create(d);
+        break;
+      case 42: op_pager_detach(d); break;
+      case 43: case 44: op_pager_op_range(d); break;
+      case 45: op_pager_query(d); break;
+      case 46:
+        if (u8(d) % 8 == 0) {
+          close_pager(d);
+        } else {
+          op_pager_stats(d);
+        }
+        break;
+      default:
+        if (full) { close_handle(d, m_handle_nth(&d->m, op % DRV_MAX_LIVE)); break; }
+        op_pager_child(d);
+        break;
     }
+    svc_sync(d);
     d->ops++;
     if (d->ops % 16 == 0 && !m_attribution_conserved(&d->m)) {
       fail(d, "model: scaled bytes over all VMOs do not add up to the pages held (§10)");
@@ -1418,6 +1870,11 @@ void driver_init(driver_t* d, bool check_global_) {
                         ZX_VM_CAN_MAP_READ | ZX_VM_CAN_MAP_WRITE | ZX_VM_CAN_MAP_SPECIFIC, 0,
                         M_VMAR_PAGES * PG, &d->vmar, &d->vmar_base);
   if (st != ZX_OK) fail(d, "zx_vmar_allocate: %s", sname(st));
+  d->pager = ZX_HANDLE_INVALID;
+  d->port = ZX_HANDLE_INVALID;
+  // Zero-range ops on pager VMOs are on; ZXVMO_FUZZ_PAGER_ZERO=0 turns them off.
+  const char* z = getenv("ZXVMO_FUZZ_PAGER_ZERO");
+  d->zero_ops = !z || strcmp(z, "0") != 0;
 }
 
 void driver_reset(driver_t* d) {
@@ -1428,6 +1885,9 @@ void driver_reset(driver_t* d) {
   for (int i = 0; i < M_MAX_HANDLES; i++) {
     if (d->m.h[i].used) close_handle(d, i);
   }
+  svc_sync(d);
+  // Every run starts without a pager (a pager VMO's first op makes one).
+  close_pager(d);
   if (m_pages_in_use(&d->m) != 0) fail(d, "model leaks %" PRIu64 " pages", m_pages_in_use(&d->m));
   for (int i = 0; i < M_MAX_VMOS; i++) {
     if (d->m.v[i].used) fail(d, "model keeps vmo#%u after every handle closed", d->m.v[i].seq);
@@ -1439,6 +1899,18 @@ void driver_reset(driver_t* d) {
 
 void driver_fini(driver_t* d) {
   driver_reset(d);
+  if (d->service_running) {
+    zx_port_packet_t p;
+    memset(&p, 0, sizeof(p));
+    p.type = ZX_PKT_TYPE_USER;
+    zx_status_t st = zx_port_queue(d->port, &p);
+    if (st != ZX_OK) fail(d, "zx_port_queue (stopping the pager service): %s", sname(st));
+    pthread_join(d->service, NULL);
+    pthread_mutex_destroy(&d->svc_lock);
+    zx_handle_close(d->port);
+    d->port = ZX_HANDLE_INVALID;
+    d->service_running = false;
+  }
   zx_handle_close(d->event);
   d->event = ZX_HANDLE_INVALID;
   EXPECT_STATUS(d, "zx_vmar_destroy", zx_vmar_destroy(d->vmar), ZX_OK);

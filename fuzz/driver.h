@@ -13,6 +13,7 @@
 #ifndef ZXVMO_FUZZ_DRIVER_H_
 #define ZXVMO_FUZZ_DRIVER_H_
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,21 @@
 // arguments, then mapping operations 24..39. Saved inputs keep their meaning: a new
 // operation gets a new format byte (and a larger modulus), never a renumbering.
 #define DRV_FORMAT_MAPS 0xF2
+// Format 3 (first byte DRV_FORMAT_PAGER): opcode % 48, the 40 operations of format 2
+// with the same numbers and arguments, then user-pager operations 40..47 (pager VMOs
+// served by the driver's pager service thread, detach, zx_pager_op_range, the queries,
+// closing the pager, children of pager VMOs).
+#define DRV_FORMAT_PAGER 0xF3
+
+// The pager service's record of one pager VMO: the service's own handle to it (so
+// that it can supply pages; closed when the model says the VMO died) and its content.
+typedef struct drv_svc {
+  bool used;
+  uint64_t key;      // the port key: the model VMO's seq
+  zx_handle_t vmo;
+  uint8_t seed;
+  bool may_fail;
+} drv_svc_t;
 
 typedef struct driver {
   model_t m;
@@ -56,6 +72,19 @@ typedef struct driver {
   zx_handle_t vmar;                 // the driver's own sub-VMAR: M_VMAR_PAGES pages
   uintptr_t vmar_base;
   bool mapped;                      // a mapping was made since the last reset
+  // User pagers (format 3). The pager is made at the first pager VMO of a run and
+  // closed at every reset; the port and the service thread live until driver_fini.
+  zx_handle_t pager;                // ZX_HANDLE_INVALID when closed
+  zx_handle_t port;
+  bool service_running;
+  pthread_t service;
+  pthread_mutex_t svc_lock;         // svc[], pager: the service reads them under it
+  drv_svc_t svc[M_MAX_VMOS];        // by model VMO id
+  char svc_error[160];              // the service's first failure (reported as divergence)
+  // Zero ranges of pager VMOs (growing one, ZX_VMO_OP_ZERO and content-size cuts on
+  // pager-backed VMOs, unaligned shrinks, WRITEBACK_BEGIN with IS_ZERO): made unless
+  // ZXVMO_FUZZ_PAGER_ZERO=0.
+  bool zero_ops;
   char trace[DRV_TRACE_LINES][DRV_TRACE_WIDTH];
   uint64_t ntrace;
 } driver_t;

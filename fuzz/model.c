@@ -15,6 +15,7 @@
 
 #include <zircon/errors.h>
 #include <zircon/rights.h>
+#include <zircon/syscalls-next.h>
 #include <zircon/syscalls.h>
 #include <zircon/syscalls/object.h>
 
@@ -228,6 +229,104 @@ static mrec_t* backing_view(model_t* m, const mvmo_t* v, uint64_t x) {
   return view(m, &m->v[v->backing], x + v->boff);
 }
 
+// ---- pager VMOs ----
+
+// The service's content, a pure function of (seed, offset) (model.h).
+static uint32_t mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
+}
+
+int m_pager_class(uint8_t seed, bool may_fail, uint64_t page) {
+  uint32_t h = mix32((uint32_t)seed * 0x9e3779b9u ^ (uint32_t)page ^ (uint32_t)(page >> 32));
+  if (h % 5 == 0) return M_PG_ZERO;
+  if (may_fail && h % 7 == 1) return M_PG_FAIL;
+  return M_PG_NORMAL;
+}
+
+uint8_t m_pager_byte(uint8_t seed, uint64_t off) {
+  return (uint8_t)(seed * 31u + off * 7u + (off >> 9) * 13u + 1u);
+}
+
+// Where non-slice v's view of page x ends at a page its pager VMO lacks (absent: an
+// access asks the pager for it): that pager VMO, and the page in it (*rx). Else NULL
+// (a page, a zero range, zeros past a cut or past the end).
+static mvmo_t* absent_root(model_t* m, mvmo_t* v, uint64_t x, uint64_t* rx) {
+  for (;;) {
+    if (x >= v->pages) return NULL;
+    if (v->slots[x]) return NULL;
+    if (v->kind == MK_ONEWAY && v->backing >= 0 && x < v->cut) {
+      x += v->boff;
+      v = &m->v[v->backing];
+      continue;
+    }
+    if (v->pager && v->pst[x] == PS_ABSENT) {
+      *rx = x;
+      return v;
+    }
+    return NULL;
+  }
+}
+
+static void set_slot(model_t* m, mvmo_t* v, uint64_t x, mrec_t* r);
+static mrec_t* rec_new(model_t* m);
+
+// Page x of non-slice c as an access needs it: if it is absent, the pager service
+// supplies it (model.h), fails it (ZX_ERR_IO), or the VMO is detached (BAD_STATE).
+static zx_status_t fetch(model_t* m, mvmo_t* c, uint64_t x) {
+  uint64_t rx = 0;
+  mvmo_t* r = absent_root(m, c, x, &rx);
+  if (!r) return ZX_OK;
+  if (r->detached) return ZX_ERR_BAD_STATE;
+  int cls = m_pager_class(r->seed, r->may_fail, rx);
+  if (cls == M_PG_FAIL) return ZX_ERR_IO;
+  if (cls == M_PG_ZERO) {
+    // An uncommitted page of the aux VMO: zeros that hold no memory.
+    set_slot(m, r, rx, MARKER);
+  } else {
+    mrec_t* n = rec_new(m);
+    for (uint64_t i = 0; i < m->page; i++) n->bytes[i] = m_pager_byte(r->seed, rx * m->page + i);
+    set_slot(m, r, rx, n);
+  }
+  r->pst[rx] = PS_CLEAN;
+  return ZX_OK;
+}
+
+static mvmo_t* content(model_t* m, mvmo_t* v, uint64_t* base);
+
+// An access to bytes [off, off+len) of v (range already checked): the absent pages it
+// needs come in first, one by one, ascending, until one cannot (the pages before it
+// stay). A write to a TRAP_DIRTY pager VMO also needs the pager's consent for each page
+// not dirty yet, which a detached VMO cannot get (BAD_STATE).
+static zx_status_t prepare(model_t* m, mvmo_t* v, uint64_t off, uint64_t len, bool write) {
+  if (len == 0) return ZX_OK;
+  uint64_t base;
+  mvmo_t* c = content(m, v, &base);
+  uint64_t a = base + off / m->page, b = base + (off + len - 1) / m->page + 1;
+  for (uint64_t x = a; x < b; x++) {
+    zx_status_t st = fetch(m, c, x);
+    if (st != ZX_OK) return st;
+  }
+  if (write && c->pager && c->trap_dirty && c->detached) {
+    for (uint64_t x = a; x < b; x++) {
+      if (c->pst[x] != PS_DIRTY) return ZX_ERR_BAD_STATE;
+    }
+  }
+  return ZX_OK;
+}
+
+// Page x of pager VMO c was written: it is dirty, and the VMO modified.
+static void mark_written(mvmo_t* c, uint64_t x) {
+  if (!c->pager) return;
+  c->pst[x] = PS_DIRTY;
+  c->modified = true;
+  c->mod_unknown = false;
+}
+
 // The VMO holding the pages behind v and v's page 0 in it (§5: a slice acts on the
 // parent's pages at offset + x; a slice of a slice is a slice of the root, §4 rule 8).
 static mvmo_t* content(model_t* m, mvmo_t* v, uint64_t* base) {
@@ -242,6 +341,7 @@ static mvmo_t* content(model_t* m, mvmo_t* v, uint64_t* base) {
 // §6 "A write to a page shared with another VMO copies it first": makes slot x of c a
 // record referenced only by that slot, content unchanged: in place if it already is
 // one, else a fresh copy of what c shows there.
+static mrec_t* backing_view(model_t* m, const mvmo_t* v, uint64_t x);
 static mrec_t* own_page(model_t* m, mvmo_t* c, uint64_t x) {
   mrec_t* s = c->slots[x];
   if (s && s != MARKER && s->refs == 1) return s;
@@ -254,8 +354,17 @@ static mrec_t* own_page(model_t* m, mvmo_t* c, uint64_t x) {
 
 // Holds pages for attribution (§10): a live non-slice VMO, or a dead one kept for
 // the slices that window it (DESIGN: it counts as a sharer of what they window).
+// A dead pager VMO is kept whole while one-way children or slices see through it
+// (its children keep asking it for pages, and fail once it is detached).
 static bool is_holder(const mvmo_t* v) {
-  return v->used && v->kind != MK_SLICE && (v->alive || v->nslices > 0);
+  return v->used && v->kind != MK_SLICE && (v->alive || v->nslices > 0 || v->pager);
+}
+
+// Whether dead holder v sees its own page x for attribution: a dead root kept for its
+// slices sees only what they window (DESIGN); a kept pager VMO all of its pages.
+static bool slice_sees(const model_t* m, const mvmo_t* r, uint64_t x);
+static bool dead_sees(const model_t* m, const mvmo_t* v, uint64_t x) {
+  return v->alive || v->pager || slice_sees(m, v, x);
 }
 
 // ---- setup ----
@@ -360,8 +469,28 @@ static void trim_to_slices(model_t* m, mvmo_t* r) {
 static void release(model_t* m, mvmo_t* v) {
   for (uint64_t x = 0; x < v->pages; x++) set_slot(m, v, x, NULL);
   free(v->slots);
+  free(v->pst);
   memset(v, 0, sizeof(*v));
   v->parent = v->backing = v->root = -1;
+}
+
+// Whether dead pager VMO rid is still seen through: by a slice, or by a one-way VMO
+// looking through it.
+static bool pager_root_kept(const model_t* m, int rid) {
+  if (m->v[rid].nslices) return true;
+  for (int i = 0; i < M_MAX_VMOS; i++) {
+    const mvmo_t* c = &m->v[i];
+    if (c->used && c->kind == MK_ONEWAY && c->backing == rid) return true;
+  }
+  return false;
+}
+
+// Releases every dead pager VMO nothing sees through any more.
+static void settle_pager_roots(model_t* m) {
+  for (int i = 0; i < M_MAX_VMOS; i++) {
+    mvmo_t* r = &m->v[i];
+    if (r->used && r->pager && !r->alive && !pager_root_kept(m, i)) release(m, r);
+  }
 }
 
 // v's last handle closed.
@@ -373,18 +502,29 @@ static void vmo_die(model_t* m, mvmo_t* v) {
     if (m->v[i].used && m->v[i].alive && m->v[i].parent == vid) m->v[i].parent = v->parent;
   }
   v->parent = -1;
+  if (v->pager) {
+    // Closing the pager VMO's last handle detaches it; its children keep seeing what it
+    // holds, and fail where it has nothing (BAD_STATE).
+    v->detached = true;
+    if (!pager_root_kept(m, vid)) release(m, v);
+    return;
+  }
   if (v->kind == MK_SLICE) {
     mvmo_t* r = &m->v[v->root];
     r->nslices--;
     memset(v, 0, sizeof(*v));
     v->parent = v->backing = v->root = -1;
     if (!r->alive) {
-      if (r->nslices) {
+      if (r->pager) {
+        // Kept whole (below).
+      } else if (r->nslices) {
         trim_to_slices(m, r);
       } else {
         release(m, r);
       }
     }
+    // A dead pager VMO seen through r (or r itself) may be seen by nothing now.
+    settle_pager_roots(m);
     return;
   }
   // DESIGN: "A one-way clone whose parent dies keeps what it saw then, and goes on
@@ -416,9 +556,28 @@ static void vmo_die(model_t* m, mvmo_t* v) {
   } else {
     release(m, v);
   }
+  settle_pager_roots(m);
 }
 
 // ---- zx_vmo_create (§3) ----
+
+// A new root of `rounded` bytes and its handle (*out), once every check has passed.
+static mvmo_t* new_root(model_t* m, uint64_t rounded, uint64_t size, bool resizable, int* out) {
+  int id = vmo_alloc(m);
+  if (id < 0) abort();  // the driver bounds live VMOs
+  mvmo_t* v = &m->v[id];
+  v->kind = MK_ROOT;
+  v->resizable = resizable;
+  v->pages = rounded / m->page;
+  // "The content size (ZX_PROP_VMO_CONTENT_SIZE) is the unrounded size."
+  v->content_size = size;
+  v->slots = calloc(v->pages ? v->pages : 1, sizeof(*v->slots));
+  if (!v->slots) abort();
+  // §2 a new VMO's rights, RESIZE if resizable.
+  *out = handle_alloc(m, id, new_vmo_rights(v->resizable));
+  if (*out < 0) abort();
+  return v;
+}
 
 zx_status_t m_vmo_create(model_t* m, uint64_t size, uint32_t options, int* out) {
   const uint32_t known = ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED;
@@ -432,17 +591,7 @@ zx_status_t m_vmo_create(model_t* m, uint64_t size, uint32_t options, int* out) 
   if ((options & ~known) != 0) return ZX_ERR_INVALID_ARGS;
   // §16 DISCARDABLE and §3 UNBOUNDED: outside the model.
   if (options & (ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED)) return M_UNMODELLED;
-  int id = vmo_alloc(m);
-  if (id < 0) abort();  // the driver bounds live VMOs
-  mvmo_t* v = &m->v[id];
-  v->kind = MK_ROOT;
-  v->resizable = (options & ZX_VMO_RESIZABLE) != 0;
-  v->pages = rounded / m->page;
-  // "The content size (ZX_PROP_VMO_CONTENT_SIZE) is the unrounded size."
-  v->content_size = size;
-  v->slots = calloc(v->pages ? v->pages : 1, sizeof(*v->slots));
-  *out = handle_alloc(m, id, new_vmo_rights(v->resizable));
-  if (*out < 0) abort();
+  new_root(m, rounded, size, (options & ZX_VMO_RESIZABLE) != 0, out);
   return ZX_OK;
 }
 
@@ -459,6 +608,7 @@ static int make_child(model_t* m, mvmo_t* p, zx_rights_t prights, mkind_t kind, 
   p = &m->v[pid];
   c->kind = kind;
   c->legacy = legacy;
+  c->pbacked = p->pbacked;
   c->resizable = resizable;
   c->immutable = immutable;
   c->pages = rounded / m->page;
@@ -489,6 +639,13 @@ static int make_child(model_t* m, mvmo_t* p, zx_rights_t prights, mkind_t kind, 
         mrec_t* r = view(m, p, o + x);
         if (r) set_slot(m, c, x, r);
       }
+    } else if (p->kind == MK_SLICE) {
+      // §14 a one-way child of a slice looks through to the slice's root, no further
+      // than the slice's window.
+      c->acc = m->v[p->root].acc + p->soff * m->page + offset;
+      c->backing = p->root;
+      c->boff = p->soff + o;
+      c->cut = min64(c->pages, sub_sat(p->pages, o));
     } else {
       // §11 one-way: sees the parent's pages (within the parent's size now) until
       // it writes them.
@@ -562,12 +719,16 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     if (!sum_fits(offset, rounded, 0)) return ZX_ERR_OUT_OF_RANGE;
     //    (contiguous, uncached, pager-backed, physical and pinned parents: the model
     //    makes none.)
-    //    "any snapshot type of a slice -> NOT_SUPPORTED"
-    if (p->kind == MK_SLICE) return ZX_ERR_NOT_SUPPORTED;
+    //    "any snapshot type of a slice -> NOT_SUPPORTED", except §14: below a pager
+    //    VMO, SNAPSHOT_AT_LEAST_ON_WRITE of a slice is a one-way child that sees the
+    //    slice's window.
+    if (p->kind == MK_SLICE && (!p->pbacked || snapshot)) return ZX_ERR_NOT_SUPPORTED;
     //    DESIGN: SNAPSHOT of a one-way VMO is NOT_SUPPORTED (as Zircon refuses SNAPSHOT
     //    of a pager-backed VMO); SNAPSHOT_AT_LEAST_ON_WRITE of one is another one-way
     //    clone (D6 for pager-backed VMOs). Elsewhere D6: it behaves as SNAPSHOT.
-    if (p->kind == MK_ONEWAY) {
+    //    Pager-backed parents likewise (Zircon: SNAPSHOT of a pager-backed VMO is
+    //    NOT_SUPPORTED, SNAPSHOT_AT_LEAST_ON_WRITE gives a one-way child).
+    if (p->kind == MK_ONEWAY || p->pbacked) {
       if (snapshot) return ZX_ERR_NOT_SUPPORTED;
       kind = MK_ONEWAY;
     } else {
@@ -666,6 +827,7 @@ static void write_bytes(model_t* m, mvmo_t* v, const uint8_t* buf, uint64_t off,
     uint64_t n = min64(len - i, m->page - in);
     mrec_t* r = own_page(m, c, base + a / m->page);
     memcpy(r->bytes + in, buf + i, n);
+    mark_written(c, base + a / m->page);
     i += n;
   }
 }
@@ -678,6 +840,9 @@ zx_status_t m_vmo_read(model_t* m, int h, uint8_t* buf, uint64_t off, uint64_t l
   // "offset + len overflowing or past the size -> OUT_OF_RANGE, checked before any
   // byte moves. A zero-length access at offset == size is OK."
   if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+  // Pager VMOs: the absent pages come in first.
+  st = prepare(m, v, off, len, false);
+  if (st != ZX_OK) return st;
   read_bytes(m, v, buf, off, len);
   return ZX_OK;
 }
@@ -688,6 +853,8 @@ zx_status_t m_vmo_write(model_t* m, int h, const uint8_t* buf, uint64_t off, uin
   zx_status_t st = lookup(m, h, ZX_RIGHT_WRITE, &v, NULL);
   if (st != ZX_OK) return st;
   if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+  st = prepare(m, v, off, len, true);
+  if (st != ZX_OK) return st;
   write_bytes(m, v, buf, off, len);
   return ZX_OK;
 }
@@ -704,30 +871,73 @@ zx_status_t m_vmo_get_size(model_t* m, int h, uint64_t* size) {
 // Makes bytes [in, in+n) of page x of c read zero: nothing if they already do (§8
 // ZERO: "partial pages are zeroed in place only if they do not already read as zero"),
 // else the write rule.
-static void zero_partial(model_t* m, mvmo_t* c, uint64_t x, uint64_t in, uint64_t n) {
+static zx_status_t zero_partial(model_t* m, mvmo_t* c, uint64_t x, uint64_t in, uint64_t n) {
+  // Pager VMOs: an absent page comes in first.
+  zx_status_t st = fetch(m, c, x);
+  if (st != ZX_OK) return st;
+  if (c->pager) {
+    // §14 zeroing part of a pager VMO's page is a write, whatever the bytes were: the
+    // page is dirty after it. With TRAP_DIRTY the pager first dirties it, which makes
+    // a zero page or a zero range a real page; without, those stay as they are.
+    uint8_t ps = c->pst[x];
+    bool zeros = c->slots[x] == MARKER || ps == PS_DZERO || ps == PS_AWAITZ;
+    if (zeros && !c->trap_dirty) return ZX_OK;
+    mrec_t* w = own_page(m, c, x);
+    memset(w->bytes + in, 0, n);
+    mark_written(c, x);
+    return ZX_OK;
+  }
   mrec_t* r = view(m, c, x);
-  if (!r) return;
+  if (!r) return ZX_OK;
   bool zero = true;
   for (uint64_t i = 0; i < n; i++) {
     if (r->bytes[in + i] != 0) zero = false;
   }
-  if (zero) return;
+  if (zero) return ZX_OK;
   r = own_page(m, c, x);
   memset(r->bytes + in, 0, n);
+  mark_written(c, x);
+  return ZX_OK;
 }
 
 // ZERO on v (range already checked, len > 0).
-static void zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len) {
+static zx_status_t zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len) {
   uint64_t base;
   mvmo_t* c = content(m, v, &base);
   uint64_t end = off + len;
+  // Pager VMOs: partial pages are written, so absent ones come in first (the first
+  // page, then the last), before anything changes.
+  if (off % m->page) {
+    zx_status_t st = fetch(m, c, base + off / m->page);
+    if (st != ZX_OK) return st;
+  }
+  if (end % m->page) {
+    zx_status_t st = fetch(m, c, base + end / m->page);
+    if (st != ZX_OK) return st;
+  }
+  // ... and, on a detached TRAP_DIRTY VMO, a partial page not dirty yet cannot be.
+  if (c->pager && c->trap_dirty && c->detached) {
+    uint64_t ends[2] = {off % m->page ? off / m->page : UINT64_MAX,
+                        end % m->page ? end / m->page : UINT64_MAX};
+    for (int k = 0; k < 2; k++) {
+      if (ends[k] != UINT64_MAX && c->pst[base + ends[k]] != PS_DIRTY) return ZX_ERR_BAD_STATE;
+    }
+  }
+  if (c->pager) {
+    c->modified = true;
+    c->mod_unknown = false;
+  }
   uint64_t a = off;
   while (a < end) {
     uint64_t x = a / m->page;
     uint64_t in = a % m->page;
     uint64_t n = min64(end - a, m->page - in);
     if (n < m->page) {
-      zero_partial(m, c, base + x, in, n);
+      (void)zero_partial(m, c, base + x, in, n);  // fetched above
+    } else if (c->pager) {
+      // A pager VMO's whole pages become a dirty zero range (the pages are dropped).
+      set_slot(m, c, base + x, NULL);
+      c->pst[base + x] = PS_DZERO;
     } else {
       // §8 "whole pages are dropped rather than written where possible"; §5 a one-way
       // clone's zeroed page is its own: the parent's later writes do not show there.
@@ -740,6 +950,7 @@ static void zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len) {
     }
     a += n;
   }
+  return ZX_OK;
 }
 
 zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
@@ -768,7 +979,8 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   // "After shrinking to an unaligned size, the tail of the last page reads 0."
   if (!page_aligned(m, size) && size < old) {
     uint64_t in = size % m->page;
-    zero_partial(m, v, size / m->page, in, m->page - in);
+    st = zero_partial(m, v, size / m->page, in, m->page - in);
+    if (st != ZX_OK) return st;
   }
   int vid = (int)(v - m->v);
   if (np < v->pages) {
@@ -789,6 +1001,15 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   if (!ns) abort();
   for (uint64_t x = v->pages; x < np; x++) ns[x] = NULL;
   v->slots = ns;
+  if (v->pager) {
+    // Pager VMOs: growing adds a dirty zero range; either way the VMO is modified.
+    uint8_t* ps = realloc(v->pst, np ? np : 1);
+    if (!ps) abort();
+    for (uint64_t x = v->pages; x < np; x++) ps[x] = PS_DZERO;
+    v->pst = ps;
+    v->modified = true;
+    v->mod_unknown = false;
+  }
   v->pages = np;
   // Zircon: zx_vmo_set_size sets the content size to `size`.
   v->content_size = size;
@@ -802,6 +1023,8 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
 // behaviour (DECOMMIT allowed). DESIGN: one-way children do not block their parent's
 // DECOMMIT. `c` holds the pages (a slice's root).
 static bool decommit_refused(model_t* m, const mvmo_t* c) {
+  // Pager-backed VMOs (the pager VMO and everything made from it): NOT_SUPPORTED.
+  if (c->pbacked) return true;
   if (c->legacy) return false;
   bool cow_child = c->kind == MK_SNAPSHOT || c->kind == MK_ONEWAY;
   if (cow_child && c->parent >= 0) return true;
@@ -832,9 +1055,25 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
       if (!round_up_page(m, off + len, &end)) return ZX_ERR_OUT_OF_RANGE;
       uint64_t start = off - off % m->page;
       if (!in_range(m, v, start, end - start)) return ZX_ERR_OUT_OF_RANGE;
+      // Pager VMOs: the absent pages come in first (through a child too).
+      zx_status_t st = prepare(m, v, start, end - start, false);
+      if (st != ZX_OK) return st;
+      // §14: committing a zero range of a TRAP_DIRTY pager VMO asks the pager to dirty
+      // it, which a detached VMO cannot.
+      if (c->pager && c->trap_dirty && c->detached) {
+        for (uint64_t x = start / m->page; x < end / m->page; x++) {
+          uint8_t ps = c->pst[base + x];
+          if (ps == PS_DZERO || ps == PS_AWAITZ) return ZX_ERR_BAD_STATE;
+        }
+      }
       // "every page in range becomes the child's own page with unchanged content"
       // (D7); DESIGN: on roots as on children.
-      for (uint64_t x = start / m->page; x < end / m->page; x++) own_page(m, c, base + x);
+      for (uint64_t x = start / m->page; x < end / m->page; x++) {
+        own_page(m, c, base + x);
+        // §14: a pager VMO's zero range committed is dirty pages (not zero ranges).
+        uint8_t* ps = c->pager ? &c->pst[base + x] : NULL;
+        if (ps && (*ps == PS_DZERO || *ps == PS_AWAITZ)) *ps = PS_DIRTY;
+      }
       return ZX_OK;
     }
     case ZX_VMO_OP_DECOMMIT:
@@ -855,8 +1094,7 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
       if (!can_write) return ZX_ERR_ACCESS_DENIED;
       if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
       if (len == 0) return ZX_OK;
-      zero_range(m, v, off, len);
-      return ZX_OK;
+      return zero_range(m, v, off, len);
     case ZX_VMO_OP_LOCK:
     case ZX_VMO_OP_TRY_LOCK:
     case ZX_VMO_OP_UNLOCK:
@@ -1175,17 +1413,44 @@ bool m_map_page_ok(const model_t* m, int id, uint64_t i, bool write) {
   if (!(p->perms & ZX_VM_PERM_READ)) return false;
   if (write && !(p->perms & ZX_VM_PERM_WRITE)) return false;
   // §12 "Access to a page of a mapping past the VMO's current size raises SIGBUS".
-  return p->voff + i < m->v[p->vmo].pages;
+  if (p->voff + i >= m->v[p->vmo].pages) return false;
+  // Pager VMOs: a page that cannot be had (a failing page, a detached VMO's absent
+  // page, a detached TRAP_DIRTY VMO's page not dirty yet for a write) is SIGBUS too.
+  model_t* mm = (model_t*)m;  // the walk below changes nothing
+  uint64_t base, rx = 0;
+  mvmo_t* c = content(mm, &mm->v[p->vmo], &base);
+  uint64_t x = base + p->voff + i;
+  mvmo_t* r = absent_root(mm, c, x, &rx);
+  if (r && (r->detached || m_pager_class(r->seed, r->may_fail, rx) == M_PG_FAIL)) return false;
+  if (write && c->pager && c->trap_dirty && c->detached && c->pst[x] != PS_DIRTY) return false;
+  return true;
 }
 
 void m_map_read(model_t* m, int vmo, uint8_t* buf, uint64_t off, uint64_t len) {
+  // A fault on an absent page of a pager VMO asks for it.
+  (void)prepare(m, &m->v[vmo], off, len, false);
   read_bytes(m, &m->v[vmo], buf, off, len);
 }
 
 void m_map_write(model_t* m, int vmo, const uint8_t* buf, uint64_t off, uint64_t len) {
   // §12 "Memory written through a mapping is committed to the VMO exactly as a
   // zx_vmo_write would".
+  (void)prepare(m, &m->v[vmo], off, len, true);
+  // A pager VMO's pages already dirty take the write without a fault: whether that
+  // counts for MODIFIED is left open (model.h, mod_unknown).
+  uint64_t base;
+  mvmo_t* c = content(m, &m->v[vmo], &base);
+  bool was_modified = c->modified, all_dirty = true;
+  if (c->pager && len > 0) {
+    for (uint64_t x = base + off / m->page; x <= base + (off + len - 1) / m->page; x++) {
+      if (c->pst[x] != PS_DIRTY) all_dirty = false;
+    }
+  }
   write_bytes(m, &m->v[vmo], buf, off, len);
+  if (c->pager && len > 0 && all_dirty && !was_modified) {
+    c->modified = false;
+    c->mod_unknown = true;
+  }
 }
 
 bool m_page_aliases(model_t* m, int src, uint64_t spage, int dst, uint64_t dpage) {
@@ -1285,7 +1550,7 @@ static void attribute(model_t* m, const mvmo_t* v, m_info_t* out) {
     uint64_t e = ++m->epoch;
     for (uint64_t x = 0; x < hv->pages; x++) {
       // A dead root kept by its slices sees only what they window (DESIGN).
-      if (!hv->alive && !slice_sees(m, hv, x)) continue;
+      if (!dead_sees(m, hv, x)) continue;
       mrec_t* r = view(m, hv, x);
       if (r && r->mark != e) {
         r->mark = e;
@@ -1296,7 +1561,7 @@ static void attribute(model_t* m, const mvmo_t* v, m_info_t* out) {
   scaled_t s = {0, 0};
   uint64_t e = ++m->epoch;
   for (uint64_t x = 0; x < v->pages; x++) {
-    if (!v->alive && !slice_sees(m, v, x)) continue;  // as above
+    if (!dead_sees(m, v, x)) continue;  // as above
     mrec_t* r = view(m, v, x);
     if (!r || r->mark == e) continue;
     r->mark = e;
@@ -1353,6 +1618,8 @@ zx_status_t m_vmo_info(model_t* m, int h, m_info_t* out) {
     out->flags |= ZX_INFO_VMO_IS_COW_CLONE;
   }
   if (v->immutable) out->flags |= ZX_INFO_VMO_IMMUTABLE;
+  // Pager VMOs and every VMO made from one.
+  if (v->pbacked) out->flags |= ZX_INFO_VMO_PAGER_BACKED;
   out->rights = rights;
   memcpy(out->name, v->name, sizeof(out->name));
   // §10 "Slices report 0."
@@ -1379,7 +1646,10 @@ zx_status_t m_set_content_size(model_t* m, int h, uint64_t cs) {
   zx_status_t st = lookup(m, h, ZX_RIGHT_SET_PROPERTY | ZX_RIGHT_WRITE, &v, NULL);
   if (st != ZX_OK) return st;
   uint64_t size = size_bytes(m, v);
-  if (cs < size) zero_range(m, v, cs, size - cs);
+  if (cs < size) {
+    st = zero_range(m, v, cs, size - cs);
+    if (st != ZX_OK) return st;
+  }
   v->content_size = cs;
   return ZX_OK;
 }
@@ -1506,4 +1776,196 @@ void m_init(model_t* m) {
   m_init_bare(m);
   const char* strict = getenv("ZXVMO_FUZZ_STRICT");
   m->tolerated = strict && strcmp(strict, "0") != 0 ? 0 : M_KNOWN_BUGS;
+}
+
+// ---- user pagers ----
+// The contract (the lead's, for zx_pager_*): per page of the pager VMO one of the PS_*
+// states of model.h; accesses bring absent pages in through the service (prepare);
+// DECOMMIT and SNAPSHOT refused below a pager VMO (above); detach drops clean pages.
+
+void m_pager_new(model_t* m) {
+  m->pager_gen++;
+  m->pager_open = true;
+}
+
+void m_pager_close(model_t* m) {
+  // Closing the pager: accesses that need absent pages fail (BAD_STATE); present pages
+  // stay readable.
+  for (int i = 0; i < M_MAX_VMOS; i++) {
+    mvmo_t* v = &m->v[i];
+    if (v->used && v->pager && v->pgen == m->pager_gen) v->detached = true;
+  }
+  m->pager_open = false;
+}
+
+zx_status_t m_pager_create_vmo(model_t* m, int ph, uint32_t options, uint64_t size,
+                               uint8_t seed, bool may_fail, int* out) {
+  // Zircon's order: the pager handle (ATTACH_VMO), the port (the driver's, WRITE), then
+  // RESIZABLE with UNBOUNDED, the size, unknown options.
+  if (ph == M_H_WRONG_TYPE) return ZX_ERR_WRONG_TYPE;
+  if (ph < 0 || !m->pager_open) return ZX_ERR_BAD_HANDLE;
+  if ((options & ZX_VMO_RESIZABLE) && (options & ZX_VMO_UNBOUNDED)) return ZX_ERR_INVALID_ARGS;
+  uint64_t rounded;
+  if (!round_up_page(m, size, &rounded) || rounded > m->max_size) return ZX_ERR_OUT_OF_RANGE;
+  if (options & ~(ZX_VMO_RESIZABLE | ZX_VMO_TRAP_DIRTY | ZX_VMO_UNBOUNDED)) {
+    return ZX_ERR_INVALID_ARGS;
+  }
+  if (options & ZX_VMO_UNBOUNDED) return M_UNMODELLED;
+  mvmo_t* v = new_root(m, rounded, size, (options & ZX_VMO_RESIZABLE) != 0, out);
+  v->pst = calloc(v->pages ? v->pages : 1, 1);  // every page absent
+  if (!v->pst) abort();
+  v->pbacked = v->pager = true;
+  v->trap_dirty = (options & ZX_VMO_TRAP_DIRTY) != 0;
+  v->seed = seed;
+  v->may_fail = may_fail;
+  v->pgen = m->pager_gen;
+  return ZX_OK;
+}
+
+// The pager handle, then h with `need` as one of that pager's VMOs (INVALID_ARGS for
+// any other VMO: a plain one, a child or slice of a pager VMO, another pager's).
+static zx_status_t pager_vmo(model_t* m, int ph, int h, zx_rights_t need, mvmo_t** v) {
+  if (ph == M_H_WRONG_TYPE) return ZX_ERR_WRONG_TYPE;
+  if (ph < 0 || !m->pager_open) return ZX_ERR_BAD_HANDLE;
+  zx_status_t st = lookup(m, h, need, v, NULL);
+  if (st != ZX_OK) return st;
+  if (!(*v)->pager || (*v)->pgen != m->pager_gen) return ZX_ERR_INVALID_ARGS;
+  return ZX_OK;
+}
+
+zx_status_t m_pager_detach(model_t* m, int ph, int h) {
+  mvmo_t* v;
+  zx_status_t st = pager_vmo(m, ph, h, ZX_RIGHT_WRITE, &v);
+  if (st != ZX_OK) return st;
+  // Clean pages are dropped (the pager cannot be asked for them again); dirty and
+  // awaiting pages and zero ranges stay. Again on a detached VMO: the same, no error.
+  for (uint64_t x = 0; x < v->pages; x++) {
+    if (v->pst[x] == PS_CLEAN) {
+      set_slot(m, v, x, NULL);
+      v->pst[x] = PS_ABSENT;
+    }
+  }
+  v->detached = true;
+  return ZX_OK;
+}
+
+// The statuses a pager may fail a request with (Zircon's list).
+static bool valid_failure(uint64_t data) {
+  int64_t s = (int64_t)data;
+  return s == ZX_ERR_IO || s == ZX_ERR_IO_DATA_INTEGRITY || s == ZX_ERR_BAD_STATE ||
+         s == ZX_ERR_NO_SPACE || s == ZX_ERR_BUFFER_TOO_SMALL;
+}
+
+zx_status_t m_pager_op_range(model_t* m, int ph, uint32_t op, int h, uint64_t off,
+                             uint64_t len, uint64_t data) {
+  // Zircon: offset and length page-aligned (before any handle), the pager
+  // (MANAGE_VMO), the VMO (WRITE), then the op's own checks.
+  if (!page_aligned(m, off) || !page_aligned(m, len)) return ZX_ERR_INVALID_ARGS;
+  mvmo_t* v;
+  zx_status_t st = pager_vmo(m, ph, h, ZX_RIGHT_WRITE, &v);
+  if (st != ZX_OK) return st;
+  uint64_t a = off / m->page, b;
+  switch (op) {
+    case ZX_PAGER_OP_FAIL:
+      if (!valid_failure(data)) return ZX_ERR_INVALID_ARGS;
+      if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+      if (v->detached) return ZX_ERR_BAD_STATE;
+      return ZX_OK;  // nothing outstanding (the driver waits for no access): no change
+    case ZX_PAGER_OP_DIRTY:
+      if (data != 0) return ZX_ERR_INVALID_ARGS;
+      if (!v->trap_dirty) return ZX_ERR_NOT_SUPPORTED;  // before the range
+      if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+      if (v->detached) return ZX_ERR_BAD_STATE;
+      b = a + len / m->page;
+      // NOT_FOUND if any page is absent; else all dirty (zero pages become real ones).
+      for (uint64_t x = a; x < b; x++) {
+        if (v->pst[x] == PS_ABSENT) return ZX_ERR_NOT_FOUND;
+      }
+      for (uint64_t x = a; x < b; x++) {
+        if (!v->slots[x] || v->slots[x] == MARKER) own_page(m, v, x);
+        v->pst[x] = PS_DIRTY;
+      }
+      return ZX_OK;
+    case ZX_PAGER_OP_WRITEBACK_BEGIN:
+      if (data & ~ZX_VMO_DIRTY_RANGE_IS_ZERO) return ZX_ERR_INVALID_ARGS;
+      if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+      b = a + len / m->page;
+      // Dirty pages await cleaning (not with IS_ZERO), dirty zero ranges await too.
+      for (uint64_t x = a; x < b; x++) {
+        if (v->pst[x] == PS_DIRTY && data == 0) v->pst[x] = PS_AWAIT;
+        if (v->pst[x] == PS_DZERO) v->pst[x] = PS_AWAITZ;
+      }
+      return ZX_OK;
+    case ZX_PAGER_OP_WRITEBACK_END:
+      if (data != 0) return ZX_ERR_INVALID_ARGS;
+      if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+      b = a + len / m->page;
+      // Awaiting pages are clean; an awaiting zero range is absent again (the next
+      // access asks the service).
+      for (uint64_t x = a; x < b; x++) {
+        if (v->pst[x] == PS_AWAIT) v->pst[x] = PS_CLEAN;
+        if (v->pst[x] == PS_AWAITZ) v->pst[x] = PS_ABSENT;
+      }
+      return ZX_OK;
+    default:
+      return ZX_ERR_NOT_SUPPORTED;
+  }
+}
+
+zx_status_t m_pager_dirty_ranges(model_t* m, int ph, int h, uint64_t off, uint64_t len,
+                                 size_t cap, uint64_t (*out)[3], size_t* actual,
+                                 size_t* avail) {
+  mvmo_t* v;
+  zx_status_t st = pager_vmo(m, ph, h, ZX_RIGHT_READ, &v);
+  if (st != ZX_OK) return st;
+  if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+  size_t n = 0, total = 0;
+  if (len > 0) {
+    uint64_t a = off / m->page, b = (off + len + m->page - 1) / m->page;
+    // Kind of each page: 0 none, 1 dirty or awaiting clean (options 0), 2 a zero range
+    // (IS_ZERO). Runs of one kind are one range.
+    uint64_t x = a;
+    while (x < b) {
+      uint8_t s = v->pst[x];
+      int k = s == PS_DIRTY || s == PS_AWAIT ? 1 : s == PS_DZERO || s == PS_AWAITZ ? 2 : 0;
+      uint64_t e = x + 1;
+      while (e < b) {
+        uint8_t t = v->pst[e];
+        int k2 = t == PS_DIRTY || t == PS_AWAIT ? 1 : t == PS_DZERO || t == PS_AWAITZ ? 2 : 0;
+        if (k2 != k) break;
+        e++;
+      }
+      if (k != 0) {
+        if (n < cap) {
+          out[n][0] = x * m->page;
+          out[n][1] = (e - x) * m->page;
+          out[n][2] = k == 2 ? ZX_VMO_DIRTY_RANGE_IS_ZERO : 0;
+          n++;
+        }
+        total++;
+      }
+      x = e;
+    }
+  }
+  *actual = n;
+  *avail = total;
+  return ZX_OK;
+}
+
+zx_status_t m_pager_stats(model_t* m, int ph, int h, uint32_t options, size_t buf_size,
+                          bool* modified) {
+  mvmo_t* v;
+  zx_status_t st = pager_vmo(m, ph, h, ZX_RIGHT_READ, &v);
+  if (st != ZX_OK) return st;
+  if (buf_size < sizeof(zx_pager_vmo_stats_t)) return ZX_ERR_BUFFER_TOO_SMALL;
+  if (options & ~ZX_PAGER_RESET_VMO_STATS) return ZX_ERR_INVALID_ARGS;
+  *modified = v->modified;
+  if (options & ZX_PAGER_RESET_VMO_STATS) v->modified = v->mod_unknown = false;
+  return ZX_OK;
+}
+
+bool m_page_absent(model_t* m, int vmo, uint64_t page) {
+  uint64_t base, rx;
+  mvmo_t* c = content(m, &m->v[vmo], &base);
+  return absent_root(m, c, base + page, &rx) != NULL;
 }

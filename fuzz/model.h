@@ -85,6 +85,13 @@ typedef struct mrec {
 
 typedef enum mkind { MK_ROOT, MK_SNAPSHOT, MK_ONEWAY, MK_SLICE } mkind_t;
 
+// Pager VMOs (zx_pager_create_vmo): the state of each page of the pager VMO (a root).
+// ABSENT: never supplied (or dropped): an access asks the pager service for it. CLEAN,
+// DIRTY, AWAIT (write-back begun): a present page (its slot holds a record, or the zero
+// marker for a page the service supplied as zeros). DZERO, AWAITZ: a zero range (the
+// slot is empty, it reads zero and asks nothing), dirty or being written back.
+enum { PS_ABSENT, PS_CLEAN, PS_DIRTY, PS_AWAIT, PS_DZERO, PS_AWAITZ };
+
 typedef struct mvmo {
   bool used;            // entry in use (alive, or dead root kept for its slices)
   bool alive;           // has open handles
@@ -108,6 +115,21 @@ typedef struct mvmo {
   uint64_t soff;        // SLICE: offset in root, pages
   uint32_t nslices;     // non-slice: live slices windowing it
   uint32_t maps;        // mapping records of this VMO (§12: alive while handles or maps)
+  // Pager VMOs. `pbacked` is set on the pager VMO and every VMO made from it (ZX_INFO
+  // flag PAGER_BACKED, no DECOMMIT, no SNAPSHOT); the rest only on the pager VMO.
+  bool pbacked;
+  bool pager;           // the pager VMO itself (a root)
+  bool trap_dirty;      // made with ZX_VMO_TRAP_DIRTY
+  bool detached;        // zx_pager_detach_vmo, its pager closed, or its last handle closed
+  bool modified;        // zx_pager_query_vmo_stats' MODIFIED
+  // MODIFIED is not known: a write through a mapping met only pages already dirty (and
+  // writable there), so the library saw no fault (the contract is silent on whether
+  // such writes count). Until the next reset of the stats, MODIFIED is not compared.
+  bool mod_unknown;
+  bool may_fail;        // the seed marks some pages as failing (the service FAILs them)
+  uint8_t seed;         // the service's content: m_pager_byte(seed, offset)
+  uint32_t pgen;        // the pager (m->pager_gen) that serves it
+  uint8_t* pst;         // `pages` PS_* states
 } mvmo_t;
 
 // A mapping record (§12): pages [base, base+pages) of the model's range show pages
@@ -143,6 +165,8 @@ typedef struct model {
   uint32_t tolerated;   // M_BUG_* bits followed as the library does (see above)
   mmap_t maps[M_MAX_MAPS];
   uint32_t next_map_seq;
+  bool pager_open;      // the driver's current pager handle is open
+  uint32_t pager_gen;   // counts the pagers made
 } model_t;
 
 typedef struct m_info {
@@ -227,6 +251,39 @@ bool m_page_aliases(model_t* m, int src, uint64_t spage, int dst, uint64_t dpage
 int m_map_count(const model_t* m);
 // Whether the model follows the library on known bug `bug` (an M_BUG_* bit).
 bool m_tolerates(const model_t* m, uint32_t bug);
+
+// ---- user pagers ----
+// The pager service the driver runs answers a READ request page by page in ascending
+// order: it supplies pages whose content is m_pager_byte(seed, offset) (a page of class
+// M_PG_ZERO is supplied as an uncommitted page of the aux VMO: zeros that hold no
+// memory), and at the first page of class M_PG_FAIL it FAILs the rest with ZX_ERR_IO.
+// DIRTY requests it answers with ZX_PAGER_OP_DIRTY. So, for the model, an access that
+// needs absent pages brings them in one by one, ascending, until a failing one
+// (ZX_ERR_IO) or until it finds the VMO detached (ZX_ERR_BAD_STATE).
+enum { M_PG_NORMAL, M_PG_ZERO, M_PG_FAIL };
+int m_pager_class(uint8_t seed, bool may_fail, uint64_t page);
+uint8_t m_pager_byte(uint8_t seed, uint64_t off);
+// The driver made a new pager (its previous one, if any, was closed).
+void m_pager_new(model_t* m);
+// The driver closed its pager: every VMO it served is detached (its pages stay).
+void m_pager_close(model_t* m);
+// For the pager calls below, `ph` is 0 for the driver's current pager handle,
+// M_H_INVALID for a closed or invalid one, M_H_WRONG_TYPE for an event.
+zx_status_t m_pager_create_vmo(model_t* m, int ph, uint32_t options, uint64_t size,
+                               uint8_t seed, bool may_fail, int* out);
+zx_status_t m_pager_detach(model_t* m, int ph, int h);
+zx_status_t m_pager_op_range(model_t* m, int ph, uint32_t op, int h, uint64_t off,
+                             uint64_t len, uint64_t data);
+// Ranges as zx_pager_query_dirty_ranges gives them (at most `cap` in out[], each
+// {offset, length, options}); *actual and *avail as the call sets them.
+zx_status_t m_pager_dirty_ranges(model_t* m, int ph, int h, uint64_t off, uint64_t len,
+                                 size_t cap, uint64_t (*out)[3], size_t* actual,
+                                 size_t* avail);
+zx_status_t m_pager_stats(model_t* m, int ph, int h, uint32_t options, size_t buf_size,
+                          bool* modified);
+// Whether reading page `page` of VMO `vmo` needs a page its pager VMO lacks (such an
+// access would ask the service, or fail): the driver's checks leave those alone.
+bool m_page_absent(model_t* m, int vmo, uint64_t page);
 
 // Number of handles in use, and the i-th one (index into m->h).
 int m_handle_count(const model_t* m);

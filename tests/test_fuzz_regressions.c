@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Replays every input saved in tests/regressions/ through the differential driver
 // (fuzz/driver.c against the model in fuzz/model.c). Each file is one program that
-// once exposed a bug; it must now run without divergence, crash or leak.
+// once exposed a bug; it must now run without divergence, crash or leak. The seed
+// inputs of fuzz/corpus/ (every input format, the pager's included) are replayed too.
 //
-// The directory is found relative to this source file (__FILE__), so the test needs
-// no compile definition; ZXVMO_REGRESSIONS_DIR in the environment overrides it.
+// The directories are found relative to this source file (__FILE__), so the test needs
+// no compile definition; ZXVMO_REGRESSIONS_DIR in the environment overrides the first.
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <limits.h>
@@ -15,8 +16,9 @@
 #include "../fuzz/driver.c"
 #include "../fuzz/model.c"
 
-static void regressions_dir(char* out, size_t n) {
-  const char* e = getenv("ZXVMO_REGRESSIONS_DIR");
+// `rel` (relative to this file's directory), or `env` from the environment.
+static void input_dir(char* out, size_t n, const char* env, const char* rel) {
+  const char* e = env ? getenv(env) : NULL;
   if (e) {
     snprintf(out, n, "%s", e);
     return;
@@ -29,7 +31,7 @@ static void regressions_dir(char* out, size_t n) {
     snprintf(out, n, ".");
   }
   size_t k = strlen(out);
-  snprintf(out + k, n - k, "/regressions");
+  snprintf(out + k, n - k, "/%s", rel);
 }
 
 static int cmp_names(const void* a, const void* b) {
@@ -49,11 +51,10 @@ static uint8_t* slurp(const char* path, size_t* len) {
   return buf;
 }
 
-Test(fuzz_regressions, replay_all, .timeout = 300) {
-  char dir[PATH_MAX];
-  regressions_dir(dir, sizeof(dir));
+// Replays every input file of `dir` in name order.
+static void replay_dir(const char* dir) {
   DIR* dp = opendir(dir);
-  cr_assert(dp != NULL, "no regressions directory at %s", dir);
+  cr_assert(dp != NULL, "no input directory at %s", dir);
   char* names[4096];
   size_t count = 0;
   struct dirent* de;
@@ -87,4 +88,16 @@ Test(fuzz_regressions, replay_all, .timeout = 300) {
   zxvmo_get_stats(&s);
   cr_assert_eq(s.pages_in_use, 0);
   cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}
+
+Test(fuzz_regressions, replay_all, .timeout = 300) {
+  char dir[PATH_MAX];
+  input_dir(dir, sizeof(dir), "ZXVMO_REGRESSIONS_DIR", "regressions");
+  replay_dir(dir);
+}
+
+Test(fuzz_regressions, replay_corpus, .timeout = 300) {
+  char dir[PATH_MAX];
+  input_dir(dir, sizeof(dir), NULL, "../fuzz/corpus");
+  replay_dir(dir);
 }

@@ -48,8 +48,13 @@ typedef uint32_t zx_rights_t;
   (ZX_RIGHTS_BASIC | ZX_RIGHTS_IO | ZX_RIGHTS_PROPERTY | ZX_RIGHT_MAP | ZX_RIGHT_SIGNAL)
 /* A VMAR handle also gets READ, WRITE and EXECUTE for each CAN_MAP_* the VMAR has. */
 #define ZX_DEFAULT_VMAR_RIGHTS ((ZX_RIGHTS_BASIC & (~ZX_RIGHT_WAIT)) | ZX_RIGHT_OP_CHILDREN)
+/* Ports are not waitable: their handles have no WAIT. */
+#define ZX_DEFAULT_PORT_RIGHTS ((ZX_RIGHTS_BASIC & (~ZX_RIGHT_WAIT)) | ZX_RIGHTS_IO)
 #define ZX_DEFAULT_PROCESS_RIGHTS                                                                \
   (ZX_RIGHTS_BASIC | ZX_RIGHTS_IO | ZX_RIGHTS_PROPERTY | ZX_RIGHT_ENUMERATE | ZX_RIGHT_DESTROY | \
    ZX_RIGHT_SIGNAL | ZX_RIGHT_MANAGE_PROCESS | ZX_RIGHT_MANAGE_THREAD)
+/* Pagers are neither waitable nor duplicable. */
+#define ZX_DEFAULT_PAGER_RIGHTS \
+  (ZX_RIGHT_TRANSFER | ZX_RIGHT_INSPECT | ZX_RIGHT_ATTACH_VMO | ZX_RIGHT_MANAGE_VMO)
 
 #endif /* SYSROOT_ZIRCON_RIGHTS_H_ */

@@ -8,6 +8,7 @@
 #include <zircon/compiler.h>
 #include <zircon/rights.h>
 #include <zircon/syscalls/object.h>
+#include <zircon/syscalls/port.h>
 #include <zircon/time.h>
 #include <zircon/types.h>
 
@@ -33,6 +34,15 @@ zx_status_t zx_object_signal(zx_handle_t handle, uint32_t clear_mask, uint32_t s
 
 /* Events */
 zx_status_t zx_event_create(uint32_t options, zx_handle_t* out);
+
+/* Ports and asynchronous waits */
+zx_status_t zx_port_create(uint32_t options, zx_handle_t* out);
+zx_status_t zx_port_queue(zx_handle_t handle, const zx_port_packet_t* packet);
+zx_status_t zx_port_wait(zx_handle_t handle, zx_time_t deadline, zx_port_packet_t* packet);
+zx_status_t zx_port_cancel(zx_handle_t handle, zx_handle_t source, uint64_t key);
+zx_status_t zx_port_cancel_key(zx_handle_t handle, uint32_t options, uint64_t key);
+zx_status_t zx_object_wait_async(zx_handle_t handle, zx_handle_t port, uint64_t key,
+                                 zx_signals_t signals, uint32_t options);
 
 /* Time */
 zx_time_t zx_clock_get_monotonic(void);
@@ -69,6 +79,16 @@ zx_status_t zx_vmar_protect(zx_handle_t handle, zx_vm_option_t options, zx_vaddr
                             size_t len);
 zx_status_t zx_vmar_op_range(zx_handle_t handle, uint32_t op, zx_vaddr_t address, size_t size,
                              void* buffer, size_t buffer_size);
+
+/* User pagers (the dirty-tracking calls and ops are in <zircon/syscalls-next.h>) */
+zx_status_t zx_pager_create(uint32_t options, zx_handle_t* out);
+zx_status_t zx_pager_create_vmo(zx_handle_t pager, uint32_t options, zx_handle_t port,
+                                uint64_t key, uint64_t size, zx_handle_t* out);
+zx_status_t zx_pager_detach_vmo(zx_handle_t pager, zx_handle_t vmo);
+zx_status_t zx_pager_supply_pages(zx_handle_t pager, zx_handle_t pager_vmo, uint64_t offset,
+                                  uint64_t length, zx_handle_t aux_vmo, uint64_t aux_offset);
+zx_status_t zx_pager_op_range(zx_handle_t pager, uint32_t op, zx_handle_t pager_vmo,
+                              uint64_t offset, uint64_t length, uint64_t data);
 
 __END_CDECLS
 

@@ -193,6 +193,9 @@ typedef struct zx_wait_item {
 #define ZX_VMO_TRAP_DIRTY ((uint32_t)1u << 3)
 #define ZX_VMO_UNBOUNDED ((uint32_t)1u << 4)
 
+/* zx_pager_op_range() operations (DIRTY and WRITEBACK_* are in <zircon/syscalls-next.h>). */
+#define ZX_PAGER_OP_FAIL ((uint32_t)1u)
+
 /* zx_vmo_op_range() operations. */
 #define ZX_VMO_OP_COMMIT ((uint32_t)1u)
 #define ZX_VMO_OP_DECOMMIT ((uint32_t)2u)

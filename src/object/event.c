@@ -17,6 +17,7 @@ static void event_destroy(zx_object_t* obj) {
 
 static const object_ops_t event_ops = {
     .type = ZX_OBJ_TYPE_EVENT,
+    .waitable = true,
     .user_settable = ZX_EVENT_SIGNALED,
     .on_zero_handles = NULL,
     .destroy = event_destroy,

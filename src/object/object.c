@@ -1,29 +1,36 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Kernel objects: koids, reference counts, signals, names, and waiting on signals.
 //
-// Waiting. One call to object_wait_many() owns one wait_block_t on its stack: a mutex,
-// a condition variable on CLOCK_MONOTONIC, and the outcome flags. For every object it
-// waits on it links one waiter_t into that object's `waiters` list. Whoever changes an
-// object's signals walks the list under the object lock and wakes exactly the blocks
-// whose condition has just become true; closing a handle wakes the blocks waiting
-// through that handle value. A waiting thread otherwise sleeps until its deadline:
-// nothing polls and nothing wakes periodically.
+// Waiting. Every wait links one waiter_t (object.h) per object into that object's
+// `waiters` list, and whoever changes an object's signals walks the list under the
+// object lock and notifies exactly the waiters whose condition has just become true;
+// closing a handle notifies the waiters linked through that handle value. Nothing polls
+// and nothing wakes periodically. Two kinds of waiter share the list:
 //
-//   object A: waiters -> [waiter 0] <-> [waiter 3 of another wait] ...
+//  - a synchronous wait (object_wait_many(), here): one call owns one wait_block_t on
+//    its stack (a mutex, a condition variable on CLOCK_MONOTONIC, the outcome flags)
+//    and one sync_waiter_t per object; notifying one records the outcome in the block
+//    and wakes its thread, which otherwise sleeps until its deadline. It stays linked
+//    until the wait unlinks it, so a close after a match still makes it CANCELED;
+//  - an asynchronous wait (zx_object_wait_async(), port.c): a one-shot observer that
+//    object.c unlinks before notifying it; it queues a packet on its port.
+//
+//   object A: waiters -> [waiter 0] <-> [observer of a port] ...
 //   object B: waiters -> [waiter 1]            |
 //                            \                 v
 //                             `-> wait_block (mutex, condvar, satisfied, canceled)
 //
-// Lock order: object lock -> wait block lock (a family lock may be held around both,
-// see object.h). The wait block lock is private to this file, innermost, and held
-// only to flip a flag and signal. Waking under the object
-// lock is what keeps a block alive while it is woken: a wait unlinks each of its
-// waiters under the matching object lock before its block leaves the stack.
+// Lock order: object lock -> wait block lock | port lock (a family lock may be held
+// around both, see object.h). The wait block lock is private to this file, innermost,
+// and held only to flip a flag and signal. Waking under the object lock is what keeps a
+// block alive while it is woken: a wait unlinks each of its waiters under the matching
+// object lock before its block leaves the stack.
 //
 // Closing a handle races with a wait that has looked the handle up but not yet linked
 // its waiter. object_wait_many() therefore re-checks each handle after linking: a
 // close either sees the linked waiter (and cancels it) or has already invalidated the
-// handle (and the re-check cancels it).
+// handle (and the re-check cancels it). An asynchronous wait checks under the object
+// lock, as it links (port.c).
 //
 // Legend for the structs below: (c) constant while linked, (l) guarded by the lock of
 // the object the waiter is linked on, (b) guarded by the wait block's lock.
@@ -42,17 +49,14 @@ typedef struct wait_block {
   bool canceled;        // (b) some handle waited through was closed
 } wait_block_t;
 
-struct waiter {
-  waiter_t* next;          // (l)
-  waiter_t* prev;          // (l)
+typedef struct sync_waiter {
+  waiter_t base;
   wait_block_t* block;     // (c)
-  zx_handle_t handle;      // (c) the handle the wait came through
-  zx_signals_t waitfor;    // (c)
-  bool canceled;           // (l) that handle was closed during the wait
+  bool canceled;           // (l) the handle was closed during the wait
   bool matched;            // (l) the object asserted a waited-for signal
   zx_signals_t observed;   // (l) the object's signals when it first matched: reported
                            //     as is, so a success always shows the signal it woke for
-};
+} sync_waiter_t;
 
 // Koids 0 (invalid) and 1 (kernel) and the rest below ZX_KOID_FIRST are reserved.
 static _Atomic uint64_t next_koid = ZX_KOID_FIRST;
@@ -101,16 +105,20 @@ void object_unref(zx_object_t* obj) {
   obj->ops->destroy(obj);
 }
 
-static void block_init(wait_block_t* b) {
+void cond_init_monotonic(pthread_cond_t* c) {
   pthread_condattr_t attr;
   int rc = pthread_condattr_init(&attr);
   ZX_ASSERT(rc == 0);
   rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
   ZX_ASSERT(rc == 0);
-  rc = pthread_cond_init(&b->cond, &attr);
+  rc = pthread_cond_init(c, &attr);
   ZX_ASSERT(rc == 0);
   pthread_condattr_destroy(&attr);
-  rc = pthread_mutex_init(&b->lock, NULL);
+}
+
+static void block_init(wait_block_t* b) {
+  cond_init_monotonic(&b->cond);
+  int rc = pthread_mutex_init(&b->lock, NULL);
   ZX_ASSERT(rc == 0);
   b->satisfied = false;
   b->canceled = false;
@@ -134,14 +142,20 @@ static void block_wake(wait_block_t* b, bool cancel) {
   pthread_mutex_unlock(&b->lock);
 }
 
-static void waiter_link_locked(zx_object_t* obj, waiter_t* w) {
+void object_lock(zx_object_t* obj) { pthread_mutex_lock(&obj->lock); }
+void object_unlock(zx_object_t* obj) { pthread_mutex_unlock(&obj->lock); }
+
+void object_link_waiter_locked(zx_object_t* obj, waiter_t* w) {
+  ZX_ASSERT(!w->linked);
   w->prev = NULL;
   w->next = obj->waiters;
   if (obj->waiters != NULL) obj->waiters->prev = w;
   obj->waiters = w;
+  w->linked = true;
 }
 
 static void waiter_unlink_locked(zx_object_t* obj, waiter_t* w) {
+  ZX_ASSERT(w->linked);
   if (w->prev != NULL) {
     w->prev->next = w->next;
   } else {
@@ -150,12 +164,35 @@ static void waiter_unlink_locked(zx_object_t* obj, waiter_t* w) {
   }
   if (w->next != NULL) w->next->prev = w->prev;
   w->next = w->prev = NULL;
+  w->linked = false;
 }
 
-static void waiter_cancel_locked(waiter_t* w) {
-  if (w->canceled) return;
-  w->canceled = true;
-  block_wake(w->block, true);
+bool object_unlink_waiter(zx_object_t* obj, waiter_t* w) {
+  pthread_mutex_lock(&obj->lock);
+  bool was = w->linked;
+  if (was) waiter_unlink_locked(obj, w);
+  pthread_mutex_unlock(&obj->lock);
+  return was;
+}
+
+// Notifies `w`, which is linked on `obj` (lock held); a one-shot waiter leaves the list
+// first, as its callback may free it.
+static void waiter_notify_locked(zx_object_t* obj, waiter_t* w, bool cancel) {
+  if (w->oneshot) waiter_unlink_locked(obj, w);
+  w->notify(w, obj->signals, cancel);
+}
+
+static void sync_notify(waiter_t* base, zx_signals_t signals, bool canceled) {
+  sync_waiter_t* w = (sync_waiter_t*)base;
+  if (canceled) {
+    if (w->canceled) return;
+    w->canceled = true;
+  } else {
+    if (w->matched) return;
+    w->matched = true;
+    w->observed = signals;
+  }
+  block_wake(w->block, canceled);
 }
 
 void object_update_signals(zx_object_t* obj, zx_signals_t clear, zx_signals_t set) {
@@ -163,18 +200,15 @@ void object_update_signals(zx_object_t* obj, zx_signals_t clear, zx_signals_t se
   zx_signals_t old = obj->signals;
   zx_signals_t now = (old & ~clear) | set;
   obj->signals = now;
-  // A waiter whose condition already held was woken when it linked or when that
-  // signal rose, so only newly raised bits can satisfy anyone.
-  zx_signals_t raised = now & ~old;
-  if (raised != 0) {
-    for (waiter_t* w = obj->waiters; w != NULL; w = w->next) {
-      if ((w->waitfor & raised) != 0) {
-        if (!w->matched) {
-          w->matched = true;
-          w->observed = now;
-        }
-        block_wake(w->block, false);
-      }
+  // As in Zircon, only a change that raises some signal notifies, and it notifies every
+  // waiter one of whose signals is then asserted. A synchronous waiter whose signal was
+  // already asserted matched when it linked; an edge-triggered asynchronous one did not
+  // (docs/behavior.md §13).
+  if ((now & ~old) != 0) {
+    waiter_t* next;
+    for (waiter_t* w = obj->waiters; w != NULL; w = next) {
+      next = w->next;
+      if ((w->waitfor & now) != 0) waiter_notify_locked(obj, w, false);
     }
   }
   pthread_mutex_unlock(&obj->lock);
@@ -208,13 +242,15 @@ void object_set_name(zx_object_t* obj, const char* name, size_t len) {
 
 void object_cancel_waits(zx_object_t* obj, zx_handle_t handle) {
   pthread_mutex_lock(&obj->lock);
-  for (waiter_t* w = obj->waiters; w != NULL; w = w->next) {
-    if (w->handle == handle) waiter_cancel_locked(w);
+  waiter_t* next;
+  for (waiter_t* w = obj->waiters; w != NULL; w = next) {
+    next = w->next;
+    if (w->handle == handle) waiter_notify_locked(obj, w, true);
   }
   pthread_mutex_unlock(&obj->lock);
 }
 
-static struct timespec timespec_from_ns(zx_time_t t) {
+struct timespec timespec_from_ns(zx_time_t t) {
   ZX_ASSERT(t >= 0);
   struct timespec ts;
   ts.tv_sec = (time_t)(t / 1000000000);
@@ -244,30 +280,25 @@ zx_status_t object_wait_many(zx_object_t* const* objs, const zx_handle_t* handle
   ZX_ASSERT(count <= ZX_WAIT_MANY_MAX_ITEMS);
   wait_block_t block;
   block_init(&block);
-  waiter_t ws[ZX_WAIT_MANY_MAX_ITEMS];
+  sync_waiter_t ws[ZX_WAIT_MANY_MAX_ITEMS];
 
   for (size_t i = 0; i < count; i++) {
-    waiter_t* w = &ws[i];
+    sync_waiter_t* w = &ws[i];
+    w->base = (waiter_t){.handle = handles[i], .waitfor = waitfor[i], .notify = sync_notify};
     w->block = &block;
-    w->handle = handles[i];
-    w->waitfor = waitfor[i];
     w->canceled = false;
     w->matched = false;
     w->observed = 0;
     pthread_mutex_lock(&objs[i]->lock);
-    waiter_link_locked(objs[i], w);
-    if ((objs[i]->signals & w->waitfor) != 0) {
-      w->matched = true;
-      w->observed = objs[i]->signals;
-      block_wake(&block, false);
-    }
+    object_link_waiter_locked(objs[i], &w->base);
+    if ((objs[i]->signals & waitfor[i]) != 0) sync_notify(&w->base, objs[i]->signals, false);
     pthread_mutex_unlock(&objs[i]->lock);
   }
   // See the file comment: a close that ran before the links cannot have seen them.
   for (size_t i = 0; i < count; i++) {
     if (!handle_refers_to(handles[i], objs[i])) {
       pthread_mutex_lock(&objs[i]->lock);
-      waiter_cancel_locked(&ws[i]);
+      sync_notify(&ws[i].base, objs[i]->signals, true);
       pthread_mutex_unlock(&objs[i]->lock);
     }
   }
@@ -279,7 +310,7 @@ zx_status_t object_wait_many(zx_object_t* const* objs, const zx_handle_t* handle
   bool any_canceled = false;
   for (size_t i = 0; i < count; i++) {
     pthread_mutex_lock(&objs[i]->lock);
-    waiter_unlink_locked(objs[i], &ws[i]);
+    waiter_unlink_locked(objs[i], &ws[i].base);
     pending[i] = ws[i].matched ? ws[i].observed : objs[i]->signals;
     if (ws[i].canceled) {
       pending[i] |= ZX_SIGNAL_HANDLE_CLOSED;

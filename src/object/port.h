@@ -28,7 +28,9 @@ struct port_packet {
   // Called once for each time the packet was queued, after it left the queue:
   // `delivered` is true when zx_port_wait handed it to a user (which copied `pkt`
   // first), false when it was discarded (port_cancel_owned does not call it; the
-  // port's destruction does). Runs with no port lock held; may requeue the packet.
+  // port's destruction does, and so do the closing of its last handle and
+  // zx_port_cancel_key with the packet's key, which discard queued packets as Zircon
+  // does). Runs with no port lock held; may requeue the packet.
   void (*release)(port_packet_t* p, bool delivered);
 };
 
@@ -45,5 +47,30 @@ void port_queue_owned(port_t* port, port_packet_t* p);
 // (its release is not called); false if it had already left (delivered or discarded:
 // release has run or is running).
 bool port_cancel_owned(port_t* port, port_packet_t* p);
+
+// The syscall layer's side (syscalls_port.c checks arguments and rights first).
+
+// A new port with one reference (the caller's) and no handle; NULL without memory.
+port_t* port_create(void);
+// Queues a copy of `pkt` as a ZX_PKT_TYPE_USER packet (allocated: ZX_ERR_NO_MEMORY).
+// ZX_ERR_BAD_HANDLE if the port's last handle was closed meanwhile.
+zx_status_t port_queue_user(port_t* port, const zx_port_packet_t* pkt);
+// Takes the oldest packet into *out, sleeping until `deadline` (ZX_TIME_INFINITE:
+// forever) for one to come: ZX_OK or ZX_ERR_TIMED_OUT. The packet's release runs
+// (delivered) before it returns.
+zx_status_t port_wait(port_t* port, zx_time_t deadline, zx_port_packet_t* out);
+// zx_object_wait_async: one ZX_PKT_TYPE_SIGNAL_ONE packet with `key` when one of
+// `signals` is asserted on waitable `obj` (with ZX_WAIT_ASYNC_EDGE, only after a later
+// change), unless `handle` (through which the caller found `obj`) is closed first.
+// ZX_ERR_NO_MEMORY; ZX_ERR_BAD_HANDLE if `handle` or the port's last handle was closed
+// meanwhile.
+zx_status_t port_wait_async(port_t* port, zx_object_t* obj, zx_handle_t handle, uint64_t key,
+                            zx_signals_t signals, uint32_t options);
+// zx_port_cancel: ends the asynchronous waits made through `handle` on `obj` with `key`
+// and discards their queued packets. zx_port_cancel_key: ends every asynchronous wait
+// on the port with `key` and discards every queued packet with `key`. True if anything
+// was ended or discarded.
+bool port_cancel_source(port_t* port, zx_object_t* obj, zx_handle_t handle, uint64_t key);
+bool port_cancel_key(port_t* port, uint64_t key);
 
 #endif  // ZXVMO_SRC_PORT_H_

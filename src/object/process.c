@@ -24,6 +24,7 @@ static void process_destroy(zx_object_t* obj) {
 
 static const object_ops_t process_ops = {
     .type = ZX_OBJ_TYPE_PROCESS,
+    .waitable = true,
     .user_settable = 0,
     .on_zero_handles = NULL,
     .destroy = process_destroy,

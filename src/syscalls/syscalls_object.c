@@ -15,6 +15,8 @@
 //    handle is looked up; an unknown property is ZX_ERR_NOT_SUPPORTED; a too small
 //    value is ZX_ERR_BUFFER_TOO_SMALL, checked before the object type.
 //  - zx_object_wait_many() with no items sleeps until the deadline, then times out.
+//  - Waits check ZX_RIGHT_WAIT before whether the object is waitable at all: a port or
+//    VMAR, whose handles never have that right, is ACCESS_DENIED (D37).
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -297,6 +299,10 @@ ZX_API zx_status_t zx_object_wait_one(zx_handle_t handle, zx_signals_t signals,
   zx_object_t* obj;
   zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_WAIT, &obj, NULL);
   if (st != ZX_OK) return st;
+  if (!obj->ops->waitable) {
+    object_unref(obj);
+    return ZX_ERR_NOT_SUPPORTED;
+  }
   zx_signals_t pending = 0;
   st = object_wait_many(&obj, &handle, &signals, &pending, 1, deadline);
   object_unref(obj);
@@ -326,6 +332,11 @@ ZX_API zx_status_t zx_object_wait_many(zx_wait_item_t* items, size_t num_items,
     waitfor[found] = items[found].waitfor;
     st = handle_get(handles[found], ZX_OBJ_TYPE_NONE, ZX_RIGHT_WAIT, &objs[found], NULL);
     if (st != ZX_OK) break;
+    if (!objs[found]->ops->waitable) {
+      st = ZX_ERR_NOT_SUPPORTED;
+      found++;  // its reference is dropped below with the others
+      break;
+    }
   }
   if (st == ZX_OK) {
     st = object_wait_many(objs, handles, waitfor, pending, num_items, deadline);

@@ -78,7 +78,10 @@ ZX_API zx_status_t zx_vmo_write(zx_handle_t handle, const void* buffer, uint64_t
     st = vmo_check_range(v, offset, buffer_size);
     if (st == ZX_OK) st = ZX_ERR_INVALID_ARGS;
   } else {
-    st = vmo_write_user(v, buffer, offset, buffer_size);
+    // Over the page budget, clean pages of pager VMOs make room (then try again).
+    while ((st = vmo_write_user(v, buffer, offset, buffer_size)) == ZX_ERR_NO_MEMORY &&
+           vmo_evict_for_budget()) {
+    }
   }
   object_unref(&v->obj);
   return st;
@@ -195,7 +198,10 @@ ZX_API zx_status_t zx_vmo_op_range(zx_handle_t handle, uint32_t op, uint64_t off
   zx_rights_t rights;
   zx_status_t st = get_vmo(handle, ZX_RIGHT_NONE, &v, &rights);
   if (st != ZX_OK) return st;
-  st = op_range(v, rights, op, offset, size, buffer, buffer_size);
+  while ((st = op_range(v, rights, op, offset, size, buffer, buffer_size)) ==
+             ZX_ERR_NO_MEMORY &&
+         vmo_evict_for_budget()) {
+  }
   object_unref(&v->obj);
   return st;
 }

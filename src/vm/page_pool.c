@@ -678,6 +678,8 @@ static page_t* take(page_reservation_t* r) {
   p->u.s.epoch = 0;
   p->u.s.count = 0;
   p->refs = 1;
+  p->dirty = PAGE_CLEAN;
+  atomic_store_explicit(&p->referenced, 0, memory_order_relaxed);
   if (!p->backed) {  // a page whose memory was given back holds memory again once used
     p->backed = 1;
     cnt_add(cache_get(), CNT_BACKED, 1);

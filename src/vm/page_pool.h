@@ -42,6 +42,13 @@ typedef struct page {
   // (family lock) A home page that a CACHE slot of another home copies (home.h, H4):
   // writing it in place must first drop those copies.
   uint8_t cached;
+  // (family lock) Pages of a pager VMO (vmo_pager.c): PAGE_CLEAN as the pager supplied
+  // them, PAGE_DIRTY once written, PAGE_AWAITING_CLEAN while written back (a write
+  // makes it PAGE_DIRTY again). Fresh pages start clean; elsewhere it is unused.
+  uint8_t dirty;
+  // A pager VMO's page: the evictor's passes it may survive (vmo_pager.c's clock).
+  // Set by readers holding the family lock shared, so atomic.
+  _Atomic uint8_t referenced;
   union {
     struct page* next;  // free list, cache or reservation link
     struct {            // (family lock) scratch for attribution and checking
@@ -50,6 +57,10 @@ typedef struct page {
     } s;
   } u;
 } page_t;
+
+enum { PAGE_CLEAN = 0, PAGE_DIRTY = 1, PAGE_AWAITING_CLEAN = 2 };
+// page_t.referenced after a read (a supply gives 1).
+#define PAGE_READ_CREDIT 3
 
 // The shared zero page: a marker that a page-map slot reads as zero. It hides a
 // one-way parent's page without holding memory. It is never counted, never freed,

@@ -5,6 +5,7 @@
 #include "vmo.h"
 #include "home.h"
 #include "os.h"
+#include "page_source.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -71,6 +72,11 @@ static void family_release(family_t* f) {
   if (atomic_fetch_sub(&f->refs, 1) != 1) return;
   family_list_remove(f);
   ZX_ASSERT(f->members == NULL && f->member_count == 0 && f->pending == NULL);
+  if (f->source) {
+    vmo_pager_unregister(f);
+    source_unref(f->source);
+  }
+  zr_free(&f->zr);
   rw_destroy(&f->lock);
   os_free(f);
 }
@@ -93,6 +99,7 @@ static void vmo_on_zero_handles(zx_object_t* obj);
 
 const object_ops_t g_vmo_ops = {
     .type = ZX_OBJ_TYPE_VMO,
+    .waitable = true,
     .user_settable = 0,
     .on_zero_handles = vmo_on_zero_handles,
     .destroy = vmo_destroy,
@@ -192,14 +199,17 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       goto out;
     }
   } else {
-    if (p->kind == VMO_SLICE) {
+    // A slice's copy-on-write children exist only below a pager VMO, and only
+    // SNAPSHOT_AT_LEAST_ON_WRITE, as on Zircon: one-way children of the slice's root
+    // that see no further than the slice's window.
+    if (p->kind == VMO_SLICE && (!fam->source || !a->at_least_on_write)) {
       st = ZX_ERR_NOT_SUPPORTED;
       goto out;
     }
-    if (p->kind == VMO_ONEWAY) {
-      // A VMO that sees a live parent cannot be copied eagerly in O(1); like
-      // Zircon with pager-backed clones, SNAPSHOT is refused and
-      // SNAPSHOT_AT_LEAST_ON_WRITE gives another one-way clone.
+    if (p->kind == VMO_ONEWAY || fam->source) {
+      // A VMO that sees a live parent, or whose pages a pager supplies, cannot be
+      // copied eagerly in O(1); as Zircon does for pager-backed VMOs, SNAPSHOT is
+      // refused and SNAPSHOT_AT_LEAST_ON_WRITE gives a one-way clone.
       if (kind == VMO_SNAPSHOT && !a->at_least_on_write) {
         st = ZX_ERR_NOT_SUPPORTED;
         goto out;
@@ -208,7 +218,9 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
     }
     // The accumulated offset from the family's origin, and the child's end, must fit
     // in 64 bits (Zircon refuses the clone otherwise).
-    uint64_t base_bytes = p->base << PAGE_SHIFT;
+    uint64_t p_idx0;
+    (void)vmo_content(p, &p_idx0);
+    uint64_t base_bytes = p_idx0 << PAGE_SHIFT;
     if (a->offset > UINT64_MAX - base_bytes ||
         a->size > UINT64_MAX - (base_bytes + a->offset)) {
       st = ZX_ERR_INVALID_ARGS;
@@ -238,8 +250,11 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
     object_ref(&r->obj);
     VLIST_PUSH(r->slices, c, sl);
   } else {
-    c->base = p->base + (a->offset >> PAGE_SHIFT);
-    uint64_t p_end = p->base + vmo_pages(p);
+    // Below a slice, the content seen is its root's, within the slice's window.
+    uint64_t p_idx0;
+    vmo_t* pc = vmo_content(p, &p_idx0);
+    c->base = p_idx0 + (a->offset >> PAGE_SHIFT);
+    uint64_t p_end = p_idx0 + vmo_pages(p);
     uint64_t c_end = c->base + np;
     if (kind == VMO_SNAPSHOT) {
       // The parent's mapped pages are about to be shared: its mappings must copy
@@ -264,9 +279,9 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
         goto out;
       }
     } else {
-      c->backing = p;
-      object_ref(&p->obj);
-      VLIST_PUSH(p->oneway_children, c, ow);
+      c->backing = pc;
+      object_ref(&pc->obj);
+      VLIST_PUSH(pc->oneway_children, c, ow);
       c->cut = max_u64(c->base, min_u64(c_end, p_end));
     }
     member_add_locked(c);
@@ -420,6 +435,12 @@ static bool trim_to_slices_locked(vmo_t* r) {
 static bool settle_one_locked(vmo_t* v) {
   family_assert_exclusive(v->fam);
   ZX_ASSERT(!v->alive && v->member);
+  if (vmo_is_pager_root(v) && (v->oneway_children || v->slices)) {
+    // Its children still see the pager's pages through it, absent ones included: it
+    // stays whole until the last of them is gone (then it is pending again).
+    pending_remove_locked(v);
+    return true;
+  }
   vmo_t* b = v->backing;
   while (v->oneway_children) {
     vmo_t* ch = v->oneway_children;
@@ -447,8 +468,11 @@ static bool settle_one_locked(vmo_t* v) {
       v->backing = NULL;
       v->cut = v->base;
       drop_later_locked(b);
-      // A dead backing is pending itself (its children are not all merged yet).
+      // A dead backing is pending itself (its children are not all merged yet),
+      // except a pager VMO kept for its children: one fewer may free it.
+      if (!b->alive) pending_add_locked(b);
     }
+    if (vmo_is_pager_root(v)) zr_free(&v->fam->zr);  // its zero ranges go with it
     pmap_destroy(&v->map);
     member_remove_locked(v);
   }
@@ -491,6 +515,9 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
   family_wrlock(fam);
   ZX_ASSERT(v->alive);
   v->alive = false;
+  // No more pager service once the pager VMO is closed: its children keep the pages
+  // it holds, and fail where it has none (Zircon sends COMPLETE here too).
+  if (vmo_is_pager_root(v)) source_detach(fam->source, true);
 
   // User tree: re-home the children to our parent.
   vmo_t* gp = v->parent;

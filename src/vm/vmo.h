@@ -44,9 +44,12 @@
 
 #include <pthread.h>
 
+#include <zircon/syscalls-next.h>
+
 #include "object.h"
 #include "page_map.h"
 #include "rwlock.h"
+#include "zero_ranges.h"
 
 typedef enum vmo_kind { VMO_ROOT, VMO_SNAPSHOT, VMO_ONEWAY, VMO_SLICE } vmo_kind_t;
 
@@ -81,6 +84,14 @@ typedef struct family {
   // family_new's zeroed allocation is all it needs and family_release nothing.
   rw_lock_t info_lock;
   struct home* homes;          // (f) homes of the family's mapped VMOs (home.h)
+  // (c) Pager-backed families: the page source of the root, the pager VMO, whose page
+  // offsets are the family's indices (page_source.h, vmo_pager.c). NULL otherwise.
+  struct page_source* source;
+  bool pager_modified;         // (f) the pager VMO was written or resized since reset
+  zr_set_t zr;                 // (f) the pager VMO's zero ranges (zero_ranges.h)
+  uint64_t clock_hand;         // (f) where the evictor looks next (vmo_pager.c)
+  struct family* pg_next;      // (pager registry lock) pager families, for eviction
+  struct family* pg_prev;
   struct family* g_next;       // (global family list lock)
   struct family* g_prev;
 } family_t;
@@ -175,6 +186,11 @@ static inline void family_assert_exclusive(const family_t* f) {
 #endif
 }
 static inline uint64_t vmo_pages(const vmo_t* v) { return v->size >> PAGE_SHIFT; }
+// The pager VMO of a pager-backed family: the only VMO whose missing pages come from
+// a pager rather than reading as zero.
+static inline bool vmo_is_pager_root(const vmo_t* v) {
+  return v->fam->source != NULL && v->kind == VMO_ROOT;
+}
 
 // ---- vmo.c: lifecycle and the tree ----
 // Creates a root VMO of `size` bytes (page multiple) with `content_size`.
@@ -210,6 +226,8 @@ static inline vmo_t* vmo_content(vmo_t* v, uint64_t* idx0) {
   return v;
 }
 
+struct page_request;
+
 // ---- vmo_pages.c: contents (callers hold a reference; each takes the family lock) ----
 zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len);
 zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len);
@@ -217,15 +235,110 @@ zx_status_t vmo_get_size(vmo_t* v, uint64_t* size);
 // `size` is the requested byte size; the VMO becomes round_up(size) bytes.
 zx_status_t vmo_set_size(vmo_t* v, uint64_t size);
 zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len);
+// vmo_commit that does not wait for a pager: ZX_ERR_SHOULD_WAIT with *req (to wait on
+// with source_wait, then call again) if a pager must supply pages first. For callers
+// that hold other locks (the address space's) and must drop them to wait.
+zx_status_t vmo_commit_or_ask(vmo_t* v, uint64_t off, uint64_t len,
+                              struct page_request** req);
 zx_status_t vmo_decommit(vmo_t* v, uint64_t off, uint64_t len);
 zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len);
-// vmo_zero with the family lock held exclusively.
+// Takes v's family lock exclusively, first having a pager supply (and agree to
+// dirty) the pages that zeroing [off, off + len) writes only in part, waiting as
+// needed. ZX_OK with the lock held; otherwise the error, lock released.
+zx_status_t vmo_wrlock_for_zero(vmo_t* v, uint64_t off, uint64_t len);
+// vmo_zero with the family lock held exclusively (pager pages prepared).
 zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len);
 zx_status_t vmo_lookup(vmo_t* v, uint64_t off, uint64_t len, zx_paddr_t* out, size_t n);
 // ZX_ERR_OUT_OF_RANGE unless [off, off+len) lies inside the VMO.
 zx_status_t vmo_check_range(vmo_t* v, uint64_t off, uint64_t len);
 // The page visible at family index `idx` of content `c` (NULL: zero).
 page_t* vmo_view_locked(vmo_t* c, uint64_t idx);
+
+// Makes the leaf of every index in [lo, hi) of `m` exclusive (creating missing ones),
+// so that setting pages there allocates nothing. False if metadata memory ran out;
+// then the map reads as before and holds no empty node. Family lock held exclusively.
+bool vmo_prepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi);
+// Frees the nodes vmo_prepare_leaves_locked created in [lo, hi) and left empty.
+void vmo_unprepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi);
+
+// ---- vmo_pager.c: pager-backed families (page_source.h) ----
+// Creates a pager VMO: a root whose missing pages are asked of `src` (the new VMO
+// takes over the caller's reference on it, also on failure).
+zx_status_t vmo_create_pager(uint64_t size, uint64_t content_size, bool resizable,
+                             struct page_source* src, vmo_t** out);
+// The pages of content `c` in family indices [lo, hi) that a READ request must bring
+// in first: ZX_OK if none (always, outside pager-backed families). Otherwise asks the
+// source for the first absent run (which may extend to `run_max`, the end of the
+// whole access, when the caller works in chunks) and returns ZX_ERR_SHOULD_WAIT with
+// *req, on which
+// the caller waits with source_wait() after dropping the family lock, then retries;
+// or the error the access fails with (ZX_ERR_BAD_STATE once detached, NO_MEMORY).
+// With `req` NULL nothing is asked: ZX_ERR_SHOULD_WAIT only tells that something
+// would be. Family lock held, either side.
+zx_status_t vmo_pager_need_locked(vmo_t* c, uint64_t lo, uint64_t hi, uint64_t run_max,
+                                  struct page_request** req);
+// The same for a write to pages [lo, hi) of the pager root itself when it traps
+// dirtying: the first run of pages not yet dirty gets a DIRTY request (for a
+// `commit`, only pages of zero ranges, which a commit turns into dirty pages).
+zx_status_t vmo_pager_need_dirty_locked(vmo_t* c, uint64_t lo, uint64_t hi, bool commit,
+                                        struct page_request** req);
+// Content c's pages [lo, hi) are about to be written (or committed), which may take
+// them out of the pager VMO's zero ranges: makes room for that. False: no memory.
+bool vmo_pager_reserve_locked(vmo_t* c);
+// Content c's pages [lo, hi) were written (or, with `commit`, committed): on the
+// pager VMO they are dirty pages now, out of any zero range (and a write counts as a
+// modification). Needs vmo_pager_reserve_locked first.
+void vmo_pager_written_locked(vmo_t* c, uint64_t lo, uint64_t hi, bool commit);
+// The pager VMO v was resized from old_end to new_end pages: growth is a dirty zero
+// range, and what a shrink cut is gone (requests for it are over). Needs
+// vmo_pager_reserve_locked first.
+void vmo_pager_resized_locked(vmo_t* v, uint64_t old_end, uint64_t new_end);
+// Whole pages [lo, hi) of the pager VMO were zeroed (their pages dropped): they are a
+// dirty zero range, and requests for them are answered. Needs the reservation.
+void vmo_pager_zeroed_locked(vmo_t* c, uint64_t lo, uint64_t hi);
+// zx_pager_supply_pages: moves the pages of `aux` at [aux_off, aux_off + len) into
+// pager VMO `v` at [off, off + len) where v lacks them (pages v has are kept; aux's
+// are dropped), and leaves aux without its own pages there. A page aux cannot give
+// away (shared, mapped) is copied; where aux shows no page, v gets zeros. Ranges are
+// page aligned (checked by the caller); ZX_ERR_OUT_OF_RANGE if one does not lie
+// inside its VMO, ZX_ERR_BAD_STATE once v is detached. Takes each family's lock in
+// turn, aux's first: on a later failure aux has lost its pages there (as Zircon
+// allows), v is unchanged.
+zx_status_t vmo_supply_pages(vmo_t* v, uint64_t off, uint64_t len, vmo_t* aux,
+                             uint64_t aux_off);
+// Eviction: with a page budget set, drops clean pages of pager VMOs that were not read
+// since the last look (a clock per family), so that an operation that failed for the
+// budget can be retried. Called with no family lock held. True if it freed any page.
+bool vmo_evict_for_budget(void);
+// Marks the pager VMO's pages [lo, hi) as recently read (the evictor spares them once).
+// Family lock held, either side.
+void vmo_pager_touch_locked(vmo_t* c, uint64_t lo, uint64_t hi);
+// Registry of pager families (vmo_pager.c): a family leaves it when released.
+void vmo_pager_unregister(family_t* fam);
+// zx_pager_detach_vmo: detaches v's source (page_source.h) and drops its clean pages.
+void vmo_pager_detach(vmo_t* v);
+// The checks every pager op on v's byte range makes first: ZX_OK, or BAD_HANDLE,
+// OUT_OF_RANGE, BAD_STATE (detached, when `attached` is asked for). Lock held.
+zx_status_t vmo_pager_op_check_locked(vmo_t* v, uint64_t off, uint64_t len, bool attached);
+// ---- vmo_pager_dirty.c: dirty tracking and write-back ----
+// zx_pager_op_range on pager VMO v, the range page aligned (checked by the caller):
+// FAIL fails the requests starting in the range with `status`; DIRTY dirties supplied
+// pages (ZX_ERR_NOT_FOUND if one is absent); WRITEBACK_BEGIN / END move dirty pages to
+// awaiting-clean / awaiting-clean pages to clean, and dirty zero ranges to awaiting /
+// awaiting zero ranges to absent (with `only_zero`, BEGIN leaves pages alone).
+zx_status_t vmo_pager_fail(vmo_t* v, uint64_t off, uint64_t len, zx_status_t status);
+zx_status_t vmo_pager_op_dirty(vmo_t* v, uint64_t off, uint64_t len);
+zx_status_t vmo_pager_writeback(vmo_t* v, uint64_t off, uint64_t len, bool begin,
+                                bool only_zero);
+// zx_pager_query_dirty_ranges: fills out[0 .. cap) with the first dirty ranges of the
+// pages covering [off, off + len), *actual how many, *avail how many in all.
+zx_status_t vmo_pager_dirty_ranges(vmo_t* v, uint64_t off, uint64_t len,
+                                   zx_vmo_dirty_range_t* out, size_t cap, size_t* actual,
+                                   size_t* avail);
+// zx_pager_query_vmo_stats: whether v was modified since the last reset.
+zx_status_t vmo_pager_stats(vmo_t* v, bool reset, bool* modified);
+// Drops the family lock, waits for `req` and returns what source_wait() says.
+zx_status_t vmo_pager_wait(family_t* fam, struct page_request* req);
 
 // ---- vmo_attribution.c: ZX_INFO_VMO ----
 zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, void* buffer,

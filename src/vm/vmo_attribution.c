@@ -751,7 +751,7 @@ static zx_status_t attribute_family_locked(family_t* fam, vmo_t* v) {
   w->e_hot = ++fam->epoch;
   w->e_node = ++fam->epoch;
   w->e_page = ++fam->epoch;
-  for (vmo_t* m = fam->members; m; m = m->fm.next) w->markers |= m->kind == VMO_ONEWAY;
+  for (vmo_t* m = fam->members; m; m = m->fm.next) w->markers |= m->kind == VMO_ONEWAY || fam->source != NULL;
   if (!through_all_locked(fam, order) || !mark_hot_locked(fam, w)) goto out;
   if (vmo_attr_walk_hook) vmo_attr_walk_hook(v);
   if (!collect_roots_locked(fam, w)) goto out;
@@ -853,6 +853,7 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
       info.flags |= ZX_INFO_VMO_IS_COW_CLONE;
     }
     if (v->immutable) info.flags |= ZX_INFO_VMO_IMMUTABLE;
+    if (v->fam->source) info.flags |= ZX_INFO_VMO_PAGER_BACKED;  // and its children
     info.committed_bytes = a.committed;
     info.handle_rights = rights;
     info.cache_policy = ZX_CACHE_POLICY_CACHED;

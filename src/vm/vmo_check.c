@@ -72,7 +72,8 @@ static bool check_member_locked(vmo_t* m) {
   CHECK(m->kind != VMO_SLICE, "slice %lu holds content", (unsigned long)m->obj.koid);
   if (m->backing) {
     vmo_t* b = m->backing;
-    CHECK(m->kind == VMO_ONEWAY && (b->alive || b->pending) && b->member,
+    CHECK(m->kind == VMO_ONEWAY && (b->alive || b->pending || vmo_is_pager_root(b)) &&
+              b->member,
           "koid %lu: backing %lu not live",
           (unsigned long)m->obj.koid, (unsigned long)b->obj.koid);
     // cut == base (nothing shows through) is fine even when base lies past the
@@ -88,7 +89,11 @@ static bool check_member_locked(vmo_t* m) {
           "koid %lu: slice %lu", (unsigned long)m->obj.koid, (unsigned long)s->obj.koid);
   }
   CHECK(!m->pending || !m->alive, "live koid %lu pending", (unsigned long)m->obj.koid);
-  if (!m->alive && !m->pending) {
+  if (!m->alive && !m->pending && vmo_is_pager_root(m)) {
+    // A pager VMO stays whole while children see through it (vmo.c, settling).
+    CHECK(m->slices != NULL || m->oneway_children != NULL,
+          "dead pager koid %lu kept without children", (unsigned long)m->obj.koid);
+  } else if (!m->alive && !m->pending) {
     // Kept only for its slices: every page must lie in some slice's window.
     CHECK(m->slices != NULL && m->oneway_children == NULL && m->children == NULL,
           "dead koid %lu kept without slices", (unsigned long)m->obj.koid);
@@ -175,13 +180,28 @@ zx_status_t vmo_check_family_locked(family_t* fam) {
     if (!m->alive) {
       // A pending dead VMO's one-way children still look through it.
       for (vmo_t* c = m->oneway_children; c; c = c->ow.next) {
-        CHECK(m->pending && c->backing == m, "dead koid %lu has one-way children",
+        CHECK((m->pending || vmo_is_pager_root(m)) && c->backing == m,
+              "dead koid %lu has one-way children",
               (unsigned long)m->obj.koid);
         c->mark_ow = links;
       }
     }
     for (vmo_t* s = m->slices; s; s = s->sl.next) {
       if (!check_lists_locked(s, links)) goto fail;
+    }
+  }
+  if (fam->source) {
+    // Zero ranges: well formed, inside the pager VMO, and holding no page.
+    vmo_t* root = NULL;
+    for (vmo_t* m = fam->members; m; m = m->fm.next) {
+      if (vmo_is_pager_root(m)) root = m;
+    }
+    const char* bad = zr_check(&fam->zr, root ? root->base + vmo_pages(root) : 0);
+    CHECK(bad == NULL, "%s", bad);
+    for (size_t k = 0; root && k < fam->zr.n; k++) {
+      uint64_t i = fam->zr.v[k].lo;
+      CHECK(pmap_next(&root->map, &i, fam->zr.v[k].hi) == NULL,
+            "page %lu inside a zero range", (unsigned long)i);
     }
   }
   CHECK(n_members == fam->member_count, "member_count %lu != %lu",

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "home.h"
+#include "page_source.h"
 #include "vmo.h"
 
 
@@ -41,18 +42,18 @@ static zx_status_t range_locked(const vmo_t* v, uint64_t off, uint64_t len) {
 // First index of the leaf block after the one holding `i` (0 past the last block).
 static inline uint64_t next_block(uint64_t i) { return (i | PMAP_SLOT_MASK) + 1; }
 
-// Frees the nodes that prepare_leaves_locked created in [lo, hi) and left empty.
-static void unprepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi) {
+// Frees the nodes that vmo_prepare_leaves_locked created in [lo, hi) and left empty.
+void vmo_unprepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi) {
   for (uint64_t i = lo; i < hi && i >= lo; i = next_block(i)) pmap_prune(m, i);
 }
 
 // Makes the leaf of every index in [lo, hi) exclusive to `m` (creating missing
 // ones), so that setting pages there allocates nothing. False if metadata memory ran
 // out; then the map reads exactly as before and holds no empty node.
-static bool prepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi) {
+bool vmo_prepare_leaves_locked(pmap_t* m, uint64_t lo, uint64_t hi) {
   for (uint64_t i = lo; i < hi && i >= lo; i = next_block(i)) {
     if (!pmap_leaf_for_write(m, i)) {
-      unprepare_leaves_locked(m, lo, i);
+      vmo_unprepare_leaves_locked(m, lo, i);
       return false;
     }
   }
@@ -78,6 +79,16 @@ zx_status_t vmo_get_size(vmo_t* v, uint64_t* size) {
   *size = v->size;
   family_unlock(v->fam);
   return ZX_OK;
+}
+
+// Page range [*lo, *hi) in family indices covering bytes [off, off+len) of v.
+static vmo_t* page_span_locked(vmo_t* v, uint64_t off, uint64_t len, uint64_t* lo, uint64_t* hi) {
+  uint64_t idx0;
+  vmo_t* c = vmo_content(v, &idx0);
+  *lo = idx0 + (off >> PAGE_SHIFT);
+  *hi = idx0 + ((off + len + PAGE_MASK) >> PAGE_SHIFT);
+  if (len == 0) *hi = *lo;
+  return c;
 }
 
 // Reads copy at most this many bytes per hold of the family lock: a writer waits for
@@ -154,6 +165,19 @@ zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
     family_rdlock(fam);
     // The first check covers the whole range, as the caller asked.
     st = v->alive ? range_locked(v, at, done == 0 ? len : n) : ZX_ERR_BAD_HANDLE;
+    if (st == ZX_OK && n > 0 && fam->source) {
+      // Pages a pager has not supplied yet: ask, wait, and read this chunk again.
+      uint64_t lo, hi, rest_lo, rest_hi;
+      struct page_request* req;
+      vmo_t* c = page_span_locked(v, at, n, &lo, &hi);
+      (void)page_span_locked(v, at, len - done, &rest_lo, &rest_hi);
+      st = vmo_pager_need_locked(c, lo, hi, rest_hi, &req);
+      if (st == ZX_ERR_SHOULD_WAIT) {
+        st = vmo_pager_wait(fam, req);
+        continue;  // unlocked; the retry checks the range again
+      }
+      if (st == ZX_OK) vmo_pager_touch_locked(c, lo, hi);
+    }
     if (st == ZX_OK && n > 0) read_locked(v, (uint8_t*)buf + done, at, n);
     family_unlock(fam);
     done += n;
@@ -204,8 +228,26 @@ static page_t* own_page_locked(vmo_t* c, pnode_t* leaf, uint64_t idx, bool full,
   return np;
 }
 
+// Pager-backed families: brings in the pages [lo, hi) of content c that the pager
+// has not supplied and, for a write, has the pager agree to dirty the clean ones
+// (TRAP_DIRTY). ZX_OK: go on, lock held. Otherwise *unlocked tells whether it waited
+// (the lock was dropped: on ZX_OK start over, else fail with the status) or failed
+// with the lock still held.
+static zx_status_t pager_prepare_locked(vmo_t* c, uint64_t lo, uint64_t hi, bool write,
+                                        bool* unlocked) {
+  *unlocked = false;
+  if (!c->fam->source) return ZX_OK;
+  struct page_request* req;
+  zx_status_t st = vmo_pager_need_locked(c, lo, hi, hi, &req);
+  if (st == ZX_OK && write) st = vmo_pager_need_dirty_locked(c, lo, hi, false, &req);
+  if (st != ZX_ERR_SHOULD_WAIT) return st;
+  *unlocked = true;
+  return vmo_pager_wait(c->fam, req);
+}
+
 zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len) {
   family_t* fam = v->fam;
+retry:
   family_wrlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK || len == 0) goto out;
@@ -213,10 +255,18 @@ zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len) {
   vmo_t* c = vmo_content(v, &idx0);
   uint64_t first = idx0 + (off >> PAGE_SHIFT);
   uint64_t end = idx0 + ((off + len - 1) >> PAGE_SHIFT) + 1;
+  bool unlocked;
+  st = pager_prepare_locked(c, first, end, true, &unlocked);
+  if (unlocked) {
+    if (st == ZX_OK) goto retry;
+    return st;
+  }
+  if (st != ZX_OK) goto out;
   page_reservation_t r;
   st = pool_reserve(count_unowned_locked(c, first, end), &r);
   if (st != ZX_OK) goto out;
-  if (!prepare_leaves_locked(&c->map, first, end)) {
+  if (!vmo_prepare_leaves_locked(&c->map, first, end) || !vmo_pager_reserve_locked(c)) {
+    vmo_unprepare_leaves_locked(&c->map, first, end);
     pool_unreserve(&r);
     st = ZX_ERR_NO_MEMORY;
     goto out;
@@ -239,6 +289,7 @@ zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len) {
     len -= n;
   }
   ZX_ASSERT(r.count == 0);
+  if (fam->source) vmo_pager_written_locked(c, first, end, false);
   if (fam->homes) home_invalidate(fam, first, end);
 out:
   vmo_after_op_locked(fam);
@@ -301,7 +352,7 @@ static bool prepare_zero_pages_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
   if (zero_by_cut(c, hi)) {
     return pmap_unshare_path(&c->map, lo) && pmap_unshare_path(&c->map, hi - 1);
   }
-  return prepare_leaves_locked(&c->map, lo, hi);
+  return vmo_prepare_leaves_locked(&c->map, lo, hi);
 }
 
 static void apply_zero_pages_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
@@ -378,13 +429,13 @@ zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
     prepared++;
   }
   bool whole_prepared = false;
-  if (prepared < nparts ||
+  if (!vmo_pager_reserve_locked(c) || prepared < nparts ||
       (whole && !(whole_prepared = prepare_zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi))) ||
       (whole && !home_unshare_range(c, idx0 + whole_lo, idx0 + whole_hi, &r))) {
     // Leaves made for markers would stay empty: give them back (home_unshare_range's
     // moves read the same, so they need no undoing).
     if (whole_prepared && !zero_by_cut(c, idx0 + whole_hi)) {
-      unprepare_leaves_locked(&c->map, idx0 + whole_lo, idx0 + whole_hi);
+      vmo_unprepare_leaves_locked(&c->map, idx0 + whole_lo, idx0 + whole_hi);
     }
     for (int k = 0; k < prepared; k++) pmap_prune(&c->map, idx0 + part[k][0]);
     pool_unreserve(&r);
@@ -395,14 +446,63 @@ zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
   }
   if (whole) apply_zero_pages_locked(c, idx0 + whole_lo, idx0 + whole_hi);
   pool_unreserve(&r);
+  if (c->fam->source) {
+    for (int k = 0; k < nparts; k++) {
+      // A partial page that read as zero already (a zero range) was not written.
+      uint64_t i = idx0 + part[k][0];
+      if (pmap_lookup(&c->map, i)) vmo_pager_written_locked(c, i, i + 1, false);
+    }
+    if (whole) vmo_pager_zeroed_locked(c, idx0 + whole_lo, idx0 + whole_hi);
+  }
   if (c->fam->homes) home_invalidate(c->fam, idx0 + p_first, idx0 + p_last + 1);
   return ZX_OK;
 }
 
+// Pager-backed families: the partial pages a zeroing of [off, off + len) writes must
+// be supplied (and, on a TRAP_DIRTY VMO, agreed to be dirtied) first. ZX_OK: go on
+// (lock held); otherwise as pager_prepare_locked.
+static zx_status_t zero_prepare_locked(vmo_t* v, uint64_t off, uint64_t len, bool* unlocked) {
+  *unlocked = false;
+  if (!v->fam->source || len == 0 || range_locked(v, off, len) != ZX_OK) return ZX_OK;
+  uint64_t idx0;
+  vmo_t* c = vmo_content(v, &idx0);
+  uint64_t end = off + len;
+  uint64_t partial[2];
+  int n = 0;
+  if (off & PAGE_MASK || (end & PAGE_MASK && end - (off & ~PAGE_MASK) < PAGE_SIZE)) {
+    partial[n++] = off >> PAGE_SHIFT;
+  }
+  if (end & PAGE_MASK && (n == 0 || partial[0] != end >> PAGE_SHIFT)) {
+    partial[n++] = end >> PAGE_SHIFT;
+  }
+  for (int k = 0; k < n; k++) {
+    uint64_t i = idx0 + partial[k];
+    zx_status_t st = pager_prepare_locked(c, i, i + 1, true, unlocked);
+    if (st != ZX_OK || *unlocked) return st;
+  }
+  return ZX_OK;
+}
+
+zx_status_t vmo_wrlock_for_zero(vmo_t* v, uint64_t off, uint64_t len) {
+  family_t* fam = v->fam;
+  for (;;) {
+    family_wrlock(fam);
+    bool unlocked = false;
+    zx_status_t st = v->alive ? zero_prepare_locked(v, off, len, &unlocked) : ZX_OK;
+    if (!unlocked) {
+      if (st == ZX_OK) return ZX_OK;
+      family_unlock(fam);
+      return st;
+    }
+    if (st != ZX_OK) return st;
+  }
+}
+
 zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len) {
   family_t* fam = v->fam;
-  family_wrlock(fam);
-  zx_status_t st = v->alive ? vmo_zero_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  zx_status_t st = vmo_wrlock_for_zero(v, off, len);
+  if (st != ZX_OK) return st;
+  st = v->alive ? vmo_zero_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
   vmo_after_op_locked(fam);
   family_unlock(fam);
   return st;
@@ -413,8 +513,12 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   uint64_t new_size;
   ZX_ASSERT(round_up_page(size, &new_size) && new_size <= VMO_MAX_SIZE);
   ZX_ASSERT(v->kind != VMO_SLICE && v->resizable);
-  family_wrlock(fam);
-  zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
+  // Shrinking to an unaligned size zeroes the rest of the last page: a pager VMO's
+  // must be supplied (and agreed to be dirtied) first.
+  uint64_t tail_len = (size & PAGE_MASK) ? PAGE_SIZE - (size & PAGE_MASK) : 0;
+  zx_status_t st = vmo_wrlock_for_zero(v, size, tail_len);
+  if (st != ZX_OK) return st;
+  if (!v->alive) st = ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK) goto out;
   // The accumulated offset from the family's origin plus the new size must fit in
   // 64 bits, as when the child was created (behavior.md §16).
@@ -436,7 +540,8 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   st = pool_reserve(need, &r);
   if (st != ZX_OK) goto out;
   // Every allocation before the first change (see vmo_zero_locked).
-  if ((tail && !prepare_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in)) ||
+  if (!vmo_pager_reserve_locked(v) ||
+      (tail && !prepare_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in)) ||
       (shrink && !(pmap_unshare_path(&v->map, new_end) &&
                    pmap_unshare_path(&v->map, old_end - 1))) ||
       (shrink && !home_unshare_range(v, new_end, old_end, &r))) {
@@ -445,7 +550,12 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
     st = ZX_ERR_NO_MEMORY;
     goto out;
   }
-  if (tail) zero_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in, &r);
+  if (tail) {
+    zero_partial_locked(v, tail_idx, tail_in, PAGE_SIZE - tail_in, &r);
+    if (fam->source && pmap_lookup(&v->map, tail_idx)) {
+      vmo_pager_written_locked(v, tail_idx, tail_idx + 1, false);
+    }
+  }
   if (shrink) {
     bool ok = pmap_remove_range(&v->map, new_end, old_end);
     ZX_ASSERT(ok);  // prepared
@@ -460,33 +570,42 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   if (fam->homes && (tail || shrink)) home_invalidate(fam, tail ? tail_idx : new_end, old_end);
   v->size = new_size;
   v->content_size = size;
+  if (vmo_is_pager_root(v)) vmo_pager_resized_locked(v, old_end, new_end);
 out:
   vmo_after_op_locked(fam);
   family_unlock(fam);
   return st;
 }
 
-// Page range [*lo, *hi) in family indices covering bytes [off, off+len) of v.
-static vmo_t* page_span_locked(vmo_t* v, uint64_t off, uint64_t len, uint64_t* lo, uint64_t* hi) {
-  uint64_t idx0;
-  vmo_t* c = vmo_content(v, &idx0);
-  *lo = idx0 + (off >> PAGE_SHIFT);
-  *hi = idx0 + ((off + len + PAGE_MASK) >> PAGE_SHIFT);
-  if (len == 0) *hi = *lo;
-  return c;
+zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len) {
+  struct page_request* req;
+  zx_status_t st;
+  while ((st = vmo_commit_or_ask(v, off, len, &req)) == ZX_ERR_SHOULD_WAIT) {
+    st = source_wait(req);
+    if (st != ZX_OK) break;
+  }
+  return st;
 }
 
-zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len) {
+zx_status_t vmo_commit_or_ask(vmo_t* v, uint64_t off, uint64_t len,
+                              struct page_request** req) {
   family_t* fam = v->fam;
   family_wrlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK || len == 0) goto out;
   uint64_t lo, hi;
   vmo_t* c = page_span_locked(v, off, len, &lo, &hi);
+  // A child of a pager VMO commits the parent's pages through the pager first, and
+  // the pager VMO asks to dirty the zero ranges it commits.
+  st = vmo_pager_need_locked(c, lo, hi, hi, req);
+  if (st == ZX_OK) st = vmo_pager_need_dirty_locked(c, lo, hi, true, req);
+  if (st != ZX_OK) goto out;
   page_reservation_t r;
   st = pool_reserve(count_unowned_locked(c, lo, hi), &r);
   if (st != ZX_OK) goto out;
-  if (r.count > 0 && !prepare_leaves_locked(&c->map, lo, hi)) {
+  if (r.count > 0 && (!vmo_prepare_leaves_locked(&c->map, lo, hi) ||
+                      !vmo_pager_reserve_locked(c))) {
+    vmo_unprepare_leaves_locked(&c->map, lo, hi);
     pool_unreserve(&r);
     st = ZX_ERR_NO_MEMORY;
     goto out;
@@ -501,6 +620,7 @@ zx_status_t vmo_commit(vmo_t* v, uint64_t off, uint64_t len) {
     (void)own_page_locked(c, leaf, i, false, &r);
   }
   ZX_ASSERT(r.count == 0);
+  if (fam->source && hi > lo) vmo_pager_written_locked(c, lo, hi, true);
 out:
   vmo_after_op_locked(fam);
   family_unlock(fam);
@@ -509,6 +629,7 @@ out:
 
 // Whether DECOMMIT is refused on content holder `c` (docs/behavior.md §8 and D5).
 static bool decommit_refused_locked(const vmo_t* c) {
+  if (c->fam->source) return true;  // a pager's pages, and its VMO's children's
   if (c->legacy) return false;
   if (c->kind != VMO_ROOT && c->parent) return true;
   for (const vmo_t* ch = c->children; ch; ch = ch->sib.next) {

@@ -12,8 +12,11 @@ zx_status_t vmo_get_content_size(zx_object_t* obj, uint64_t* out) {
 
 zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size) {
   vmo_t* v = vmo_from_obj(obj);
-  family_wrlock(v->fam);
-  zx_status_t st = v->alive ? ZX_OK : ZX_ERR_BAD_HANDLE;
+  // A pager VMO's page cut in the middle must be supplied before its tail is zeroed.
+  uint64_t tail_len = (size & PAGE_MASK) ? PAGE_SIZE - (size & PAGE_MASK) : 0;
+  zx_status_t st = vmo_wrlock_for_zero(v, size, tail_len);
+  if (st != ZX_OK) return st;
+  if (st == ZX_OK && !v->alive) st = ZX_ERR_BAD_HANDLE;
   // Zircon allows a content size past the VMO's size; one below it zeroes the rest.
   if (st == ZX_OK && size < v->size) st = vmo_zero_locked(v, size, v->size - size);
   if (st == ZX_OK) v->content_size = size;

@@ -25,6 +25,7 @@
 
 #include "mapping.h"
 #include "os.h"
+#include "page_source.h"
 #include "vmar.h"
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -65,14 +66,23 @@ static fault_result_t serve(uintptr_t addr, bool write) {
   // No mapping: another thread unmapped it after the access faulted. Retrying meets
   // whatever is there now (a placeholder: SIGSEGV, as for any unmapped access).
   fault_result_t r = FAULT_RESOLVED;
+  struct page_request* req = NULL;
   if (m) {
     family_t* fam = m->vmo->fam;
     family_wrlock(fam);
-    r = mapping_fault_locked(m, addr, write);
+    r = mapping_fault_locked(m, addr, write, &req);
     vmo_after_op_locked(fam);
     family_unlock(fam);
   }
   aspace_unlock();
+  if (r == FAULT_WAIT) {
+    // A pager must answer first: wait with no lock held (a pager that never answers
+    // blocks this thread only, as on Zircon), then retry the access, which may fault
+    // again. A failed or abandoned request is the access's fault: SIGBUS.
+    r = source_wait(req) == ZX_OK ? FAULT_RESOLVED : FAULT_GENUINE;
+  }
+  // Over the page budget, clean pages of pager VMOs make room: retry the access.
+  if (r == FAULT_NO_MEMORY && vmo_evict_for_budget()) r = FAULT_RESOLVED;
   return r;
 }
 

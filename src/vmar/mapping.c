@@ -171,13 +171,52 @@ static vmo_t* page_at(const mapping_t* m, uintptr_t pa, uint64_t* idx) {
   return c;
 }
 
-fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
+// Pager-backed families: a mapping fault asks for its one page (as on Zircon), and a
+// write to the pager VMO's clean page asks to dirty it when the VMO traps that.
+static fault_result_t pager_prepare_locked(vmo_t* c, uint64_t idx, bool write,
+                                           struct page_request** req) {
+  zx_status_t st = vmo_pager_need_locked(c, idx, idx + 1, idx + 1, req);
+  if (st == ZX_OK && write) st = vmo_pager_need_dirty_locked(c, idx, idx + 1, false, req);
+  switch (st) {
+    case ZX_OK:
+      return FAULT_RESOLVED;
+    case ZX_ERR_SHOULD_WAIT:
+      return FAULT_WAIT;
+    case ZX_ERR_NO_MEMORY:
+      return FAULT_NO_MEMORY;
+    default:  // detached: the page will never come
+      return FAULT_GENUINE;
+  }
+}
+
+static fault_result_t fault_locked(mapping_t* m, uintptr_t pa, vmo_t* c, uint64_t idx,
+                                   bool write);
+
+fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write,
+                                    struct page_request** req) {
   vmo_t* v = m->vmo;
   family_assert_exclusive(v->fam);
   uintptr_t pa = addr & ~(uintptr_t)PAGE_MASK;
   if (m->vmo_off + (pa - m->base) >= v->size) return FAULT_GENUINE;
   uint64_t idx;
   vmo_t* c = page_at(m, pa, &idx);
+  if (!v->fam->source) return fault_locked(m, pa, c, idx, write);
+  fault_result_t r = pager_prepare_locked(c, idx, write, req);
+  if (r == FAULT_RESOLVED && write && !vmo_pager_reserve_locked(c)) r = FAULT_NO_MEMORY;
+  if (r == FAULT_RESOLVED) r = fault_locked(m, pa, c, idx, write);
+  // Written through a mapping: dirty from now on (the page is unprotected).
+  if (r == FAULT_RESOLVED && write) vmo_pager_written_locked(c, idx, idx + 1, false);
+  return r;
+}
+
+// Whether c's pages must stay write-protected in mappings even when c holds them
+// alone: a pager VMO's, whose writes must be seen (the first dirties a clean page and
+// any sets the modified statistic). Only a write fault unprotects them.
+static bool track_writes(const vmo_t* c) { return vmo_is_pager_root(c); }
+
+static fault_result_t fault_locked(mapping_t* m, uintptr_t pa, vmo_t* c, uint64_t idx,
+                                   bool write) {
+  vmo_t* v = m->vmo;
   home_t* h = m->home;
   uint64_t s = idx - h->base;
   home_win_t* w = home_win(h, s, true);
@@ -235,14 +274,17 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
   if (leaf) {
     bool was_cache = home_is_cache(w, s);
     page_t* p = home_take(h, s);
+    // The page's state moves with it (a pager VMO's dirty tracking).
+    p->dirty = exclusive ? own->dirty : PAGE_CLEAN;
     if (was_cache) {  // a cache holds what c shows already (H3): it becomes c's
       if (write) {
         bool ok = os_uffd_wp(pa, PAGE_SIZE, false);
         ZX_ASSERT(ok);
       }
     } else {
-      // Exclusive, so writable at once (H4); the source is read before it goes.
-      place(pa, p, shown, false);
+      // Exclusive, so writable at once (H4) unless its first write must be seen; the
+      // source is read before it goes.
+      place(pa, p, shown, !write && track_writes(c));
     }
     pmap_leaf_set(leaf, (unsigned)(idx & PMAP_SLOT_MASK), p);
     // c's page at idx is another page now (same bytes): caches elsewhere copied the
@@ -269,13 +311,15 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write) {
 // that even the kernel's own accesses (read(2) into it) find it. Failures leave the
 // page to fault in later.
 static void enter_locked(mapping_t* m, uintptr_t pa) {
-  if (mapping_fault_locked(m, pa, false) != FAULT_RESOLVED) return;
+  // Never asks a pager: only pages present now are entered.
+  if (mapping_fault_locked(m, pa, false, NULL) != FAULT_RESOLVED) return;
   uint64_t idx;
   vmo_t* c = page_at(m, pa, &idx);
   home_win_t* w = home_win(m->home, idx - m->home->base, false);
   page_t* own = pmap_lookup(&c->map, idx);
   bool write = w && own == &w->desc[(idx - m->home->base) % WIN_PAGES] && own->refs == 1 &&
-               !own->cached && pmap_exclusive(&c->map, idx) && (m->perms & ZX_VM_PERM_WRITE);
+               !own->cached && pmap_exclusive(&c->map, idx) && (m->perms & ZX_VM_PERM_WRITE) &&
+               !track_writes(c);
   if (write && !os_uffd_wp(pa, PAGE_SIZE, false)) write = false;
   os_populate(pa, PAGE_SIZE, write);
 }
@@ -388,14 +432,15 @@ zx_status_t mapping_protect(mapping_t* m, uint32_t perms) {
   return st;
 }
 
-zx_status_t mapping_op_range(mapping_t* m, uint32_t op, uintptr_t addr, uint64_t len) {
+zx_status_t mapping_op_range(mapping_t* m, uint32_t op, uintptr_t addr, uint64_t len,
+                             struct page_request** req) {
   vmo_t* v = m->vmo;
   uint64_t off = m->vmo_off + (addr - m->base);
   switch (op) {
     case ZX_VMAR_OP_COMMIT: {
       // Committed pages are entered in the mapping too, as on Zircon.
-      zx_status_t st = vmo_commit(v, off, len);
-      return st == ZX_OK ? mapping_op_range(m, ZX_VMAR_OP_MAP_RANGE, addr, len) : st;
+      zx_status_t st = vmo_commit_or_ask(v, off, len, req);
+      return st == ZX_OK ? mapping_op_range(m, ZX_VMAR_OP_MAP_RANGE, addr, len, req) : st;
     }
     case ZX_VMAR_OP_DECOMMIT:
       return vmo_decommit(v, off, len);

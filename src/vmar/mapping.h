@@ -55,8 +55,11 @@ void mapping_split(mapping_t* m, uintptr_t at, mapping_t* tail);
 // and the VMAR). ZX_ERR_NO_MEMORY if the OS refused (nothing changed).
 zx_status_t mapping_protect(mapping_t* m, uint32_t perms);
 // zx_vmar_op_range on [addr, addr+len) inside `m`: ZX_VMAR_OP_COMMIT, DECOMMIT,
-// MAP_RANGE, ZERO, PREFETCH, DONT_NEED, ALWAYS_NEED (checked by the caller).
-zx_status_t mapping_op_range(mapping_t* m, uint32_t op, uintptr_t addr, uint64_t len);
+// MAP_RANGE, ZERO, PREFETCH, DONT_NEED, ALWAYS_NEED (checked by the caller). Never
+// waits for a pager (the caller holds the address-space lock): ZX_ERR_SHOULD_WAIT
+// with *req when one must supply pages first; the caller waits and starts over.
+zx_status_t mapping_op_range(mapping_t* m, uint32_t op, uintptr_t addr, uint64_t len,
+                             struct page_request** req);
 // Pages of [base, base+len) of `m` backed by committed memory (ZX_INFO_PROCESS_MAPS).
 uint64_t mapping_committed_bytes(mapping_t* m);
 
@@ -65,11 +68,17 @@ typedef enum fault_result {
   FAULT_RESOLVED,   // the access can be retried
   FAULT_GENUINE,    // the program's own fault (past the VMO's end): SIGBUS
   FAULT_NO_MEMORY,  // no memory for the page: SIGBUS, as Zircon's out-of-memory fault
+  FAULT_WAIT,       // a pager must supply (or agree to dirty) the page first: wait on
+                    // the request, with no lock held, then retry the access
 } fault_result_t;
 
 // Serves a fault at `addr` inside `m` (a write if `write`): see mapping.c. Caller holds
-// the address-space lock (shared is enough) and m's family lock exclusively.
-fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write);
+// the address-space lock (shared is enough) and m's family lock exclusively. On a
+// pager-backed VMO the page may have to come from the pager first: FAULT_WAIT with
+// *req (page_source.h) to wait on, or, if `req` is NULL, FAULT_WAIT with nothing asked.
+// A pager that failed or left the page gives FAULT_GENUINE (SIGBUS), as on Zircon.
+fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write,
+                                    struct page_request** req);
 
 // In a child of fork() (fork.c): remaps `m` privately, and serves a fault at `addr`
 // in it from the state the fork left.

@@ -162,6 +162,7 @@ static void vmar_obj_destroy(zx_object_t* obj) {
 
 static const object_ops_t vmar_ops = {
     .type = ZX_OBJ_TYPE_VMAR,
+    .waitable = false,
     .user_settable = 0,
     .on_zero_handles = NULL,
     .destroy = vmar_obj_destroy,

@@ -13,6 +13,7 @@
 // OFFSET_IS_UPPER_LIMIT) that is aligned and begins a free run long enough. COMPACT
 // changes nothing, as there is no randomisation to make compact.
 #include "os.h"
+#include "page_source.h"
 #include "vmar_tree.h"
 
 static bool in_range(const vmar_t* v, uintptr_t addr, uint64_t len) {
@@ -391,7 +392,7 @@ zx_status_t vmar_protect(vmar_t* v, uintptr_t addr, uint64_t len, uint32_t perms
 // ---- op_range -------------------------------------------------------------------
 
 static zx_status_t op_range_locked(vmar_t* v, uint32_t op, uintptr_t addr, uint64_t len,
-                                   bool op_children) {
+                                   struct page_request** req, bool op_children) {
   if (!in_range(v, addr, len)) return ZX_ERR_OUT_OF_RANGE;
   if (v->destroyed) return ZX_ERR_BAD_STATE;
   uintptr_t end = addr + len;
@@ -414,7 +415,7 @@ static zx_status_t op_range_locked(vmar_t* v, uint32_t op, uintptr_t addr, uint6
     if ((direct_only || !op_children) && r->m.parent != v) return ZX_ERR_INVALID_ARGS;
     if (need & ~r->max_perms) return ZX_ERR_ACCESS_DENIED;
     uintptr_t stop = min_u64(end, r->m.base + r->m.len);
-    zx_status_t st = mapping_op_range(&r->m, op, expected, stop - expected);
+    zx_status_t st = mapping_op_range(&r->m, op, expected, stop - expected, req);
     if (st != ZX_OK) return st;
     expected = stop;
   }
@@ -423,8 +424,15 @@ static zx_status_t op_range_locked(vmar_t* v, uint32_t op, uintptr_t addr, uint6
 
 zx_status_t vmar_op_range(vmar_t* v, uint32_t op, uintptr_t addr, uint64_t len,
                           bool op_children) {
-  aspace_wrlock();
-  zx_status_t st = op_range_locked(v, op, addr, len, op_children);
-  aspace_unlock();
-  return st;
+  for (;;) {
+    struct page_request* req;
+    aspace_wrlock();
+    zx_status_t st = op_range_locked(v, op, addr, len, &req, op_children);
+    aspace_unlock();
+    if (st != ZX_ERR_SHOULD_WAIT) return st;
+    // A pager must supply pages first: wait with no lock held, then start over (what
+    // was done is done again at no cost).
+    st = source_wait(req);
+    if (st != ZX_OK) return st;
+  }
 }
