@@ -264,3 +264,33 @@ Test(pager_map, a_mapped_child_reads_through_the_pager) {
   zx_vmo_dirty_range_t d;
   cr_assert_eq(dirty_count(&e, v, 2, &d), 0);
 }
+
+Test(pager_map, evicted_mapped_pages_fault_back_in_through_the_pager) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 8, 0, 7);
+  volatile uint8_t* p = map(v, 8, ZX_VM_PERM_READ);
+  const uint8_t seed = 0x33;  // the responder's
+  pg_supply(&e, v, 0, 8, seed);
+  for (uint64_t i = 0; i < 8; i++) cr_assert_eq(p[i * PG], pg_pat(i * PG, seed));
+  // Memory for another VMO under a tight budget evicts mapped clean pages.
+  zxvmo_set_page_budget(pages_in_use() + 4);
+  zx_handle_t other = mkvmo(8 * PG);
+  uint8_t* buf = page_buf(8);
+  cr_assert_eq(zx_vmo_write(other, buf, 0, 8 * PG), ZX_OK);
+  free(buf);
+  zx_handle_close(other);
+  zxvmo_set_page_budget(0);
+  uint64_t k = 8;
+  for (uint64_t i = 0; i < 8 && k == 8; i++) {
+    zx_paddr_t a;
+    if (zx_vmo_op_range(v, ZX_VMO_OP_LOOKUP, i * PG, PG, &a, sizeof(a)) != ZX_OK) k = i;
+  }
+  cr_assert(k < 8, "no mapped page was evicted");
+  // Touched again through the mapping, the page comes back from the pager.
+  responder_t r;
+  responder_start(&r, &e, v, 1, ZX_OK);
+  cr_assert_eq(p[k * PG + 1], pg_pat(k * PG + 1, seed));
+  responder_join(&r);
+  cr_assert_eq(r.seen[0].page_request.offset, k * PG);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}

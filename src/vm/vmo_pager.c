@@ -427,7 +427,8 @@ void vmo_pager_touch_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
 
 // Evicts up to `want` pages from pager VMO root `v` (family lock held exclusively): a
 // clock over the root's map from the family's hand. A page is evictable when it is
-// clean, holds memory and is not mapped (a mapped page lives in the VMO's home).
+// clean and holds memory; a mapped one (in the VMO's home) leaves its mappings too, and
+// faults back in (through the pager) on the next access.
 // Each page carries credit: a supply gives it one pass, a read PAGE_READ_CREDIT
 // passes; each pass of the hand spends one, and a page without credit goes. So pages
 // go least recently used first, as far as a clock can tell. Returns the number
@@ -444,14 +445,15 @@ static uint64_t evict_family_locked(vmo_t* v, uint64_t want) {
       wraps++;
       continue;
     }
-    if (!page_is_marker(p) && p->dirty == PAGE_CLEAN && !p->win) {
+    if (!page_is_marker(p) && p->dirty == PAGE_CLEAN) {
       // Readers set credit under the shared lock; this thread holds it exclusively.
       uint8_t credit = atomic_load_explicit(&p->referenced, memory_order_relaxed);
       if (credit > 0) {
         atomic_store_explicit(&p->referenced, (uint8_t)(credit - 1), memory_order_relaxed);
       } else if (pmap_remove_range(&v->map, i, i + 1)) {  // an unshared map: no memory
         n++;
-        if (fam->homes) home_invalidate(fam, i, i + 1);  // clones' caches of it
+        // Clones' caches of it, and its slot in the home (mappings fault again).
+        if (fam->homes) home_invalidate(fam, i, i + 1);
       }
     }
     i++;

@@ -274,8 +274,10 @@ static fault_result_t fault_locked(mapping_t* m, uintptr_t pa, vmo_t* c, uint64_
   if (leaf) {
     bool was_cache = home_is_cache(w, s);
     page_t* p = home_take(h, s);
-    // The page's state moves with it (a pager VMO's dirty tracking).
+    // The page's state moves with it (a pager VMO's dirty tracking); accesses through
+    // the mapping are not seen again, so this one counts as a read for the evictor.
     p->dirty = exclusive ? own->dirty : PAGE_CLEAN;
+    atomic_store_explicit(&p->referenced, PAGE_READ_CREDIT, memory_order_relaxed);
     if (was_cache) {  // a cache holds what c shows already (H3): it becomes c's
       if (write) {
         bool ok = os_uffd_wp(pa, PAGE_SIZE, false);
