@@ -336,3 +336,34 @@ Test(map_fork, fork_while_threads_fault_write_and_snapshot, .timeout = 120) {
   }
   expect_clean();
 }
+
+// The parent gives memory back after the fork (its pool frees whole chunks of the
+// file the child's mappings share): the child's next accesses must still work, not die
+// of SIGBUS past the end of a shrunk file.
+Test(map_fork, the_parent_giving_memory_back_does_not_hurt_the_child) {
+  const uint64_t pages = (64ull << 20) / PG;  // beyond what the pool keeps for reuse
+  zx_handle_t v = mkvmo(pages * PG);
+  cr_assert_eq(zx_vmo_op_range(v, ZX_VMO_OP_COMMIT, 0, pages * PG, NULL, 0), ZX_OK);
+  // Mapped but never touched: the child's accesses are served from the pages as the
+  // fork left them.
+  uint8_t* m = map_rw(v, 0, pages * PG);
+  int go[2];
+  cr_assert_eq(pipe(go), 0);
+  pid_t pid = fork_ok();
+  if (pid == 0) {
+    char c;
+    CHILD_CHECK(read(go[0], &c, 1) == 1, 2);
+    for (uint64_t k = 0; k < pages; k += 97) (void)mrd(m + k * PG);
+    (void)mrd(m + (pages - 1) * PG);
+    mwr(m, 7);
+    CHILD_CHECK(mrd(m) == 7, 3);
+    _exit(0);
+  }
+  // Free it all (the pool gives the chunks back), then let the child go.
+  unmap(m, pages * PG);
+  close_h(v);
+  cr_assert_eq(write(go[1], "x", 1), 1);
+  expect_exit0(wait_child(pid), "child after the parent freed memory");
+  close(go[0]);
+  close(go[1]);
+}
