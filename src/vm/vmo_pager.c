@@ -464,7 +464,9 @@ static uint64_t evict_family_locked(vmo_t* v, uint64_t want) {
 
 bool vmo_evict_for_budget(void) {
   uint64_t budget = pool_get_budget();
-  if (budget == 0) return false;
+  // No budget, or far from it: the failure was not the budget's (metadata memory, the
+  // OS), and evicting would only cost the pager work.
+  if (budget == 0 || pool_pages_in_use() < budget / 2) return false;
   // Enough for the retried operation and some after it, without emptying caches.
   uint64_t want = budget / 16 + 16;
   uint64_t freed = 0;
