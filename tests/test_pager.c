@@ -866,3 +866,67 @@ Test(pager, pages_read_lately_are_evicted_last) {
   cr_assert(!resident(v, 11), "an older page was kept");
   zxvmo_set_page_budget(0);
 }
+
+// ---- SNAPSHOT_MODIFIED ------------------------------------------------------------------
+
+Test(pager, snapshot_modified_of_a_clone_snapshots_what_it_changed) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 4, 0, 1), c1, c2, s;
+  pg_supply(&e, v, 0, 2, 1);
+  pg_supply(&e, v, 3, 1, 1);
+  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 0, 4 * PG, &c1),
+               ZX_OK);
+  wr8(c1, PG, 0xA1);
+  cr_assert_eq(zx_vmo_create_child(c1, ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 0, 4 * PG, &c2),
+               ZX_OK);
+  wr8(c2, 3 * PG, 0xC3);
+  cr_assert_eq(zx_vmo_create_child(c2, ZX_VMO_CHILD_SNAPSHOT_MODIFIED, 0, 4 * PG, &s), ZX_OK);
+  cr_assert(vmo_info(s).flags & ZX_INFO_VMO_IS_COW_CLONE);
+  // What the clones changed is a snapshot: their later writes do not show.
+  cr_assert_eq(rd8(s, PG), 0xA1);
+  cr_assert_eq(rd8(s, 3 * PG), 0xC3);
+  wr8(c1, PG, 0xA2);
+  wr8(c2, 3 * PG, 0xC4);
+  cr_assert_eq(rd8(s, PG), 0xA1);
+  cr_assert_eq(rd8(s, 3 * PG), 0xC3);
+  // The rest is the pager VMO's, asked for when absent.
+  cr_assert_eq(rd8(s, 0), pg_pat(0, 1));
+  pg_op_t* op = pg_op_start(OP_READ, s, 2 * PG, 1, 0);
+  pg_expect(e.port, 1, ZX_PAGER_VMO_READ, 2, 1);
+  pg_supply(&e, v, 2, 1, 1);
+  cr_assert_eq(pg_op_join(op, NULL), ZX_OK);
+  // Its own writes are its own.
+  wr8(s, 0, 0x5e);
+  cr_assert_eq(rd8(v, 0), pg_pat(0, 1));
+  cr_assert_eq(rd8(c2, 0), pg_pat(0, 1));
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+  // Closing the clones leaves it whole.
+  zx_handle_close(c2);
+  zx_handle_close(c1);
+  cr_assert_eq(rd8(s, PG), 0xA1);
+  cr_assert_eq(rd8(s, 3 * PG), 0xC3);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}
+
+Test(pager, snapshot_modified_elsewhere) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 2, 0, 1), c;
+  pg_supply(&e, v, 0, 2, 1);
+  // Of the pager VMO itself: a one-way child (it sees the pager VMO until it writes).
+  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT_MODIFIED, 0, 2 * PG, &c), ZX_OK);
+  wr8(v, 0, 0x77);
+  cr_assert_eq(rd8(c, 0), 0x77);
+  // Of a plain VMO: SNAPSHOT.
+  zx_handle_t plain = mkvmo_filled(2, 0x10), ps, clone, cs;
+  cr_assert_eq(zx_vmo_create_child(plain, ZX_VMO_CHILD_SNAPSHOT_MODIFIED, 0, 2 * PG, &ps), ZX_OK);
+  wr8(plain, 0, 0x99);
+  cr_assert_eq(rd8(ps, 0), 0x10);
+  // Of a plain VMO's one-way clone: as SNAPSHOT, refused.
+  cr_assert_eq(zx_vmo_clone(plain, ZX_VMO_CLONE_COPY_ON_WRITE, 0, 2 * PG, &clone), ZX_OK);
+  cr_assert_eq(zx_vmo_create_child(clone, ZX_VMO_CHILD_SNAPSHOT_MODIFIED, 0, 2 * PG, &cs),
+               ZX_ERR_NOT_SUPPORTED);
+  // With another type bit: INVALID_ARGS, as before.
+  cr_assert_eq(zx_vmo_create_child(plain, ZX_VMO_CHILD_SNAPSHOT_MODIFIED | ZX_VMO_CHILD_SLICE,
+                                   0, PG, &cs),
+               ZX_ERR_INVALID_ARGS);
+}

@@ -256,6 +256,9 @@ ZX_API zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uin
     } else if (rest & ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE) {
       rest &= ~ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE;
       a.at_least_on_write = true;
+    } else if (rest & ZX_VMO_CHILD_SNAPSHOT_MODIFIED) {
+      rest &= ~ZX_VMO_CHILD_SNAPSHOT_MODIFIED;
+      a.modified = true;
     } else {
       st = ZX_ERR_INVALID_ARGS;
       goto out;

@@ -178,6 +178,44 @@ static void child_unlink_locked(vmo_t* child) {
 }
 
 
+static bool merge_into_oneway_child_locked(vmo_t* v, vmo_t* ch);
+
+// SNAPSHOT_MODIFIED of one-way clone `p` in a pager family: new child `c` (base set,
+// window up to `c_end`) holds a snapshot of every page p shows that the pager VMO
+// does not (p's own pages, and those of the one-way VMOs between p and the pager VMO),
+// shared copy-on-write, and looks through to the pager VMO for the rest, seeing at
+// most what p sees. False if metadata memory ran out: c is then empty and unlinked.
+static bool modified_child_locked(vmo_t* p, vmo_t* c, uint64_t c_end) {
+  family_assert_exclusive(p->fam);
+  uint64_t p_end = p->base + vmo_pages(p);
+  // p's pages are about to be shared: p's mappings must copy before writing (H4).
+  if (p->home && !home_write_protect(p->home, c->base, c_end)) return false;
+  if (p->map.root && !pmap_clone_range(&c->map, &p->map, c->base, min_u64(c_end, p_end))) {
+    return false;
+  }
+  // Walk up the chain, adding what each one-way VMO shows through below the cut so far.
+  uint64_t cut = max_u64(c->base, min_u64(c_end, min_u64(p_end, p->cut)));
+  vmo_t* b = p->backing;
+  while (b && !vmo_is_pager_root(b)) {
+    c->backing = b;
+    c->cut = cut;
+    if (!merge_into_oneway_child_locked(b, c)) {
+      c->backing = NULL;
+      pmap_destroy(&c->map);
+      return false;
+    }
+    cut = max_u64(c->base, min_u64(cut, b->cut));
+    b = b->backing;
+  }
+  c->backing = b;
+  c->cut = b ? cut : c->base;
+  if (b) {
+    object_ref(&b->obj);
+    VLIST_PUSH(b->oneway_children, c, ow);
+  }
+  return true;
+}
+
 zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
   family_t* fam = p->fam;
   zx_status_t st = ZX_OK;
@@ -199,10 +237,14 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       goto out;
     }
   } else {
+    // SNAPSHOT_MODIFIED is SNAPSHOT outside pager families; inside one it is
+    // SNAPSHOT_AT_LEAST_ON_WRITE, except that a one-way clone's child also gets a
+    // snapshot of the pages the clone changed (modified_child_locked).
+    bool at_least = a->at_least_on_write || (a->modified && fam->source);
     // A slice's copy-on-write children exist only below a pager VMO, and only
     // SNAPSHOT_AT_LEAST_ON_WRITE, as on Zircon: one-way children of the slice's root
     // that see no further than the slice's window.
-    if (p->kind == VMO_SLICE && (!fam->source || !a->at_least_on_write)) {
+    if (p->kind == VMO_SLICE && (!fam->source || !at_least)) {
       st = ZX_ERR_NOT_SUPPORTED;
       goto out;
     }
@@ -210,7 +252,7 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       // A VMO that sees a live parent, or whose pages a pager supplies, cannot be
       // copied eagerly in O(1); as Zircon does for pager-backed VMOs, SNAPSHOT is
       // refused and SNAPSHOT_AT_LEAST_ON_WRITE gives a one-way clone.
-      if (kind == VMO_SNAPSHOT && !a->at_least_on_write) {
+      if (kind == VMO_SNAPSHOT && !at_least) {
         st = ZX_ERR_NOT_SUPPORTED;
         goto out;
       }
@@ -272,6 +314,14 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       if (!ok) {
         // Nothing links to c yet: it goes as it came (the family outlives it, p
         // holds a reference).
+        c->alive = false;
+        object_unref(&c->obj);
+        c = NULL;
+        st = ZX_ERR_NO_MEMORY;
+        goto out;
+      }
+    } else if (a->modified && p->kind == VMO_ONEWAY) {
+      if (!modified_child_locked(p, c, c_end)) {
         c->alive = false;
         object_unref(&c->obj);
         c = NULL;

@@ -204,6 +204,7 @@ typedef struct vmo_child_args {
   bool no_write;
   bool copy_name;        // parent handle had GET_PROPERTY
   bool at_least_on_write;  // SNAPSHOT_AT_LEAST_ON_WRITE (or an alias) was asked for
+  bool modified;           // SNAPSHOT_MODIFIED was asked for
   bool out_is_null;      // the caller's out pointer is NULL: check everything, create nothing
   uint64_t offset;       // bytes, page aligned
   uint64_t size;         // bytes, page multiple
