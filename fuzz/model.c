@@ -659,6 +659,38 @@ static int make_child(model_t* m, mvmo_t* p, zx_rights_t prights, mkind_t kind, 
   return id;
 }
 
+// §16 SNAPSHOT_MODIFIED of a one-way clone in a pager family: `c`, made a one-way
+// child of that clone, takes the records the clone shows from anywhere short of the
+// pager VMO (what the clone and the clones it looks through changed), then looks
+// straight through to the pager VMO for the rest, no further than the clone saw.
+static void snapshot_modified(model_t* m, mvmo_t* c) {
+  for (uint64_t x = 0; x < c->cut; x++) {
+    const mvmo_t* v = &m->v[c->backing];
+    uint64_t y = x + c->boff;
+    while (!v->pager && y < v->pages) {
+      mrec_t* s = v->slots[y];
+      if (s) {
+        set_slot(m, c, x, s);  // a MARKER too: zeros the clone wrote
+        break;
+      }
+      if (v->kind != MK_ONEWAY || v->backing < 0 || y >= v->cut) break;
+      y += v->boff;
+      v = &m->v[v->backing];
+    }
+  }
+  uint64_t boff = c->boff, cut = c->cut;
+  int b = c->backing;
+  while (b >= 0 && !m->v[b].pager) {
+    const mvmo_t* v = &m->v[b];
+    cut = v->backing < 0 || v->cut <= boff ? 0 : min64(cut, v->cut - boff);
+    boff += v->boff;
+    b = v->backing;
+  }
+  c->backing = b;
+  c->boff = boff;
+  c->cut = b >= 0 ? cut : 0;
+}
+
 zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t offset,
                                uint64_t size, bool out_null, int* out) {
   const bool no_write = (options & ZX_VMO_CHILD_NO_WRITE) != 0;
@@ -684,6 +716,7 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     return ZX_ERR_INVALID_ARGS;
   }
   bool snapshot = false;  // the SNAPSHOT type (else SNAPSHOT_AT_LEAST_ON_WRITE or a slice)
+  bool modified = false;  // SNAPSHOT_MODIFIED
   if (!slice) {
     // 6. "Otherwise exactly one type: SNAPSHOT wins over SNAPSHOT_AT_LEAST_ON_WRITE;
     //    no type bit, or any bit left after removing the type and RESIZABLE (two types,
@@ -703,11 +736,12 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     }
     uint32_t left = options & ~(type | ZX_VMO_CHILD_RESIZABLE | ZX_VMO_CHILD_NO_WRITE);
     if (left != 0) return ZX_ERR_INVALID_ARGS;
-    // §16 REFERENCE and SNAPSHOT_MODIFIED children: outside the model.
-    if (type == ZX_VMO_CHILD_SNAPSHOT_MODIFIED || type == ZX_VMO_CHILD_REFERENCE) {
-      return M_UNMODELLED;
-    }
-    snapshot = type == ZX_VMO_CHILD_SNAPSHOT;
+    // §16 REFERENCE children: outside the model.
+    if (type == ZX_VMO_CHILD_REFERENCE) return M_UNMODELLED;
+    // §16 SNAPSHOT_MODIFIED: SNAPSHOT outside pager families; inside one, a one-way
+    // child (of a one-way clone: with a snapshot of what the clone changed, below).
+    modified = type == ZX_VMO_CHILD_SNAPSHOT_MODIFIED;
+    snapshot = type == ZX_VMO_CHILD_SNAPSHOT || (modified && !p->pbacked);
   }
   mkind_t kind;
   if (!slice) {
@@ -754,6 +788,7 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
   // §5 "SLICE ... Never resizable."
   int id = make_child(m, p, prights, kind, false, slice ? false : resizable, immutable, offset,
                       rounded, size);
+  if (modified && kind == MK_ONEWAY && p->kind == MK_ONEWAY) snapshot_modified(m, &m->v[id]);
   zx_rights_t r = child_rights_by_reference(prights, slice ? CT_SLICE : CT_SNAPSHOT_TYPE,
                                             resizable, no_write);
   *out = handle_alloc(m, id, r);

@@ -294,3 +294,19 @@ Test(pager_map, evicted_mapped_pages_fault_back_in_through_the_pager) {
   cr_assert_eq(r.seen[0].page_request.offset, k * PG);
   cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
 }
+
+Test(pager_map, a_written_back_zero_range_faults_back_through_the_pager) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 2, 0, 7);
+  volatile uint8_t* p = map(v, 2, ZX_VM_PERM_READ);
+  cr_assert_eq(zx_vmo_op_range(v, ZX_VMO_OP_ZERO, PG, PG, NULL, 0), ZX_OK);
+  cr_assert_eq(p[PG + 5], 0);  // a dirty zero range, seen through the mapping
+  cr_assert_eq(zx_pager_op_range(e.pager, ZX_PAGER_OP_WRITEBACK_BEGIN, v, PG, PG, 0), ZX_OK);
+  cr_assert_eq(zx_pager_op_range(e.pager, ZX_PAGER_OP_WRITEBACK_END, v, PG, PG, 0), ZX_OK);
+  // Written back, the page is the pager's again: the mapping asks for it.
+  responder_t r;
+  responder_start(&r, &e, v, 1, ZX_OK);
+  cr_assert_eq(p[PG + 5], pg_pat(PG + 5, r.seed));
+  responder_join(&r);
+  cr_assert_eq(r.seen[0].page_request.offset, PG);
+}

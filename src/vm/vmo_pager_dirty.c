@@ -96,8 +96,15 @@ zx_status_t vmo_pager_writeback(vmo_t* v, uint64_t off, uint64_t len, bool begin
     if (begin) {
       zr_change(&fam->zr, lo, hi, ZR_DIRTY, ZR_AWAITING_CLEAN);
     } else {
-      // Written back as zeros: from now on the pager supplies them again.
+      // Written back as zeros: from now on the pager supplies them again, so mappings
+      // that show those zeros must fault again.
+      const zrange_t* z = zr_next(&fam->zr, lo);
+      bool absent_again = false;
+      for (; z && z->lo < hi && !absent_again; z = zr_next(&fam->zr, z->hi)) {
+        absent_again = z->state == ZR_AWAITING_CLEAN;
+      }
       zr_change(&fam->zr, lo, hi, ZR_AWAITING_CLEAN, 0);
+      if (absent_again && fam->homes) home_invalidate(fam, lo, hi);
     }
   }
   vmo_after_op_locked(fam);
