@@ -6,6 +6,7 @@
 
 #include <zircon/process.h>
 
+#include "os.h"
 #include "pager_helpers.h"
 
 // ---- requests and supply ------------------------------------------------------
@@ -929,4 +930,52 @@ Test(pager, snapshot_modified_elsewhere) {
   cr_assert_eq(zx_vmo_create_child(plain, ZX_VMO_CHILD_SNAPSHOT_MODIFIED | ZX_VMO_CHILD_SLICE,
                                    0, PG, &cs),
                ZX_ERR_INVALID_ARGS);
+}
+
+// ---- out of memory --------------------------------------------------------------------
+
+// Every metadata allocation behind the pager calls fails in turn: the call returns
+// NO_MEMORY (or, for an access, before any request is sent) and changes nothing.
+Test(pager, each_allocation_failing_in_turn_changes_nothing) {
+  for (uint64_t nth = 1; nth < 64; nth++) {
+    pg_env_t e = pg_env();
+    zx_handle_t v = ZX_HANDLE_INVALID;
+    os_fail_alloc(nth, false);
+    zx_status_t st = zx_pager_create_vmo(e.pager, ZX_VMO_RESIZABLE, e.port, 1, 4 * PG, &v);
+    os_fail_alloc(0, false);
+    if (st != ZX_OK) {
+      cr_assert_eq(st, ZX_ERR_NO_MEMORY);
+      cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+      continue;
+    }
+    // A request's allocation failing fails the access with nothing sent (every
+    // allocation fails: otherwise the read would wait for a pager nobody runs).
+    os_fail_alloc(1, true);
+    uint8_t b;
+    st = zx_vmo_read(v, &b, 0, 1);
+    os_fail_alloc(0, false);
+    cr_assert_eq(st, ZX_ERR_NO_MEMORY);
+    pg_expect_none(e.port);
+    // Supply and growth (a zero range) under the same failure.
+    zx_handle_t aux = mkvmo_filled(4, 3);
+    os_fail_alloc(nth, false);
+    st = zx_pager_supply_pages(e.pager, v, 0, 4 * PG, aux, 0);
+    os_fail_alloc(0, false);
+    if (st != ZX_OK) {
+      cr_assert_eq(st, ZX_ERR_NO_MEMORY);
+      cr_assert_eq(vmo_info(aux).committed_bytes, 4 * PG, "aux lost pages on failure");
+      cr_assert_eq(vmo_info(v).committed_bytes, 0);
+    }
+    os_fail_alloc(nth, false);
+    st = zx_vmo_set_size(v, 8 * PG);
+    os_fail_alloc(0, false);
+    uint64_t size;
+    cr_assert_eq(zx_vmo_get_size(v, &size), ZX_OK);
+    cr_assert(st == ZX_OK ? size == 8 * PG : (st == ZX_ERR_NO_MEMORY && size == 4 * PG));
+    cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+    zx_handle_close(aux);
+    zx_handle_close(v);
+    zx_handle_close(e.pager);
+    zx_handle_close(e.port);
+  }
 }
