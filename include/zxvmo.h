@@ -54,6 +54,23 @@ zx_status_t zxvmo_check_invariants(void);
  */
 zx_status_t zxvmo_dump(zx_handle_t vmo, FILE* out);
 
+/*
+ * Emulated driver memory. A new handle to a resource covering the whole emulated
+ * machine: the stand-in for the root (and system) resource that Fuchsia drivers and
+ * their tests get from their environment. zx_resource_create() narrows it.
+ */
+zx_handle_t zxvmo_root_resource(void);
+
+/*
+ * The device side of a BTI: read or write `len` bytes at device address `addr`, as a
+ * device behind `bti` would. The range must lie in memory pinned through `bti` (by a
+ * live or quarantined PMT) with the permission the access needs.
+ * ZX_ERR_NOT_FOUND: some byte is not pinned through `bti`; ZX_ERR_ACCESS_DENIED: the pin
+ * does not allow the access (a write through a ZX_BTI_PERM_READ-only pin).
+ */
+zx_status_t zxvmo_dma_read(zx_handle_t bti, zx_paddr_t addr, void* buf, size_t len);
+zx_status_t zxvmo_dma_write(zx_handle_t bti, zx_paddr_t addr, const void* buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

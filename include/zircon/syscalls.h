@@ -63,6 +63,12 @@ zx_status_t zx_vmo_op_range(zx_handle_t handle, uint32_t op, uint64_t offset, ui
                             void* buffer, size_t buffer_size);
 zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uint64_t offset,
                                 uint64_t size, zx_handle_t* out);
+/* zx_vmo_replace_as_executable() takes a ZX_RSRC_KIND_SYSTEM resource (VMEX) or, as on
+ * Zircon, ZX_HANDLE_INVALID; zx_vmo_set_stream_size() is the newer content-size call. */
+zx_status_t zx_vmo_replace_as_executable(zx_handle_t handle, zx_handle_t vmex, zx_handle_t* out);
+zx_status_t zx_vmo_set_stream_size(zx_handle_t handle, uint64_t stream_size);
+zx_status_t zx_vmo_set_cache_policy(zx_handle_t handle, uint32_t cache_policy);
+
 /* Legacy clone call (options: ZX_VMO_CLONE_*). */
 zx_status_t zx_vmo_clone(zx_handle_t handle, uint32_t options, uint64_t offset, uint64_t size,
                          zx_handle_t* out);
@@ -89,6 +95,25 @@ zx_status_t zx_pager_supply_pages(zx_handle_t pager, zx_handle_t pager_vmo, uint
                                   uint64_t length, zx_handle_t aux_vmo, uint64_t aux_offset);
 zx_status_t zx_pager_op_range(zx_handle_t pager, uint32_t op, zx_handle_t pager_vmo,
                               uint64_t offset, uint64_t length, uint64_t data);
+
+/* Emulated driver memory: resources, physical and contiguous VMOs, the IOMMU, bus
+ * transaction initiators and pinned-memory tokens (see <zxvmo.h> for the root resource
+ * and the device side). */
+zx_status_t zx_resource_create(zx_handle_t parent_rsrc, uint32_t options, uint64_t base,
+                               size_t size, const char* name, size_t name_size,
+                               zx_handle_t* resource_out);
+zx_status_t zx_vmo_create_physical(zx_handle_t resource, zx_paddr_t paddr, size_t size,
+                                   zx_handle_t* out);
+zx_status_t zx_vmo_create_contiguous(zx_handle_t bti, size_t size, uint32_t alignment_log2,
+                                     zx_handle_t* out);
+zx_status_t zx_iommu_create(zx_handle_t resource, uint32_t type, const void* desc,
+                            size_t desc_size, zx_handle_t* out);
+zx_status_t zx_bti_create(zx_handle_t iommu, uint32_t options, uint64_t bti_id,
+                          zx_handle_t* out);
+zx_status_t zx_bti_pin(zx_handle_t handle, uint32_t options, zx_handle_t vmo, uint64_t offset,
+                       uint64_t size, zx_paddr_t* addrs, size_t num_addrs, zx_handle_t* pmt);
+zx_status_t zx_bti_release_quarantine(zx_handle_t handle);
+zx_status_t zx_pmt_unpin(zx_handle_t handle);
 
 __END_CDECLS
 
