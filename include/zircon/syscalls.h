@@ -7,8 +7,10 @@
 #include <stdint.h>
 #include <zircon/compiler.h>
 #include <zircon/rights.h>
+#include <zircon/syscalls/iommu.h>
 #include <zircon/syscalls/object.h>
 #include <zircon/syscalls/port.h>
+#include <zircon/syscalls/resource.h>
 #include <zircon/time.h>
 #include <zircon/types.h>
 

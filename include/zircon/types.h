@@ -312,6 +312,17 @@ typedef uint64_t zx_off_t;
 #define ZX_CACHE_POLICY_WRITE_COMBINING ((uint32_t)3u)
 #define ZX_CACHE_POLICY_MASK ((uint32_t)3u)
 
+/* zx_bti_pin() options. */
+#define ZX_BTI_PERM_READ ((uint32_t)1u << 0)
+#define ZX_BTI_PERM_WRITE ((uint32_t)1u << 1)
+#define ZX_BTI_PERM_EXECUTE ((uint32_t)1u << 2)
+#define ZX_BTI_COMPRESS ((uint32_t)1u << 3)
+#define ZX_BTI_CONTIGUOUS ((uint32_t)1u << 4)
+
+/* Resource kinds and flags (zx_resource_create options; <zircon/syscalls/resource.h>). */
+typedef uint32_t zx_rsrc_kind_t;
+typedef uint32_t zx_rsrc_flags_t;
+
 /* ---- Object types ------------------------------------------------------ */
 
 typedef uint32_t zx_obj_type_t;

@@ -21,7 +21,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bti.h"
 #include "handle.h"
+#include "resource.h"
 #include "os.h"
 #include "user_copy.h"
 #include "process_info.h"
@@ -210,6 +212,28 @@ static zx_status_t get_info(zx_handle_t handle, uint32_t topic, void* buffer,
         return process_get_task_stats(topic, buffer, buffer_size, actual, avail);
       }
       return process_get_vmos(topic, buffer, buffer_size, actual, avail);
+    case ZX_INFO_BTI: {
+      st = handle_get(handle, ZX_OBJ_TYPE_BTI, ZX_RIGHT_INSPECT, &obj, NULL);
+      if (st != ZX_OK) return st;
+      zx_info_bti_t info;
+      bti_get_info(bti_from_obj(obj), &info);
+      object_unref(obj);
+      return single_record(buffer, buffer_size, actual, avail, &info, sizeof(info));
+    }
+    case ZX_INFO_RESOURCE: {
+      st = handle_get(handle, ZX_OBJ_TYPE_RESOURCE, ZX_RIGHT_INSPECT, &obj, NULL);
+      if (st != ZX_OK) return st;
+      resource_t* r = resource_from_obj(obj);
+      zx_info_resource_t info;
+      memset(&info, 0, sizeof(info));
+      info.kind = r->kind;
+      info.flags = r->flags;
+      info.base = r->rbase;
+      info.size = r->size;
+      object_get_name(obj, info.name);
+      object_unref(obj);
+      return single_record(buffer, buffer_size, actual, avail, &info, sizeof(info));
+    }
     default:
       return ZX_ERR_NOT_SUPPORTED;
   }

@@ -6,6 +6,7 @@
 #include <zircon/syscalls.h>
 
 #include "handle.h"
+#include "resource.h"
 #include "os.h"
 #include "user_copy.h"
 #include "vmo.h"
@@ -13,7 +14,7 @@
 #define VMO_CREATE_KNOWN (ZX_VMO_RESIZABLE | ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED)
 
 // Hands `v` (whose only reference the caller owns) to a new handle in *out.
-static zx_status_t publish(vmo_t* v, zx_rights_t rights, zx_handle_t* out) {
+zx_status_t vmo_publish(vmo_t* v, zx_rights_t rights, zx_handle_t* out) {
   zx_handle_t h;
   zx_status_t st = handle_create(&v->obj, rights, &h);
   if (st != ZX_OK) {
@@ -39,7 +40,7 @@ ZX_API zx_status_t zx_vmo_create(uint64_t size, uint32_t options, zx_handle_t* o
   zx_status_t st = vmo_create(rounded, size, resizable, &v);
   if (st != ZX_OK) return st;
   zx_rights_t rights = ZX_DEFAULT_VMO_RIGHTS | (resizable ? ZX_RIGHT_RESIZE : 0);
-  return publish(v, rights, out);
+  return vmo_publish(v, rights, out);
 }
 
 // Looks up a VMO handle needing `required` rights. The caller drops the reference.
@@ -53,12 +54,22 @@ static zx_status_t get_vmo(zx_handle_t h, zx_rights_t required, vmo_t** v, zx_ri
   return ZX_OK;
 }
 
+// zx_vmo_read / zx_vmo_write / ZERO of driver memory, as on Zircon: physical VMOs have
+// no such calls, and uncached memory is not touched through the cache.
+static zx_status_t driver_rw_check(const vmo_t* v) {
+  if (v->physical) return ZX_ERR_NOT_SUPPORTED;
+  if (v->cache_policy != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
+  return ZX_OK;
+}
+
 ZX_API zx_status_t zx_vmo_read(zx_handle_t handle, void* buffer, uint64_t offset,
                                size_t buffer_size) {
   vmo_t* v;
   zx_status_t st = get_vmo(handle, ZX_RIGHT_READ, &v, NULL);
   if (st != ZX_OK) return st;
-  if (!buffer && buffer_size > 0) {
+  if ((st = driver_rw_check(v)) != ZX_OK) {
+    // Physical or uncached memory: reached through mappings and pins only.
+  } else if (!buffer && buffer_size > 0) {
     // The range is checked before any byte moves, so it decides first.
     st = vmo_check_range(v, offset, buffer_size);
     if (st == ZX_OK) st = ZX_ERR_INVALID_ARGS;
@@ -74,7 +85,8 @@ ZX_API zx_status_t zx_vmo_write(zx_handle_t handle, const void* buffer, uint64_t
   vmo_t* v;
   zx_status_t st = get_vmo(handle, ZX_RIGHT_WRITE, &v, NULL);
   if (st != ZX_OK) return st;
-  if (!buffer && buffer_size > 0) {
+  if ((st = driver_rw_check(v)) != ZX_OK) {
+  } else if (!buffer && buffer_size > 0) {
     st = vmo_check_range(v, offset, buffer_size);
     if (st == ZX_OK) st = ZX_ERR_INVALID_ARGS;
   } else {
@@ -112,6 +124,8 @@ ZX_API zx_status_t zx_vmo_set_size(zx_handle_t handle, uint64_t size) {
     st = ZX_ERR_ACCESS_DENIED;
   } else if (!round_up_page(size, &rounded)) {
     st = ZX_ERR_OUT_OF_RANGE;
+  } else if (v->physical) {
+    st = ZX_ERR_NOT_SUPPORTED;  // Zircon's physical VMOs have no resize at all
   } else if (!v->resizable) {
     st = ZX_ERR_UNAVAILABLE;
   } else if (rounded > VMO_MAX_SIZE) {
@@ -134,6 +148,7 @@ static zx_status_t op_range(vmo_t* v, zx_rights_t rights, uint32_t op, uint64_t 
   switch (op) {
     case ZX_VMO_OP_COMMIT: {
       if (!(rights & ZX_RIGHT_WRITE)) return ZX_ERR_ACCESS_DENIED;
+      if (v->physical) return ZX_ERR_NOT_SUPPORTED;
       // Whole pages covering the range; the rounded range must lie in the VMO.
       if (size > UINT64_MAX - offset) return ZX_ERR_OUT_OF_RANGE;
       uint64_t end;
@@ -143,10 +158,13 @@ static zx_status_t op_range(vmo_t* v, zx_rights_t rights, uint32_t op, uint64_t 
     }
     case ZX_VMO_OP_DECOMMIT:
       if (!(rights & ZX_RIGHT_WRITE)) return ZX_ERR_ACCESS_DENIED;
+      if (v->physical) return ZX_ERR_NOT_SUPPORTED;
       return vmo_decommit(v, offset, size);
-    case ZX_VMO_OP_ZERO:
+    case ZX_VMO_OP_ZERO: {
       if (!(rights & ZX_RIGHT_WRITE)) return ZX_ERR_ACCESS_DENIED;
-      return vmo_zero(v, offset, size);
+      zx_status_t st = driver_rw_check(v);
+      return st == ZX_OK ? vmo_zero(v, offset, size) : st;
+    }
     case ZX_VMO_OP_LOCK:
     case ZX_VMO_OP_TRY_LOCK:
     case ZX_VMO_OP_UNLOCK:
@@ -280,7 +298,7 @@ ZX_API zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uin
   vmo_t* c;
   st = vmo_create_child(p, &a, &c);
   if (st == ZX_OK) {
-    st = publish(c, child_rights(prights, a.resizable, a.no_write, a.kind != VMO_SLICE), out);
+    st = vmo_publish(c, child_rights(prights, a.resizable, a.no_write, a.kind != VMO_SLICE), out);
   }
 out:
   object_unref(&p->obj);
@@ -318,9 +336,49 @@ ZX_API zx_status_t zx_vmo_clone(zx_handle_t handle, uint32_t options, uint64_t o
     if (st == ZX_OK) {
       zx_rights_t r = (prights & ~ZX_RIGHT_RESIZE) | ZX_RIGHT_WRITE | ZX_RIGHT_GET_PROPERTY |
                       ZX_RIGHT_SET_PROPERTY | (a.resizable ? ZX_RIGHT_RESIZE : 0);
-      st = publish(c, r, out);
+      st = vmo_publish(c, r, out);
     }
   }
   object_unref(&p->obj);
   return st;
+}
+
+ZX_API zx_status_t zx_vmo_set_cache_policy(zx_handle_t handle, uint32_t cache_policy) {
+  if (cache_policy & ~ZX_CACHE_POLICY_MASK) return ZX_ERR_INVALID_ARGS;
+  vmo_t* v;
+  zx_status_t st = get_vmo(handle, ZX_RIGHT_MAP, &v, NULL);
+  if (st != ZX_OK) return st;
+  st = vmo_set_cache_policy(v, cache_policy);
+  object_unref(&v->obj);
+  return st;
+}
+
+ZX_API zx_status_t zx_vmo_replace_as_executable(zx_handle_t handle, zx_handle_t vmex,
+                                                zx_handle_t* out) {
+  // The VMEX resource is judged first, but the VMO handle is consumed whatever it
+  // says, as on Zircon. ZX_HANDLE_INVALID stands for the ambient permission, which the
+  // one process zxvmo serves always has.
+  zx_status_t vmex_st = ZX_OK;
+  if (vmex != ZX_HANDLE_INVALID) {
+    zx_object_t* r;
+    vmex_st = handle_get(vmex, ZX_OBJ_TYPE_RESOURCE, ZX_RIGHT_NONE, &r, NULL);
+    if (vmex_st == ZX_OK) {
+      vmex_st = resource_check_range(resource_from_obj(r), ZX_RSRC_KIND_SYSTEM,
+                                     ZX_RSRC_SYSTEM_VMEX_BASE, 1);
+      object_unref(r);
+    }
+  }
+  zx_object_t* obj;
+  zx_rights_t rights;
+  zx_status_t st = handle_get(handle, ZX_OBJ_TYPE_NONE, ZX_RIGHT_NONE, &obj, &rights);
+  if (st != ZX_OK) return ZX_ERR_BAD_HANDLE;
+  bool is_vmo = obj->ops->type == ZX_OBJ_TYPE_VMO;
+  object_unref(obj);
+  if (!is_vmo || vmex_st != ZX_OK || !out) {
+    handle_close(handle);
+    return !is_vmo ? ZX_ERR_BAD_HANDLE : vmex_st != ZX_OK ? vmex_st : ZX_ERR_INVALID_ARGS;
+  }
+  zx_handle_t h;
+  st = handle_replace(handle, rights | ZX_RIGHT_EXECUTE, &h);
+  return st == ZX_OK ? user_put_handle(out, h) : st;
 }

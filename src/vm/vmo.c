@@ -216,6 +216,33 @@ static bool modified_child_locked(vmo_t* p, vmo_t* c, uint64_t c_end) {
   return true;
 }
 
+// The first checks of a copy-on-write child that concern driver memory
+// (docs/behavior.md §4 rule 7, §15): a physical, contiguous or uncached parent.
+static zx_status_t driver_child_check_locked(const vmo_t* p) {
+  if (p->physical) return ZX_ERR_NOT_SUPPORTED;
+  if (p->contiguous) return ZX_ERR_INVALID_ARGS;
+  if (p->cache_policy != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
+  return ZX_OK;
+}
+
+zx_status_t vmo_create_window(vmo_t* r, uint64_t off_pages, uint64_t size, vmo_t** out) {
+  ZX_ASSERT(r->kind != VMO_SLICE && !r->resizable && page_aligned(size));
+  family_t* fam = r->fam;
+  vmo_t* c = vmo_alloc(fam, VMO_SLICE);
+  if (!c) return ZX_ERR_NO_MEMORY;
+  family_wrlock(fam);
+  c->size = size;
+  c->content_size = size;
+  c->root = r;
+  c->slice_off = off_pages;
+  object_ref(&r->obj);
+  VLIST_PUSH(r->slices, c, sl);
+  vmo_after_op_locked(fam);
+  family_unlock(fam);
+  *out = c;
+  return ZX_OK;
+}
+
 zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
   family_t* fam = p->fam;
   zx_status_t st = ZX_OK;
@@ -236,6 +263,13 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       st = ZX_ERR_NOT_SUPPORTED;
       goto out;
     }
+    // Uncached memory is sliced only where it is driver memory, as on Zircon.
+    if (p->cache_policy != ZX_CACHE_POLICY_CACHED && !p->contiguous && !p->physical) {
+      st = ZX_ERR_BAD_STATE;
+      goto out;
+    }
+  } else if ((st = driver_child_check_locked(p)) != ZX_OK) {
+    goto out;
   } else {
     // SNAPSHOT_MODIFIED is SNAPSHOT outside pager families; inside one it is
     // SNAPSHOT_AT_LEAST_ON_WRITE, except that a one-way clone's child also gets a
@@ -257,6 +291,14 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
         goto out;
       }
       kind = VMO_ONEWAY;
+    }
+    // An eager copy shares the parent's pages, and a pinned page must stay its VMO's
+    // own: refused while any page is pinned, as on Zircon.
+    uint64_t pin_idx0;
+    vmo_t* pin_c = vmo_content(p, &pin_idx0);
+    if (kind == VMO_SNAPSHOT && vmo_pinned_locked(pin_c, pin_idx0, pin_idx0 + vmo_pages(p))) {
+      st = ZX_ERR_BAD_STATE;
+      goto out;
     }
     // The accumulated offset from the family's origin, and the child's end, must fit
     // in 64 bits (Zircon refuses the clone otherwise).
@@ -289,6 +331,11 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
     vmo_t* r = p->kind == VMO_SLICE ? p->root : p;
     c->root = r;
     c->slice_off = (p->kind == VMO_SLICE ? p->slice_off : 0) + (a->offset >> PAGE_SHIFT);
+    // A slice of driver memory is driver memory, at its own place in it.
+    c->physical = p->physical;
+    c->contiguous = p->contiguous;
+    c->paddr = p->paddr + a->offset;
+    c->cache_policy = p->cache_policy;
     object_ref(&r->obj);
     VLIST_PUSH(r->slices, c, sl);
   } else {

@@ -154,7 +154,30 @@ struct vmo {
   // Slices.
   vmo_t* root;                 // (c) non-slice VMO whose pages this windows; holds a reference
   uint64_t slice_off;          // (c) in pages, relative to root's page 0
+
+  // Driver memory (vmo_driver.c). A physical VMO is a slice of the hidden VMO that
+  // holds the emulated physical memory, with no user parent (`phys_top`); its slices
+  // are physical too. A contiguous VMO is a root, committed whole at creation. Both
+  // have an emulated physical address for their page 0 (slices: of theirs).
+  bool physical;               // (c)
+  bool phys_top;               // (c) made by zx_vmo_create_physical
+  bool contiguous;             // (c)
+  uint64_t paddr;              // (c) physical and contiguous VMOs
+  // ZX_CACHE_POLICY_*: changed under the family lock (exclusive), read without it by
+  // the syscall layer's checks.
+  _Atomic uint32_t cache_policy;
+  // Content owners: the pins on their pages (vmo_pin_t, family indices).
+  struct vmo_pin* pins;        // (f)
 };
+
+// A pinned range of a content owner's pages, [lo, hi) in family indices, linked on
+// the owner (`pins`) while the pin lasts: its pages cannot be decommitted, evicted or
+// cut, and no snapshot of the owner can be made (vmo_driver.c).
+typedef struct vmo_pin {
+  uint64_t lo, hi;
+  vmo_t* owner;                // the content owner, NULL while not linked
+  struct vmo_pin* next;        // (owner's family lock)
+} vmo_pin_t;
 
 static inline vmo_t* vmo_from_obj(zx_object_t* o) { return (vmo_t*)o; }
 
@@ -215,6 +238,9 @@ typedef struct vmo_child_args {
 // containment, accumulated offset), BAD_HANDLE if the parent died meanwhile.
 zx_status_t vmo_create_child(vmo_t* parent, const vmo_child_args_t* a, vmo_t** out);
 extern const object_ops_t g_vmo_ops;
+// A slice of non-slice, non-resizable `r` at page `off_pages`, `size` bytes, with no
+// user parent (physical VMOs, vmo_driver.c). The caller owns the one reference.
+zx_status_t vmo_create_window(vmo_t* r, uint64_t off_pages, uint64_t size, vmo_t** out);
 
 // Resolves the content behind `v` for page-level access: the VMO owning the map and
 // the family index of v's page 0.
@@ -340,6 +366,35 @@ zx_status_t vmo_pager_dirty_ranges(vmo_t* v, uint64_t off, uint64_t len,
 zx_status_t vmo_pager_stats(vmo_t* v, bool reset, bool* modified);
 // Drops the family lock, waits for `req` and returns what source_wait() says.
 zx_status_t vmo_pager_wait(family_t* fam, struct page_request* req);
+
+// ---- vmo_driver.c: physical and contiguous VMOs, pins ----
+// The emulated physical address space physical VMOs can window: [0, PHYS_SPACE).
+#define PHYS_SPACE ((uint64_t)1 << 40)
+// A physical VMO over [paddr, paddr + size) (page aligned, inside PHYS_SPACE): two
+// over the same range show the same bytes, which persist for the process's life.
+zx_status_t vmo_create_physical(uint64_t paddr, uint64_t size, vmo_t** out);
+// A contiguous VMO of `size` bytes (page multiple, > 0), committed, at an emulated
+// physical address aligned to 1 << align_log2. ZX_ERR_NO_MEMORY.
+zx_status_t vmo_create_contiguous(uint64_t size, uint64_t content_size, uint32_t align_log2,
+                                  vmo_t** out);
+// Syscall layer (syscalls_vmo.c): hands new VMO `v` (whose only reference the caller
+// owns) to a new handle with `rights` in *out; on failure v dies unseen.
+zx_status_t vmo_publish(vmo_t* v, zx_rights_t rights, zx_handle_t* out);
+// Commits [off, off + len) of v (page aligned, inside v; waiting for a pager as
+// needed) and links `pin` on v's content owner. ZX_ERR_OUT_OF_RANGE if v shrank
+// meanwhile, ZX_ERR_BAD_HANDLE if it died, NO_MEMORY, or a pager's failure.
+zx_status_t vmo_pin(vmo_t* v, uint64_t off, uint64_t len, vmo_pin_t* pin);
+// Undoes vmo_pin: the pages may be decommitted again.
+void vmo_unpin(vmo_pin_t* pin);
+// True if any page of content owner c in [lo, hi) is pinned. Family lock held.
+bool vmo_pinned_locked(const vmo_t* c, uint64_t lo, uint64_t hi);
+// zx_vmo_set_cache_policy's state checks and change: ZX_ERR_BAD_STATE (see there).
+zx_status_t vmo_set_cache_policy(vmo_t* v, uint32_t policy);
+// `size` bytes of emulated RAM addresses, aligned to 1 << align_log2: never handed out
+// twice, above PHYS_SPACE (device addresses of pins of ordinary VMOs).
+uint64_t vmo_ram_alloc(uint64_t size, uint32_t align_log2);
+// The device address of byte `off` of a physical or contiguous VMO.
+static inline uint64_t vmo_paddr(const vmo_t* v, uint64_t off) { return v->paddr + off; }
 
 // ---- vmo_attribution.c: ZX_INFO_VMO ----
 zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, void* buffer,

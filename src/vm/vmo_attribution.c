@@ -847,7 +847,10 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
     info.num_children = v->num_children;
     info.num_mappings = v->mapping_count;
     info.share_count = 1;  // Zircon: 1 unless mapped into two or more address spaces
-    info.flags = ZX_INFO_VMO_TYPE_PAGED | ZX_INFO_VMO_VIA_HANDLE;
+    // Physical memory is not paged; it is contiguous, as Zircon reports it.
+    info.flags = (v->physical ? ZX_INFO_VMO_TYPE_PHYSICAL : ZX_INFO_VMO_TYPE_PAGED) |
+                 ZX_INFO_VMO_VIA_HANDLE;
+    if (v->physical || v->contiguous) info.flags |= ZX_INFO_VMO_CONTIGUOUS;
     if (v->resizable) info.flags |= ZX_INFO_VMO_RESIZABLE;
     if ((v->kind == VMO_SNAPSHOT || v->kind == VMO_ONEWAY) && v->parent) {
       info.flags |= ZX_INFO_VMO_IS_COW_CLONE;
@@ -856,7 +859,7 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
     if (v->fam->source) info.flags |= ZX_INFO_VMO_PAGER_BACKED;  // and its children
     info.committed_bytes = a.committed;
     info.handle_rights = rights;
-    info.cache_policy = ZX_CACHE_POLICY_CACHED;
+    info.cache_policy = v->cache_policy;
     info.metadata_bytes = a.nodes * sizeof(pnode_t);  // slices: 0
     info.committed_change_events = 0;
     info.populated_bytes = a.committed;

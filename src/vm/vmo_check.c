@@ -88,6 +88,13 @@ static bool check_member_locked(vmo_t* m) {
     CHECK(s->root == m && s->alive && s->slice_off + vmo_pages(s) <= vmo_pages(m),
           "koid %lu: slice %lu", (unsigned long)m->obj.koid, (unsigned long)s->obj.koid);
   }
+  // Pins lie inside their owner's window (no shrink cuts a pinned page) and name it.
+  for (const vmo_pin_t* p = m->pins; p; p = p->next) {
+    CHECK(p->owner == m && p->lo < p->hi && p->lo >= m->base &&
+              p->hi <= m->base + vmo_pages(m),
+          "koid %lu: pin [%lu, %lu) outside its window", (unsigned long)m->obj.koid,
+          (unsigned long)p->lo, (unsigned long)p->hi);
+  }
   CHECK(!m->pending || !m->alive, "live koid %lu pending", (unsigned long)m->obj.koid);
   if (!m->alive && !m->pending && vmo_is_pager_root(m)) {
     // A pager VMO stays whole while children see through it (vmo.c, settling).

@@ -431,8 +431,8 @@ void vmo_pager_touch_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
 // faults back in (through the pager) on the next access.
 // Each page carries credit: a supply gives it one pass, a read PAGE_READ_CREDIT
 // passes; each pass of the hand spends one, and a page without credit goes. So pages
-// go least recently used first, as far as a clock can tell. Returns the number
-// evicted.
+// go least recently used first, as far as a clock can tell. Pinned pages stay (a
+// device may be using them). Returns the number evicted.
 static uint64_t evict_family_locked(vmo_t* v, uint64_t want) {
   family_t* fam = v->fam;
   uint64_t base = v->base, end = base + vmo_pages(v), n = 0;
@@ -445,7 +445,7 @@ static uint64_t evict_family_locked(vmo_t* v, uint64_t want) {
       wraps++;
       continue;
     }
-    if (!page_is_marker(p) && p->dirty == PAGE_CLEAN) {
+    if (!page_is_marker(p) && p->dirty == PAGE_CLEAN && !vmo_pinned_locked(v, i, i + 1)) {
       // Readers set credit under the shared lock; this thread holds it exclusively.
       uint8_t credit = atomic_load_explicit(&p->referenced, memory_order_relaxed);
       if (credit > 0) {

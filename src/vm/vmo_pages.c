@@ -374,12 +374,61 @@ static void apply_zero_pages_locked(vmo_t* c, uint64_t lo, uint64_t hi) {
   }
 }
 
+// The bytes of page p that zeroing [off, end) covers: [*in, *in + return value).
+static uint64_t page_part(uint64_t p, uint64_t off, uint64_t end, uint64_t* in) {
+  uint64_t lo = max_u64(p << PAGE_SHIFT, off), hi = min_u64((p + 1) << PAGE_SHIFT, end);
+  *in = lo & PAGE_MASK;
+  return hi - lo;
+}
+
+// Zeroes [off, off + len) of content c (v's page 0 at idx0) page by page where the
+// pages are, keeping them committed: for contiguous VMOs and pinned pages, whose
+// memory stays, as on Zircon. Everything is reserved and prepared first, so it fails
+// (NO_MEMORY) changing nothing.
+static zx_status_t zero_in_place_locked(vmo_t* c, uint64_t idx0, uint64_t off, uint64_t len) {
+  uint64_t end = off + len, p0 = off >> PAGE_SHIFT, p1 = (end - 1) >> PAGE_SHIFT, in, n;
+  uint64_t need = 0;
+  for (uint64_t p = p0; p <= p1; p++) {
+    n = page_part(p, off, end, &in);
+    need += partial_needs_page_locked(c, idx0 + p, in, n);
+  }
+  page_reservation_t r;
+  zx_status_t st = pool_reserve(need, &r);
+  if (st != ZX_OK) return st;
+  uint64_t prepared = p0;
+  if (vmo_pager_reserve_locked(c)) {
+    for (; prepared <= p1; prepared++) {
+      n = page_part(prepared, off, end, &in);
+      if (!prepare_partial_locked(c, idx0 + prepared, in, n)) break;
+    }
+  }
+  if (prepared <= p1) {
+    for (uint64_t p = p0; p < prepared; p++) pmap_prune(&c->map, idx0 + p);
+    pool_unreserve(&r);
+    return ZX_ERR_NO_MEMORY;
+  }
+  for (uint64_t p = p0; p <= p1; p++) {
+    n = page_part(p, off, end, &in);
+    zero_partial_locked(c, idx0 + p, in, n, &r);
+    if (c->fam->source && pmap_lookup(&c->map, idx0 + p)) {
+      vmo_pager_written_locked(c, idx0 + p, idx0 + p + 1, false);
+    }
+  }
+  pool_unreserve(&r);
+  if (c->fam->homes) home_invalidate(c->fam, idx0 + p0, idx0 + p1 + 1);
+  return ZX_OK;
+}
+
 zx_status_t vmo_zero_locked(vmo_t* v, uint64_t off, uint64_t len) {
   family_assert_exclusive(v->fam);
   zx_status_t st = range_locked(v, off, len);
   if (st != ZX_OK || len == 0) return st;
   uint64_t idx0;
   vmo_t* c = vmo_content(v, &idx0);
+  if (c->contiguous || vmo_pinned_locked(c, idx0 + (off >> PAGE_SHIFT),
+                                         idx0 + ((off + len - 1) >> PAGE_SHIFT) + 1)) {
+    return zero_in_place_locked(c, idx0, off, len);
+  }
   uint64_t end = off + len;
   uint64_t p_first = off >> PAGE_SHIFT;
   uint64_t p_last = (end - 1) >> PAGE_SHIFT;
@@ -527,6 +576,11 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
     goto out;
   }
   uint64_t old_size = v->size;
+  if (new_size < old_size &&
+      vmo_pinned_locked(v, v->base + (new_size >> PAGE_SHIFT), v->base + vmo_pages(v))) {
+    st = ZX_ERR_BAD_STATE;  // pinned pages cannot be cut
+    goto out;
+  }
   // Shrinking to an unaligned size: the rest of the last page reads as zero.
   bool tail = (size & PAGE_MASK) != 0 && size < old_size;
   uint64_t tail_idx = v->base + (size >> PAGE_SHIFT);
@@ -639,6 +693,8 @@ static bool decommit_refused_locked(const vmo_t* c) {
 }
 
 zx_status_t vmo_decommit(vmo_t* v, uint64_t off, uint64_t len) {
+  // A contiguous VMO's memory is its for life (checked first, as on Zircon).
+  if (v->contiguous) return ZX_ERR_NOT_SUPPORTED;
   family_t* fam = v->fam;
   family_wrlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
@@ -651,6 +707,10 @@ zx_status_t vmo_decommit(vmo_t* v, uint64_t off, uint64_t len) {
   }
   if (!page_aligned(off) || !page_aligned(len)) {
     st = ZX_ERR_INVALID_ARGS;
+    goto out;
+  }
+  if (vmo_pinned_locked(c, lo, hi)) {
+    st = ZX_ERR_BAD_STATE;
     goto out;
   }
   // c's own home pages move out of the home first if other maps share them (H2).
@@ -679,6 +739,13 @@ zx_status_t vmo_lookup(vmo_t* v, uint64_t off, uint64_t len, zx_paddr_t* out, si
   vmo_t* c = page_span_locked(v, off, len, &lo, &hi);
   if (hi - lo > n) {
     st = ZX_ERR_BUFFER_TOO_SMALL;
+    goto out;
+  }
+  if (v->physical || v->contiguous) {
+    // Driver memory has its (emulated) physical addresses, committed or not.
+    for (uint64_t i = 0; i < hi - lo; i++) {
+      out[i] = (zx_paddr_t)vmo_paddr(v, (off & ~PAGE_MASK) + (i << PAGE_SHIFT));
+    }
     goto out;
   }
   for (uint64_t i = lo; i < hi; i++) {

@@ -131,6 +131,23 @@ typedef struct zx_info_vmo {
   uint64_t populated_fractional_scaled_bytes;
 } zx_info_vmo_t;
 
+/* ---- ZX_INFO_BTI / ZX_INFO_RESOURCE ------------------------------------ */
+
+typedef struct zx_info_bti {
+  uint64_t minimum_contiguity;  /* bytes: the granule of ZX_BTI_COMPRESS addresses */
+  uint64_t aspace_size;         /* bytes of device address space */
+  uint64_t pmo_count;           /* pinned-memory tokens alive, quarantined ones included */
+  uint64_t quarantine_count;    /* of which quarantined */
+} zx_info_bti_t;
+
+typedef struct zx_info_resource {
+  uint32_t kind;   /* ZX_RSRC_KIND_* */
+  uint32_t flags;  /* ZX_RSRC_FLAG_* */
+  uint64_t base;
+  size_t size;
+  char name[ZX_MAX_NAME_LEN];
+} zx_info_resource_t;
+
 /* ZX_INFO_VMO_V3: up to populated_bytes. */
 typedef struct zx_info_vmo_v3 {
   zx_koid_t koid;
