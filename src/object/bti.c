@@ -108,7 +108,7 @@ void pmt_release(pmt_t* p) {
 
 // Closing a PMT without unpinning quarantines it: the device keeps access until the
 // BTI's quarantine is released, as on Zircon. A BTI already closed has no quarantine
-// left to release, so the pin goes at once (D61).
+// left to release, so the pin goes at once (D49).
 static void pmt_on_zero_handles(zx_object_t* obj) {
   pmt_t* p = (pmt_t*)obj;
   bti_t* b = p->bti;

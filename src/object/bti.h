@@ -5,7 +5,7 @@
 // The emulated IOMMU is Zircon's dummy one: it reports a page of minimum contiguity and
 // the whole 64-bit device address space. A pin of a physical or contiguous VMO hands
 // out its emulated physical addresses; a pin of any other VMO gets a fresh contiguous
-// range of emulated RAM addresses for its life (docs/behavior.md D60). A device
+// range of emulated RAM addresses for its life (docs/behavior.md D48). A device
 // reaches pinned memory through the pinned VMO at the pinned offset, so it sees
 // exactly what the VMO shows.
 //

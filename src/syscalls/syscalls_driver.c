@@ -33,8 +33,10 @@ static zx_status_t get_resource(zx_handle_t h, zx_rights_t rights, resource_t** 
 ZX_API zx_handle_t zxvmo_root_resource(void) {
   resource_t* r = process_forked() ? NULL : resource_root();
   if (!r) return ZX_HANDLE_INVALID;
+  // The root never dies (it has nothing to do when its last handle goes), so a new
+  // handle is always to a live object.
   zx_handle_t h;
-  return handle_create_another(&r->base, ZX_DEFAULT_RESOURCE_RIGHTS, &h) == ZX_OK
+  return handle_create(&r->base, ZX_DEFAULT_RESOURCE_RIGHTS, &h) == ZX_OK
              ? h
              : ZX_HANDLE_INVALID;
 }
