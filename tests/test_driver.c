@@ -8,6 +8,7 @@
 #include <zircon/process.h>
 
 #include "helpers.h"
+#include "os.h"
 
 // An MMIO range inside the emulated machine's device window.
 #define MMIO_BASE ((zx_paddr_t)0xfd000000u)
@@ -655,4 +656,88 @@ Test(exec, replace_as_executable) {
                ZX_ERR_BAD_HANDLE);
   zx_handle_close(other);
   zx_handle_close(r);
+}
+
+// ---- out of memory ----
+
+// Every metadata allocation behind the driver calls fails in turn: each call returns
+// NO_MEMORY and changes nothing (no handle, no pin, no exclusive range kept).
+Test(driver, each_allocation_failing_in_turn_changes_nothing) {
+  zx_handle_t r = root(), bti = mk_bti(), v = mkvmo(4 * PG);
+  uint64_t handles0;
+  for (uint64_t nth = 1; nth < 24; nth++) {
+    zxvmo_stats_t s0;
+    cr_assert_eq(zxvmo_get_stats(&s0), ZX_OK);
+    handles0 = s0.handles_alive;
+    zx_handle_t out = ZX_HANDLE_INVALID, pmt = ZX_HANDLE_INVALID;
+    os_fail_alloc(nth, false);
+    zx_status_t st = zx_resource_create(r, ZX_RSRC_KIND_IRQ | ZX_RSRC_FLAG_EXCLUSIVE, 300, 1,
+                                        NULL, 0, &out);
+    os_fail_alloc(0, false);
+    cr_assert(st == ZX_OK || st == ZX_ERR_NO_MEMORY);
+    if (st == ZX_OK) zx_handle_close(out);
+    // The range is free again either way.
+    cr_assert_eq(zx_resource_create(r, ZX_RSRC_KIND_IRQ | ZX_RSRC_FLAG_EXCLUSIVE, 300, 1, NULL, 0,
+                                    &out),
+                 ZX_OK);
+    zx_handle_close(out);
+    zx_iommu_desc_dummy_t desc = {0};
+    os_fail_alloc(nth, false);
+    st = zx_iommu_create(r, ZX_IOMMU_TYPE_DUMMY, &desc, sizeof(desc), &out);
+    os_fail_alloc(0, false);
+    cr_assert(st == ZX_OK || st == ZX_ERR_NO_MEMORY);
+    if (st == ZX_OK) {
+      zx_handle_t b2 = ZX_HANDLE_INVALID;
+      os_fail_alloc(nth, false);
+      st = zx_bti_create(out, 0, 1, &b2);
+      os_fail_alloc(0, false);
+      cr_assert(st == ZX_OK || st == ZX_ERR_NO_MEMORY);
+      zx_handle_close(b2);
+      zx_handle_close(out);
+    }
+    os_fail_alloc(nth, false);
+    st = zx_vmo_create_physical(r, MMIO_BASE, PG, &out);
+    os_fail_alloc(0, false);
+    cr_assert(st == ZX_OK || st == ZX_ERR_NO_MEMORY);
+    if (st == ZX_OK) zx_handle_close(out);
+    os_fail_alloc(nth, false);
+    st = zx_vmo_create_contiguous(bti, 2 * PG, 0, &out);
+    os_fail_alloc(0, false);
+    cr_assert(st == ZX_OK || st == ZX_ERR_NO_MEMORY);
+    if (st == ZX_OK) zx_handle_close(out);
+    zx_paddr_t a[2];
+    os_fail_alloc(nth, false);
+    st = zx_bti_pin(bti, ZX_BTI_PERM_READ, v, 0, 2 * PG, a, 2, &pmt);
+    os_fail_alloc(0, false);
+    cr_assert(st == ZX_OK || st == ZX_ERR_NO_MEMORY);
+    if (st == ZX_OK) {
+      cr_assert_eq(zx_pmt_unpin(pmt), ZX_OK);
+    } else {
+      cr_assert_eq(bti_info(bti).pmo_count, 0u);
+    }
+    // Nothing stays pinned: the pages may go.
+    cr_assert_eq(zx_vmo_op_range(v, ZX_VMO_OP_DECOMMIT, 0, 4 * PG, NULL, 0), ZX_OK);
+    cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+    zxvmo_stats_t s1;
+    cr_assert_eq(zxvmo_get_stats(&s1), ZX_OK);
+    cr_assert_eq(s1.handles_alive, handles0, "a failed call left a handle (nth %lu)",
+                 (unsigned long)nth);
+  }
+  zx_handle_close(v);
+  zx_handle_close(bti);
+  zx_handle_close(r);
+}
+
+// A contiguous VMO the page budget cannot hold is refused whole.
+Test(driver, contiguous_over_the_budget) {
+  zx_handle_t bti = mk_bti(), v;
+  uint64_t before = pages_in_use();
+  cr_assert_eq(zxvmo_set_page_budget(before + 4), ZX_OK);
+  cr_assert_eq(zx_vmo_create_contiguous(bti, 8 * PG, 0, &v), ZX_ERR_NO_MEMORY);
+  cr_assert_eq(pages_in_use(), before);
+  cr_assert_eq(zx_vmo_create_contiguous(bti, 4 * PG, 0, &v), ZX_OK);
+  cr_assert_eq(pages_in_use(), before + 4);
+  zx_handle_close(v);
+  cr_assert_eq(zxvmo_set_page_budget(0), ZX_OK);
+  zx_handle_close(bti);
 }
