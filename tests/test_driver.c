@@ -9,6 +9,7 @@
 
 #include "helpers.h"
 #include "os.h"
+#include "pager_helpers.h"
 
 // An MMIO range inside the emulated machine's device window.
 #define MMIO_BASE ((zx_paddr_t)0xfd000000u)
@@ -740,4 +741,29 @@ Test(driver, contiguous_over_the_budget) {
   zx_handle_close(v);
   cr_assert_eq(zxvmo_set_page_budget(0), ZX_OK);
   zx_handle_close(bti);
+}
+
+// ---- pager VMOs ----
+
+// Pinning a pager VMO commits through the pager; detaching drops clean pages but not
+// pinned ones, which the device still reaches.
+Test(pinned, pager_vmo_pinned_pages_survive_detach) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 4, 0, 1), bti = mk_bti(), pmt;
+  pg_supply(&e, v, 0, 4, 7);
+  zx_paddr_t a;
+  cr_assert_eq(zx_bti_pin(bti, ZX_BTI_PERM_READ, v, PG, PG, &a, 1, &pmt), ZX_OK);
+  pg_expect_none(e.port);
+  cr_assert_eq(zx_pager_detach_vmo(e.pager, v), ZX_OK);
+  uint8_t b[2];
+  cr_assert_eq(zxvmo_dma_read(bti, a + 10, b, 2), ZX_OK);
+  cr_assert_eq(b[0], pg_pat(PG + 10, 7));
+  cr_assert_eq(b[1], pg_pat(PG + 11, 7));
+  // The clean pages that were not pinned are gone.
+  cr_assert_eq(vmo_info(v).committed_bytes, PG);
+  cr_assert_eq(zx_pmt_unpin(pmt), ZX_OK);
+  zx_handle_close(v);
+  zx_handle_close(bti);
+  zx_handle_close(e.pager);
+  zx_handle_close(e.port);
 }

@@ -376,13 +376,14 @@ void vmo_pager_detach(vmo_t* v) {
   family_wrlock(fam);
   source_detach(fam->source, true);
   // Clean pages go, as on Zircon: the pager can no longer be asked for them again,
-  // so only pages it has not seen yet (dirty ones) are kept.
+  // so only pages it has not seen yet (dirty ones) are kept, and pinned ones, which a
+  // device may be using.
   uint64_t end = v->base + vmo_pages(v);
   uint64_t i = v->base;
   page_t* p;
   while ((p = pmap_next(&v->map, &i, end)) != NULL) {
     uint64_t j = i;
-    while (p && (page_is_marker(p) || p->dirty == PAGE_CLEAN)) {
+    while (p && (page_is_marker(p) || p->dirty == PAGE_CLEAN) && !vmo_pinned_locked(v, j, j + 1)) {
       if (++j == end) break;
       p = pmap_lookup(&v->map, j);
     }

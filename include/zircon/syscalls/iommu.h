@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* zxvmo: IOMMU types and descriptors (zx_iommu_create). */
 #ifndef SYSROOT_ZIRCON_SYSCALLS_IOMMU_H_
 #define SYSROOT_ZIRCON_SYSCALLS_IOMMU_H_

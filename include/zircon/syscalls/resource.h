@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 /* zxvmo: resource kinds, flags and system resource bases (zx_resource_create). */
 #ifndef SYSROOT_ZIRCON_SYSCALLS_RESOURCE_H_
 #define SYSROOT_ZIRCON_SYSCALLS_RESOURCE_H_
