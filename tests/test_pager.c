@@ -807,6 +807,33 @@ Test(pager, a_slice_has_one_way_children_below_a_pager) {
                ZX_ERR_NOT_SUPPORTED);
 }
 
+// A one-way clone kept only for a slice (its handle closed) can still be cloned through
+// that slice: the new child looks through the dead clone inside the slice's window,
+// and keeps seeing the same bytes once the slice and the pager VMO's handle are gone.
+Test(pager, a_dead_clone_kept_by_its_slice_can_be_cloned_through_it) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 4, 0, 1), c, s, cc;
+  pg_supply(&e, v, 0, 4, 9);
+  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 0, 4 * PG, &c),
+               ZX_OK);
+  wr8(c, 2 * PG, 0x5a);
+  cr_assert_eq(zx_vmo_create_child(c, ZX_VMO_CHILD_SLICE, PG, 2 * PG, &s), ZX_OK);
+  zx_handle_close(c);
+  cr_assert_eq(zx_vmo_create_child(s, ZX_VMO_CHILD_SNAPSHOT_AT_LEAST_ON_WRITE, 0, 3 * PG, &cc),
+               ZX_OK);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+  for (int round = 0; round < 3; round++) {
+    cr_assert_eq(rd8(cc, 0), pg_pat(PG, 9));
+    cr_assert_eq(rd8(cc, PG), 0x5a);
+    cr_assert_eq(rd8(cc, 2 * PG), 0);  // past the slice's end
+    if (round == 0) zx_handle_close(s);
+    if (round == 1) zx_handle_close(v);
+    cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+  }
+  zx_handle_close(cc);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}
+
 Test(pager, commit_of_a_zero_range_asks_to_dirty_it) {
   pg_env_t e = pg_env();
   zx_handle_t v = pg_vmo(&e, 1, ZX_VMO_RESIZABLE | ZX_VMO_TRAP_DIRTY, 1);

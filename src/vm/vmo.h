@@ -24,7 +24,8 @@
 //     (its settling ran out of metadata memory, see vmo.c "Death") keeps its map and
 //     one-way children until the next exclusive operation on the family settles it;
 //   - node and page reference counts equal the references found by walking the family;
-//   - `backing` is alive (or pending), lists this VMO among its one-way children, and
+//   - `backing` is alive (or pending, or dead and kept for its slices, or a pager VMO
+//     kept for its children), lists this VMO among its one-way children, and
 //     base <= cut <= backing's window end (or cut == base: nothing shows through);
 //   - user tree: `parent` is alive and lists this VMO; num_children is the length of
 //     `children`; ZX_VMO_ZERO_CHILDREN is asserted iff num_children == 0.

@@ -72,8 +72,11 @@ static bool check_member_locked(vmo_t* m) {
   CHECK(m->kind != VMO_SLICE, "slice %lu holds content", (unsigned long)m->obj.koid);
   if (m->backing) {
     vmo_t* b = m->backing;
-    CHECK(m->kind == VMO_ONEWAY && (b->alive || b->pending || vmo_is_pager_root(b)) &&
-              b->member,
+    // A dead backing is pending, a pager VMO kept for its children, or a VMO kept for
+    // its slices: a one-way child of one of those slices looks through it, inside the
+    // slice's window, which trimming keeps.
+    CHECK(m->kind == VMO_ONEWAY &&
+              (b->alive || b->pending || vmo_is_pager_root(b) || b->slices) && b->member,
           "koid %lu: backing %lu not live",
           (unsigned long)m->obj.koid, (unsigned long)b->obj.koid);
     // cut == base (nothing shows through) is fine even when base lies past the
@@ -101,9 +104,20 @@ static bool check_member_locked(vmo_t* m) {
     CHECK(m->slices != NULL || m->oneway_children != NULL,
           "dead pager koid %lu kept without children", (unsigned long)m->obj.koid);
   } else if (!m->alive && !m->pending) {
-    // Kept only for its slices: every page must lie in some slice's window.
-    CHECK(m->slices != NULL && m->oneway_children == NULL && m->children == NULL,
-          "dead koid %lu kept without slices", (unsigned long)m->obj.koid);
+    // Kept only for its slices: every page must lie in some slice's window, and so
+    // must what each one-way child (made below one of those slices) looks through.
+    CHECK(m->slices != NULL && m->children == NULL, "dead koid %lu kept without slices",
+          (unsigned long)m->obj.koid);
+    for (vmo_t* ch = m->oneway_children; ch; ch = ch->ow.next) {
+      bool inside = ch->cut == ch->base;
+      for (vmo_t* s = m->slices; s && !inside; s = s->sl.next) {
+        uint64_t lo = m->base + s->slice_off;
+        inside = ch->base >= lo && ch->cut <= lo + vmo_pages(s);
+      }
+      CHECK(inside, "dead koid %lu: one-way child %lu sees [%lu, %lu) outside its slices",
+            (unsigned long)m->obj.koid, (unsigned long)ch->obj.koid,
+            (unsigned long)ch->base, (unsigned long)ch->cut);
+    }
     uint64_t j = m->base;
     while (pmap_next(&m->map, &j, end)) {
       bool seen = false;
@@ -185,9 +199,10 @@ zx_status_t vmo_check_family_locked(family_t* fam) {
     if (!check_member_locked(m)) goto fail;
     if (m->alive && !check_lists_locked(m, links)) goto fail;
     if (!m->alive) {
-      // A pending dead VMO's one-way children still look through it.
+      // A dead VMO's one-way children still look through it: while it is pending,
+      // kept whole as a pager VMO, or kept for the slices they were made below.
       for (vmo_t* c = m->oneway_children; c; c = c->ow.next) {
-        CHECK((m->pending || vmo_is_pager_root(m)) && c->backing == m,
+        CHECK((m->pending || vmo_is_pager_root(m) || m->slices) && c->backing == m,
               "dead koid %lu has one-way children",
               (unsigned long)m->obj.koid);
         c->mark_ow = links;
