@@ -1012,10 +1012,14 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   if (np > 4096) abort();  // the driver keeps VMOs small
   uint64_t old = size_bytes(m, v);
   // "After shrinking to an unaligned size, the tail of the last page reads 0."
+  // §14.8: a pager VMO's page the pager cannot give (failing, or detached), or that a
+  // detached TRAP_DIRTY VMO cannot dirty, is left as it is and the resize still
+  // succeeds (Zircon ignores the status of this zeroing).
   if (!page_aligned(m, size) && size < old) {
-    uint64_t in = size % m->page;
-    st = zero_partial(m, v, size / m->page, in, m->page - in);
-    if (st != ZX_OK) return st;
+    uint64_t in = size % m->page, x = size / m->page;
+    if (!(v->pager && v->trap_dirty && v->detached && v->pst[x] != PS_DIRTY)) {
+      (void)zero_partial(m, v, x, in, m->page - in);
+    }
   }
   int vid = (int)(v - m->v);
   if (np < v->pages) {

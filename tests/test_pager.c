@@ -293,6 +293,35 @@ Test(pager, shrinking_ends_requests_past_the_new_size) {
   cr_assert_eq(pg_op_join(op, NULL), ZX_ERR_OUT_OF_RANGE);
 }
 
+// Zircon resizes first and ignores whether the tail of the last page could be zeroed:
+// a page the pager fails, or one a detached TRAP_DIRTY VMO cannot dirty, stays as it is.
+Test(pager, shrinking_to_a_partial_page_the_pager_cannot_give_still_resizes) {
+  pg_env_t e = pg_env();
+  uint64_t size = 0, content = 0;
+  // Page 2 is absent and the VMO detached: it cannot be had, yet the resize happens.
+  zx_handle_t v = pg_vmo(&e, 4, ZX_VMO_RESIZABLE, 13);
+  pg_supply(&e, v, 0, 2, 4);
+  cr_assert_eq(zx_pager_detach_vmo(e.pager, v), ZX_OK);
+  cr_assert_eq(zx_vmo_set_size(v, 2 * PG + 100), ZX_OK);
+  cr_assert_eq(zx_vmo_get_size(v, &size), ZX_OK);
+  cr_assert_eq(size, 3 * PG);
+  cr_assert_eq(zx_object_get_property(v, ZX_PROP_VMO_CONTENT_SIZE, &content, sizeof(content)),
+               ZX_OK);
+  cr_assert_eq(content, 2 * PG + 100);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+
+  // A detached TRAP_DIRTY VMO cannot dirty the page of a dirty zero range it would
+  // zero part of: the shrink still succeeds, and the page still reads zero.
+  zx_handle_t t = pg_vmo(&e, 2, ZX_VMO_RESIZABLE | ZX_VMO_TRAP_DIRTY, 14);
+  cr_assert_eq(zx_pager_detach_vmo(e.pager, t), ZX_OK);
+  cr_assert_eq(zx_vmo_set_size(t, 4 * PG), ZX_OK);
+  for (int k = 0; k < 2; k++) cr_assert_eq(zx_vmo_set_size(t, 3 * PG + 100), ZX_OK);
+  cr_assert_eq(zx_vmo_get_size(t, &size), ZX_OK);
+  cr_assert_eq(size, 4 * PG);
+  cr_assert_eq(rd8(t, 3 * PG + 200), 0);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}
+
 // ---- children ---------------------------------------------------------------------
 
 Test(pager, snapshot_is_refused_at_least_on_write_is_one_way) {

@@ -563,10 +563,18 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   ZX_ASSERT(round_up_page(size, &new_size) && new_size <= VMO_MAX_SIZE);
   ZX_ASSERT(v->kind != VMO_SLICE && v->resizable);
   // Shrinking to an unaligned size zeroes the rest of the last page: a pager VMO's
-  // must be supplied (and agreed to be dirtied) first.
+  // must be supplied (and agreed to be dirtied) first. If the pager cannot give it
+  // (detached, or it failed the page), the resize still happens and that page is left
+  // as it is, as Zircon does (it ignores the status of this zeroing).
   uint64_t tail_len = (size & PAGE_MASK) ? PAGE_SIZE - (size & PAGE_MASK) : 0;
+  bool tail_ok = true;
   zx_status_t st = vmo_wrlock_for_zero(v, size, tail_len);
-  if (st != ZX_OK) return st;
+  if (st == ZX_ERR_NO_MEMORY) return st;
+  if (st != ZX_OK) {
+    family_wrlock(fam);
+    tail_ok = false;
+    st = ZX_OK;
+  }
   if (!v->alive) st = ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK) goto out;
   // The accumulated offset from the family's origin plus the new size must fit in
@@ -582,7 +590,7 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
     goto out;
   }
   // Shrinking to an unaligned size: the rest of the last page reads as zero.
-  bool tail = (size & PAGE_MASK) != 0 && size < old_size;
+  bool tail = tail_ok && (size & PAGE_MASK) != 0 && size < old_size;
   uint64_t tail_idx = v->base + (size >> PAGE_SHIFT);
   uint64_t tail_in = size & PAGE_MASK;
   uint64_t new_end = v->base + (new_size >> PAGE_SHIFT);
