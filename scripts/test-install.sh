@@ -57,12 +57,13 @@ done
 if readelf -d "$libdir/libzxvmo.so" | grep -Eq 'RPATH|RUNPATH'; then
   fail "libzxvmo.so carries an rpath"
 fi
-# Exported symbols: Zircon's calls and the zxvmo_ extras, nothing else.
+# Exported symbols: Zircon's calls (zx_ and their _zx_ aliases) and the zxvmo_ extras,
+# nothing else.
 extra=$(nm -D --defined-only "$libdir/libzxvmo.so" | awk '$2 ~ /[TDBRVW]/ { print $3 }' \
-        | grep -Ev '^(zx_|zxvmo_|ZXVMO_)' || true)
+        | grep -Ev '^(_?zx_|zxvmo_|ZXVMO_)' || true)
 [ -z "$extra" ] || fail "libzxvmo.so exports: $extra"
 extra=$(nm -g --defined-only "$libdir/libzxvmo.a" 2>/dev/null | awk 'NF == 3 { print $3 }' \
-        | grep -Ev '^(zx_|zxvmo_)' || true)
+        | grep -Ev '^(_?zx_|zxvmo_)' || true)
 [ -z "$extra" ] || fail "libzxvmo.a has global symbols: $extra"
 
 # A program's output must be the README's: "hello".
