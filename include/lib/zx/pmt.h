@@ -23,12 +23,12 @@ class pmt final : public object<pmt> {
     return *this;
   }
 
-  // The kernel consumes the handle when it unpins; on failure this object keeps it.
+  // zx_pmt_unpin() consumes the handle whatever it returns (a handle it could not find
+  // is no handle either), so this object lets go of it in every case. (Fuchsia's
+  // lib/zx keeps it on failure, which would close the number a second time later.)
   zx_status_t unpin() {
     zx_status_t status = zx_pmt_unpin(get());
-    if (status == ZX_OK) {
-      (void)release();
-    }
+    (void)release();
     return status;
   }
 };
