@@ -39,5 +39,48 @@ for h in $(find lib fbl -name '*.h' 2>/dev/null | sort); do
     for std in c++17 c++20; do compile "$c" "-x c++ -std=$std" "$h"; done
   done
 done
+# lib/zx refuses at compile time what the object type cannot do (object_traits.h), and
+# never converts a handle of one type into another implicitly. Each snippet must fail to
+# compile, while the same program with the line replaced by a valid call compiles.
+refuse() { # description, offending statement
+  for c in $compilers_cxx; do
+    for stmt in "$2" "(void)0;"; do
+      cat > "$tmp/r.cc" <<EOT
+#include <lib/zx/bti.h>
+#include <lib/zx/event.h>
+#include <lib/zx/handle.h>
+#include <lib/zx/pmt.h>
+#include <lib/zx/port.h>
+#include <lib/zx/vmar.h>
+#include <utility>
+void f(zx::port& port, zx::pmt& pmt, zx::vmar& vmar, zx::vmo& vmo, zx::handle& h) {
+  zx_signals_t pending;
+  (void)pending; (void)port; (void)pmt; (void)vmar; (void)vmo; (void)h;
+  $stmt
+}
+EOT
+      if "$c" -x c++ -std=c++17 -fsyntax-only -I"$inc" "$tmp/r.cc" 2> "$tmp/err"; then
+        ok=1
+      else
+        ok=0
+      fi
+      checked=$((checked + 1))
+      if [ "$stmt" = "(void)0;" ] && [ $ok -eq 0 ]; then
+        echo "FAIL: $c: the program of \"$1\" does not compile without its bad line" >&2
+        cat "$tmp/err" >&2
+        failed=$((failed + 1))
+      elif [ "$stmt" != "(void)0;" ] && [ $ok -eq 1 ]; then
+        echo "FAIL: $c: $1 compiles: $2" >&2
+        failed=$((failed + 1))
+      fi
+    done
+  done
+}
+refuse "waiting on a port" "port.wait_one(ZX_USER_SIGNAL_0, zx::time(), &pending);"
+refuse "duplicating a PMT" "zx::pmt other; pmt.duplicate(ZX_RIGHT_SAME_RIGHTS, &other);"
+refuse "signalling a VMAR" "vmar.signal(0, ZX_USER_SIGNAL_0);"
+refuse "a handle assigned to a vmo implicitly" "vmo = std::move(h);"
+refuse "a vmo assigned to a vmar" "vmar = std::move(vmo);"
+
 echo "check_headers: $checked compilations, $failed failed"
 [ "$failed" -eq 0 ]

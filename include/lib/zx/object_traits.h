@@ -18,75 +18,35 @@ class resource;
 class vmar;
 class vmo;
 
+// The traits as one list of flags, so that each type below states its values once.
+template <bool kDuplication, bool kGetChild, bool kSetProfile, bool kUserSignal, bool kWait,
+          bool kKill>
+struct object_traits_values {
+  static constexpr bool supports_duplication = kDuplication;
+  static constexpr bool supports_get_child = kGetChild;
+  static constexpr bool supports_set_profile = kSetProfile;
+  static constexpr bool supports_user_signal = kUserSignal;
+  static constexpr bool supports_wait = kWait;
+  static constexpr bool supports_kill = kKill;
+  static constexpr bool has_peer_handle = false;  // no peered object in zxvmo
+};
+
+// Flags in order: duplication, get_child, set_profile, user_signal, wait, kill.
 // The defaults hold for handle (object<void>), bti, event, iommu, pager and vmo.
 template <typename T>
-struct object_traits {
-  static constexpr bool supports_duplication = true;
-  static constexpr bool supports_get_child = false;
-  static constexpr bool supports_set_profile = false;
-  static constexpr bool supports_user_signal = true;
-  static constexpr bool supports_wait = true;
-  static constexpr bool supports_kill = false;
-  static constexpr bool has_peer_handle = false;
-};
-
+struct object_traits : object_traits_values<true, false, false, true, true, false> {};
 // A pinned-memory token can only be unpinned or closed.
 template <>
-struct object_traits<pmt> {
-  static constexpr bool supports_duplication = false;
-  static constexpr bool supports_get_child = false;
-  static constexpr bool supports_set_profile = false;
-  static constexpr bool supports_user_signal = false;
-  static constexpr bool supports_wait = false;
-  static constexpr bool supports_kill = false;
-  static constexpr bool has_peer_handle = false;
-};
-
-// Ports are not waitable and carry no signals.
+struct object_traits<pmt> : object_traits_values<false, false, false, false, false, false> {};
+// Ports and VMARs are not waitable and carry no signals.
 template <>
-struct object_traits<port> {
-  static constexpr bool supports_duplication = true;
-  static constexpr bool supports_get_child = false;
-  static constexpr bool supports_set_profile = false;
-  static constexpr bool supports_user_signal = false;
-  static constexpr bool supports_wait = false;
-  static constexpr bool supports_kill = false;
-  static constexpr bool has_peer_handle = false;
-};
-
-// VMARs are not waitable and carry no signals.
+struct object_traits<port> : object_traits_values<true, false, false, false, false, false> {};
 template <>
-struct object_traits<vmar> {
-  static constexpr bool supports_duplication = true;
-  static constexpr bool supports_get_child = false;
-  static constexpr bool supports_set_profile = true;
-  static constexpr bool supports_user_signal = false;
-  static constexpr bool supports_wait = false;
-  static constexpr bool supports_kill = false;
-  static constexpr bool has_peer_handle = false;
-};
-
+struct object_traits<vmar> : object_traits_values<true, false, true, false, false, false> {};
 template <>
-struct object_traits<process> {
-  static constexpr bool supports_duplication = true;
-  static constexpr bool supports_get_child = true;
-  static constexpr bool supports_set_profile = false;
-  static constexpr bool supports_user_signal = true;
-  static constexpr bool supports_wait = true;
-  static constexpr bool supports_kill = true;
-  static constexpr bool has_peer_handle = false;
-};
-
+struct object_traits<process> : object_traits_values<true, true, false, true, true, true> {};
 template <>
-struct object_traits<resource> {
-  static constexpr bool supports_duplication = true;
-  static constexpr bool supports_get_child = true;
-  static constexpr bool supports_set_profile = false;
-  static constexpr bool supports_user_signal = true;
-  static constexpr bool supports_wait = true;
-  static constexpr bool supports_kill = false;
-  static constexpr bool has_peer_handle = false;
-};
+struct object_traits<resource> : object_traits_values<true, true, false, true, true, false> {};
 
 }  // namespace zx
 
