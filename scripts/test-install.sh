@@ -64,6 +64,10 @@ done
 if readelf -d "$libdir/libzxvmo.so" | grep -Eq 'RPATH|RUNPATH'; then
   fail "libzxvmo.so carries an rpath"
 fi
+# The C++ layer is header-only: the library is C and needs no C++ runtime.
+if readelf -d "$libdir/libzxvmo.so" | grep -Eq 'NEEDED.*(libstdc\+\+|libc\+\+)'; then
+  fail "libzxvmo.so needs the C++ runtime"
+fi
 # Exported symbols: Zircon's calls (zx_ and their _zx_ aliases) and the zxvmo_ extras,
 # nothing else.
 extra=$(nm -D --defined-only "$libdir/libzxvmo.so" | awk '$2 ~ /[TDBRVW]/ { print $3 }' \

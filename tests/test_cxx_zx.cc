@@ -424,6 +424,10 @@ Test(cxx_time, arithmetic_saturates_and_clocks_advance) {
   std::timespec ts = zx::msec(1500).to_timespec();
   cr_assert_eq(ts.tv_sec, 1);
   cr_assert_eq(ts.tv_nsec, 500000000);
+  cr_assert(zx::duration(ts) == zx::msec(1500));
+  ts.tv_sec = INT64_MAX / 2;
+  cr_assert(zx::duration(ts) == zx::duration::infinite());
+  cr_assert_eq(zx::time(zx::usec(3).to_timespec()).to_timespec().tv_nsec, 3000);
 
   zx::time_monotonic t0 = zx::clock::get_monotonic();
   zx::instant_mono deadline = zx::deadline_after(zx::msec(2));

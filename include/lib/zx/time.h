@@ -23,6 +23,8 @@ class duration final {
  public:
   constexpr duration() = default;
   explicit constexpr duration(zx_duration_t value) : value_(value) {}
+  // Saturates, as the arithmetic does.
+  explicit constexpr duration(std::timespec ts) : value_(from_timespec(ts)) {}
 
   static constexpr duration infinite() { return duration(ZX_TIME_INFINITE); }
   static constexpr duration infinite_past() { return duration(ZX_TIME_INFINITE_PAST); }
@@ -64,11 +66,18 @@ class duration final {
   constexpr int64_t to_mins() const { return value_ / INT64_C(60000000000); }
   constexpr int64_t to_hours() const { return value_ / INT64_C(3600000000000); }
 
-  // Only for non-negative durations, as a timespec cannot hold a negative one sensibly.
-  std::timespec to_timespec() const {
+  // Seconds and nanoseconds truncated toward zero (so both carry the sign).
+  constexpr std::timespec to_timespec() const { return to_timespec(value_); }
+
+  // The conversions basic_time shares.
+  static constexpr zx_duration_t from_timespec(std::timespec ts) {
+    return zx_duration_add_duration(zx_duration_from_sec(static_cast<int64_t>(ts.tv_sec)),
+                                    static_cast<int64_t>(ts.tv_nsec));
+  }
+  static constexpr std::timespec to_timespec(int64_t nanoseconds) {
     std::timespec ts{};
-    ts.tv_sec = static_cast<std::time_t>(value_ / INT64_C(1000000000));
-    ts.tv_nsec = static_cast<long>(value_ % INT64_C(1000000000));
+    ts.tv_sec = static_cast<std::time_t>(nanoseconds / INT64_C(1000000000));
+    ts.tv_nsec = static_cast<long>(nanoseconds % INT64_C(1000000000));
     return ts;
   }
 
@@ -83,12 +92,14 @@ class basic_time final {
  public:
   constexpr basic_time() = default;
   explicit constexpr basic_time(zx_time_t value) : value_(value) {}
+  explicit constexpr basic_time(std::timespec ts) : value_(duration::from_timespec(ts)) {}
 
   static constexpr basic_time infinite() { return basic_time(ZX_TIME_INFINITE); }
   static constexpr basic_time infinite_past() { return basic_time(ZX_TIME_INFINITE_PAST); }
 
   constexpr zx_time_t get() const { return value_; }
   zx_time_t* get_address() { return &value_; }
+  constexpr std::timespec to_timespec() const { return duration::to_timespec(value_); }
 
   constexpr duration operator-(basic_time other) const {
     return duration(zx_time_sub_time(value_, other.value_));
