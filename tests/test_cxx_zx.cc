@@ -442,3 +442,25 @@ Test(cxx_time, arithmetic_saturates_and_clocks_advance) {
   cr_assert_eq(boot.get(), 10);
 }
 
+
+// ---- <zircon/assert.h> ----
+
+#include <signal.h>
+#include <zircon/assert.h>
+
+Test(cxx_assert, passing_assertions_evaluate_once) {
+  int evaluated = 0;
+  ZX_ASSERT(++evaluated == 1);
+  ZX_ASSERT_MSG(++evaluated == 2, "with a message %d", evaluated);
+  ZX_DEBUG_ASSERT(++evaluated > 0);
+  ZX_DEBUG_ASSERT_MSG(++evaluated > 0, "message");
+  // Debug assertions run only when enabled (ZX_ASSERT_LEVEL, else NDEBUG).
+  cr_assert_eq(evaluated, ZX_DEBUG_ASSERT_IMPLEMENTED ? 4 : 2);
+}
+
+Test(cxx_assert, failing_assert_aborts, .signal = SIGABRT) {
+  volatile int zero = 0;
+  ZX_ASSERT_MSG(zero == 1, "zero is %d", zero);
+}
+
+Test(cxx_assert, panic_aborts, .signal = SIGABRT) { ZX_PANIC("panic %s", "now"); }
