@@ -63,21 +63,21 @@ test-license:
 
 # Plain build with gcc and the invariant checker run after every operation.
 test-debug:
-	@$(CMAKE) -S . -B $(B_DBG) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
+	@$(CMAKE) -S . -B $(B_DBG) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
 	    -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF $(ZXVMO_TEST_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_DBG) -j$(JOBS)
 	cd $(B_DBG) && ctest $(CTEST_FLAGS)
 
 # clang with AddressSanitizer + UndefinedBehaviorSanitizer: the whole suite.
 test-asan:
-	@$(CMAKE) -S . -B $(B_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	@$(CMAKE) -S . -B $(B_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	    -DZXVMO_SANITIZE=address -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF $(ZXVMO_TEST_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_ASAN) -j$(JOBS)
 	cd $(B_ASAN) && ctest $(CTEST_FLAGS)
 
 # clang with ThreadSanitizer: the tests labelled "threads".
 test-tsan:
-	@$(CMAKE) -S . -B $(B_TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+	@$(CMAKE) -S . -B $(B_TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	    -DZXVMO_SANITIZE=thread -DZXVMO_BENCH=OFF $(ZXVMO_TEST_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_TSAN) -j$(JOBS)
 	cd $(B_TSAN) && ctest $(CTEST_FLAGS) -L threads
@@ -85,7 +85,7 @@ test-tsan:
 # The whole suite again with a 16 KiB library page on this host: nothing may assume
 # 4096 (arm64 hosts with 16 KiB pages run the default build this way).
 test-page16k:
-	@$(CMAKE) -S . -B $(B_P16K) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
+	@$(CMAKE) -S . -B $(B_P16K) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
 	    -DZXVMO_CHECKS=ON -DZXVMO_BENCH=OFF -DZXVMO_PAGE_SIZE=16384 $(ZXVMO_TEST_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_P16K) -j$(JOBS)
 	cd $(B_P16K) && ctest $(CTEST_FLAGS)
@@ -100,7 +100,7 @@ bench: all
 	@for b in $(B_REL)/bench_*; do echo "== $$b"; ./$$b || exit 1; done
 
 fuzz: deps
-	@$(CMAKE) -S . -B $(B_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	@$(CMAKE) -S . -B $(B_FUZZ) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	    -DZXVMO_SANITIZE=address -DZXVMO_CHECKS=ON -DZXVMO_FUZZ=ON -DZXVMO_TESTS=OFF \
 	    -DZXVMO_BENCH=OFF $(ZXVMO_CMAKE_FLAGS) >/dev/null
 	@$(CMAKE) --build $(B_FUZZ) -j$(JOBS) --target fuzz_vmo

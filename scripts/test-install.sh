@@ -7,7 +7,10 @@
 #   1. pkg-config, C (cc)        2. pkg-config, C++ (g++ on the same source)
 #   3. CMake package, C          4. CMake package, C++   (examples/find_package/)
 #   5. CMake package, static library, C
-# plus checks on the installed tree: headers under include/zxvmo/, only zx_* and
+# and the C++ layer (lib/zx, lib/fzl, fbl), with nothing but the installed package:
+#   6. examples/zx_hello.cc and tests/fuchsia_vmo_test.cc with pkg-config (g++ -std=c++17)
+#   7. the same two with the CMake package
+# plus checks on the installed tree: headers under include/zxvmo/, only zx_*, _zx_* and
 # zxvmo_* symbols exported, no rpath anywhere.
 # Environment: CMAKE, CC, CXX, JOBS; KEEP=1 keeps the temporary directory.
 set -eu
@@ -45,6 +48,10 @@ step "building and installing to a temporary prefix"
 # 2. The installed tree.
 [ -f "$prefix/include/zxvmo/zircon/syscalls.h" ] || fail "no include/zxvmo/zircon/syscalls.h"
 [ -f "$prefix/include/zxvmo/zxvmo.h" ] || fail "no include/zxvmo/zxvmo.h"
+for h in lib/zx/vmo.h lib/fzl/vmo-mapper.h fbl/ref_ptr.h zircon/compiler.h zircon/assert.h; do
+  [ -f "$prefix/include/zxvmo/$h" ] || fail "no include/zxvmo/$h"
+done
+[ ! -e "$prefix/include/lib" ] || fail "headers installed to include/lib (clashes with a Fuchsia sysroot)"
 [ ! -e "$prefix/include/zircon" ] || fail "headers installed to include/zircon (clashes with a Fuchsia sysroot)"
 pc=$(find "$prefix" -name zxvmo.pc)
 [ -n "$pc" ] || fail "zxvmo.pc not installed"
@@ -57,12 +64,17 @@ done
 if readelf -d "$libdir/libzxvmo.so" | grep -Eq 'RPATH|RUNPATH'; then
   fail "libzxvmo.so carries an rpath"
 fi
-# Exported symbols: Zircon's calls and the zxvmo_ extras, nothing else.
+# The C++ layer is header-only: the library is C and needs no C++ runtime.
+if readelf -d "$libdir/libzxvmo.so" | grep -Eq 'NEEDED.*(libstdc\+\+|libc\+\+)'; then
+  fail "libzxvmo.so needs the C++ runtime"
+fi
+# Exported symbols: Zircon's calls (zx_ and their _zx_ aliases) and the zxvmo_ extras,
+# nothing else.
 extra=$(nm -D --defined-only "$libdir/libzxvmo.so" | awk '$2 ~ /[TDBRVW]/ { print $3 }' \
-        | grep -Ev '^(zx_|zxvmo_|ZXVMO_)' || true)
+        | grep -Ev '^(_?zx_|zxvmo_|ZXVMO_)' || true)
 [ -z "$extra" ] || fail "libzxvmo.so exports: $extra"
 extra=$(nm -g --defined-only "$libdir/libzxvmo.a" 2>/dev/null | awk 'NF == 3 { print $3 }' \
-        | grep -Ev '^(zx_|zxvmo_)' || true)
+        | grep -Ev '^(_?zx_|zxvmo_)' || true)
 [ -z "$extra" ] || fail "libzxvmo.a has global symbols: $extra"
 
 # A program's output must be the README's: "hello".
@@ -97,6 +109,27 @@ done
 check "pkg-config, C" env LD_LIBRARY_PATH="$libdir" "$tmp/pc/readme_c"
 check "pkg-config, C++" env LD_LIBRARY_PATH="$libdir" "$tmp/pc/readme_cxx"
 
+# The C++ layer with pkg-config only: the example, and the Fuchsia-style test (which
+# must pass, and says so on its last line).
+cp examples/zx_hello.cc tests/fuchsia_vmo_test.cc "$tmp/pc/"
+cd "$tmp/pc"
+for p in zx_hello fuchsia_vmo_test; do
+  # shellcheck disable=SC2086
+  "$CXX" -std=c++17 -Wall -Wextra -Werror -o $p $p.cc $cflags $libs
+done
+cd "$src"
+check "pkg-config, C++ layer (zx_hello.cc)" env LD_LIBRARY_PATH="$libdir" "$tmp/pc/zx_hello"
+run_fuchsia_test() { # name, then the command that runs it
+  name=$1; shift
+  out=$("$@") || { echo "$out" >&2; fail "$name failed"; }
+  echo "$out" | tail -n 1 | grep -Eq '^[1-9][0-9]* passed, 0 failed$' \
+    || { echo "$out" >&2; fail "$name did not report its tests passing"; }
+  passed=$((passed + 1))
+  step "ok: $name ($(echo "$out" | tail -n 1))"
+}
+run_fuchsia_test "pkg-config, fuchsia_vmo_test.cc" env LD_LIBRARY_PATH="$libdir" \
+  "$tmp/pc/fuchsia_vmo_test"
+
 # 4. The CMake package, from C and from C++, and its static flavour.
 "$CMAKE" -S examples/find_package -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
@@ -111,5 +144,7 @@ fi
 check "CMake package, C" "$tmp/cm/readme_example_c"
 check "CMake package, C++" "$tmp/cm/readme_example_cxx"
 check "CMake package, static, C" "$tmp/cm/readme_example_static"
+check "CMake package, C++ layer (zx_hello.cc)" "$tmp/cm/zx_hello"
+run_fuchsia_test "CMake package, fuchsia_vmo_test.cc" "$tmp/cm/fuchsia_vmo_test"
 
 echo "test-install: $passed passed, 0 failed"

@@ -119,4 +119,7 @@ zx_status_t zx_pmt_unpin(zx_handle_t handle);
 
 __END_CDECLS
 
+/* Every call above (but zx_vmo_set_stream_size) under its _zx_ name too. */
+#include <zircon/syscalls/underscore.h>
+
 #endif /* SYSROOT_ZIRCON_SYSCALLS_H_ */

@@ -110,7 +110,8 @@ typedef struct zx_port_packet {
   uint64_t key;
   zx_packet_type_t type;
   zx_status_t status;
-  union {
+  /* Anonymous, as on Zircon: standard from C11; __extension__ keeps C99 -pedantic quiet. */
+  __extension__ union {
     zx_packet_user_t user;
     zx_packet_signal_t signal;
     zx_packet_guest_bell_t guest_bell;

@@ -36,10 +36,19 @@ struct shim_test {
   struct shim_test* next;
 };
 
+#ifdef __cplusplus
+// Test()'s options are a partial aggregate initializer, complete as C; C++ compilers
+// warn about the fields it leaves to zero.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+extern "C" {  // runner.c is C; C++ tests (tests/*.cc) use the same runner
+#endif
 void shim_register(struct shim_test* t);
 void shim_fail(const char* file, int line, bool fatal, const char* what, const char* fmt, ...)
     __attribute__((format(printf, 5, 6)));
 void shim_skip(void) __attribute__((noreturn));
+#ifdef __cplusplus
+}
+#endif
 
 #define Test(suite, name, ...)                                                    \
   static void suite##_##name##_impl(void);                                        \
