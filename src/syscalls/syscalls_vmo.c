@@ -137,6 +137,23 @@ ZX_API zx_status_t zx_vmo_set_size(zx_handle_t handle, uint64_t size) {
   return st;
 }
 
+ZX_API zx_status_t zx_vmo_set_stream_size(zx_handle_t handle, uint64_t stream_size) {
+  vmo_t* v;
+  zx_status_t st = get_vmo(handle, ZX_RIGHT_WRITE, &v, NULL);
+  if (st != ZX_OK) return st;
+  if (v->physical || v->contiguous) {
+    st = ZX_ERR_NOT_SUPPORTED;  // Zircon keeps no stream size for driver memory
+  } else {
+    bool uncached = v->cache_policy != ZX_CACHE_POLICY_CACHED;
+    // Zeroing part of a page may need one: over the page budget, eviction makes room.
+    while ((st = vmo_set_stream_size(v, stream_size, uncached)) == ZX_ERR_NO_MEMORY &&
+           vmo_evict_for_budget()) {
+    }
+  }
+  object_unref(&v->obj);
+  return st;
+}
+
 // Cache maintenance: nothing to do on coherent memory, but the arguments are checked.
 static zx_status_t cache_op(vmo_t* v, uint64_t offset, uint64_t size) {
   if (size == 0) return ZX_ERR_INVALID_ARGS;
@@ -268,6 +285,17 @@ ZX_API zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uin
       goto out;
     }
     a.kind = VMO_SLICE;
+  } else if (rest & ZX_VMO_CHILD_REFERENCE) {
+    // Only RESIZABLE (and NO_WRITE, taken above) may come with REFERENCE; the range
+    // and the parent are judged by the VMO layer, in Zircon's order.
+    if (rest & ~(ZX_VMO_CHILD_REFERENCE | ZX_VMO_CHILD_RESIZABLE)) {
+      st = ZX_ERR_INVALID_ARGS;
+      goto out;
+    }
+    a.kind = VMO_SLICE;
+    a.reference = true;
+    a.offset = offset;
+    a.size = size;  // must be 0, unrounded
   } else {
     if (rest & ZX_VMO_CHILD_SNAPSHOT) {
       rest &= ~ZX_VMO_CHILD_SNAPSHOT;

@@ -8,7 +8,9 @@
 //   ONEWAY    a copy-on-write child that keeps seeing its parent's pages until it
 //             writes them (zx_vmo_clone, and SNAPSHOT_AT_LEAST_ON_WRITE of a one-way
 //             VMO);
-//   SLICE     a window onto the pages of a non-slice VMO (its `root`).
+//   SLICE     a window onto the pages of a non-slice VMO (its `root`). A reference
+//             (ZX_VMO_CHILD_REFERENCE, `reference` set) is a slice at offset 0 whose
+//             size, resizability and content size are its root's, always.
 //
 // Pages. Every non-slice VMO owns a page map (`map`). All maps of a family use one
 // index space: page i of a VMO is index `base + i`, and a child's base is its
@@ -112,6 +114,11 @@ struct vmo {
   bool alive;                  // (f) has open handles
   bool member;                 // (f) in fam->members: its map may hold pages
   bool pending;                // (f) dead and not yet settled: on fam->pending
+  // (c) A SLICE made by ZX_VMO_CHILD_REFERENCE: offset 0, `size` kept equal to its
+  // root's by every resize (vmo_set_size), `resizable` its root's; its content size
+  // is its root's (vmo_csm). Invariant: reference => kind == SLICE && slice_off == 0
+  // && size == root->size && resizable == root->resizable.
+  bool reference;
 
   // User tree: live parent and live children (re-homed when a VMO dies).
   vmo_t* parent;               // (f)
@@ -131,6 +138,7 @@ struct vmo {
   vlink_t ow;                  // (f)
   vmo_t* slices;               // (f) slices windowing this VMO, via `sl`
   vlink_t sl;                  // (f)
+  uint64_t nrefs;              // (f) live references among `slices`
   vlink_t fm;                  // (f) fam->members link
   vlink_t pd;                  // (f) fam->pending link
   uint64_t drops;              // (f) references to drop once settling is done
@@ -222,6 +230,7 @@ zx_status_t vmo_create(uint64_t size, uint64_t content_size, bool resizable, vmo
 
 typedef struct vmo_child_args {
   vmo_kind_t kind;       // SNAPSHOT, ONEWAY or SLICE (SNAPSHOT may become ONEWAY)
+  bool reference;        // with SLICE: ZX_VMO_CHILD_REFERENCE (offset and size 0)
   bool legacy;           // zx_vmo_clone
   bool resizable;
   bool no_write;
@@ -252,6 +261,9 @@ static inline vmo_t* vmo_content(vmo_t* v, uint64_t* idx0) {
   *idx0 = v->base;
   return v;
 }
+
+// The VMO holding v's size and content size: a reference's root, else v itself.
+static inline vmo_t* vmo_csm(vmo_t* v) { return v->reference ? v->root : v; }
 
 struct page_request;
 
@@ -402,6 +414,11 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
 // ---- vmo_property.c ----
 zx_status_t vmo_get_content_size(zx_object_t* obj, uint64_t* out);
 zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size);
+// zx_vmo_set_stream_size past its syscall checks: ZX_OK at once if `size` is the
+// stream size already, ZX_ERR_OUT_OF_RANGE past the VMO's size, else zeroes from the
+// smaller of the old and new stream sizes to the VMO's end (ZX_ERR_BAD_STATE instead
+// if that is not empty and `uncached`) and sets it. ZX_ERR_NO_MEMORY changes nothing.
+zx_status_t vmo_set_stream_size(vmo_t* v, uint64_t size, bool uncached);
 // ---- vmo_check.c ----
 // Verifies every invariant of the family; prints the first violation and returns
 // ZX_ERR_INTERNAL, or ZX_ERR_NO_MEMORY if it had no memory to check. Caller holds

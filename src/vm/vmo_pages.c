@@ -557,17 +557,20 @@ zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len) {
   return st;
 }
 
-zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
-  family_t* fam = v->fam;
+zx_status_t vmo_set_size(vmo_t* h, uint64_t size) {
+  family_t* fam = h->fam;
   uint64_t new_size;
   ZX_ASSERT(round_up_page(size, &new_size) && new_size <= VMO_MAX_SIZE);
+  // Resizing a reference resizes what it references (which may have no handle left),
+  // and with it every reference to it.
+  vmo_t* v = vmo_csm(h);
   ZX_ASSERT(v->kind != VMO_SLICE && v->resizable);
   // Shrinking to an unaligned size zeroes the rest of the last page: a pager VMO's
   // must be supplied (and agreed to be dirtied) first.
   uint64_t tail_len = (size & PAGE_MASK) ? PAGE_SIZE - (size & PAGE_MASK) : 0;
-  zx_status_t st = vmo_wrlock_for_zero(v, size, tail_len);
+  zx_status_t st = vmo_wrlock_for_zero(h, size, tail_len);
   if (st != ZX_OK) return st;
-  if (!v->alive) st = ZX_ERR_BAD_HANDLE;
+  if (!h->alive) st = ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK) goto out;
   // The accumulated offset from the family's origin plus the new size must fit in
   // 64 bits, as when the child was created (behavior.md §16).
@@ -624,6 +627,9 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   if (fam->homes && (tail || shrink)) home_invalidate(fam, tail ? tail_idx : new_end, old_end);
   v->size = new_size;
   v->content_size = size;
+  for (vmo_t* s = v->slices; s; s = s->sl.next) {
+    if (s->reference) s->size = new_size;
+  }
   if (vmo_is_pager_root(v)) vmo_pager_resized_locked(v, old_end, new_end);
 out:
   vmo_after_op_locked(fam);

@@ -47,10 +47,11 @@ static uint64_t first_slot(const mapping_t* m) {
 // Bytes of `m`, from its start, that may ever show its VMO's pages. A slice's size is
 // fixed and its home is its root's, which holds other pages past the slice's window:
 // the rest of the mapping must not show them. Other VMOs' homes hold nothing past
-// their size, so all of a mapping may show them.
+// their size, so all of a mapping may show them; so do references, which always
+// window all of their root.
 static uint64_t shown_len(const mapping_t* m) {
   const vmo_t* v = m->vmo;
-  if (v->kind != VMO_SLICE) return m->len;
+  if (v->kind != VMO_SLICE || v->reference) return m->len;
   return v->size > m->vmo_off ? min_u64(m->len, v->size - m->vmo_off) : 0;
 }
 
