@@ -643,6 +643,8 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
   // source): then the detach waits for the last reference (below).
   if (vmo_is_pager_root(v) && v->nrefs == 0) source_detach(fam->source, true);
 
+  vmo_discard_unlist_locked(v);
+
   // User tree: re-home the children to our parent.
   vmo_t* gp = v->parent;
   while (v->children) {

@@ -176,7 +176,20 @@ struct vmo {
   _Atomic uint32_t cache_policy;
   // Content owners: the pins on their pages (vmo_pin_t, family indices).
   struct vmo_pin* pins;        // (f)
+
+  // Discardable VMOs (ZX_VMO_DISCARDABLE, vmo_discard.c): always roots with no child.
+  bool discardable;            // (c)
+  // (f, and the discard list lock to change) DISC_*: UNSET until first unlocked;
+  // RECLAIMABLE iff on the discard list (unlocked, lock_count == 0); UNRECLAIMABLE
+  // while locked; DISCARDED: its pages were dropped, accesses fail until LOCK.
+  uint8_t dstate;
+  uint32_t lock_count;         // (f) outstanding ZX_VMO_OP_LOCKs
+  vlink_t dl;                  // (discard list lock) LRU list of reclaimable VMOs
 };
+
+enum { DISC_UNSET, DISC_RECLAIMABLE, DISC_UNRECLAIMABLE, DISC_DISCARDED };
+// True if accesses to content `c`'s pages must fail: discarded and not locked since.
+static inline bool vmo_discarded(const vmo_t* c) { return c->dstate == DISC_DISCARDED; }
 
 // A pinned range of a content owner's pages, [lo, hi) in family indices, linked on
 // the owner (`pins`) while the pin lasts: its pages cannot be decommitted, evicted or
@@ -407,6 +420,23 @@ zx_status_t vmo_set_cache_policy(vmo_t* v, uint32_t policy);
 uint64_t vmo_ram_alloc(uint64_t size, uint32_t align_log2);
 // The device address of byte `off` of a physical or contiguous VMO.
 static inline uint64_t vmo_paddr(const vmo_t* v, uint64_t off) { return v->paddr + off; }
+
+// ---- vmo_discard.c: discardable VMOs ----
+// ZX_VMO_OP_LOCK / TRY_LOCK / UNLOCK on v past the rights check, in Zircon's order:
+// NOT_SUPPORTED (not discardable), OUT_OF_RANGE (not exactly the whole VMO), then
+// TRY_LOCK's UNAVAILABLE (discarded) or UNLOCK's BAD_STATE (not locked). LOCK fills
+// *ls (offset, size, and the discarded range: all of it, or 0 and 0).
+zx_status_t vmo_lock_op(vmo_t* v, uint32_t op, uint64_t off, uint64_t len,
+                        zx_vmo_lock_state_t* ls);
+// Undoes a successful ZX_VMO_OP_LOCK of v whose result could not be handed back
+// (as Zircon does: a discarded VMO locked and unlocked so is discarded no more).
+void vmo_lock_undo(vmo_t* v);
+// Takes dying v off the discard list. Family lock held exclusively.
+void vmo_discard_unlist_locked(vmo_t* v);
+// Discards the least recently unlocked discardable VMOs that are reclaimable and
+// have no pinned page, until one freed pages. Called with no family lock held. True
+// if any page was freed.
+bool vmo_discard_for_budget(void);
 
 // ---- vmo_attribution.c: ZX_INFO_VMO ----
 zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, void* buffer,

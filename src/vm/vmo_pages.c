@@ -178,6 +178,9 @@ zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
       }
       if (st == ZX_OK) vmo_pager_touch_locked(c, lo, hi);
     }
+    // A discarded VMO's pages are gone until it is locked again (Zircon fails the
+    // page lookup behind every access).
+    if (st == ZX_OK && n > 0 && vmo_discarded(v)) st = ZX_ERR_NOT_FOUND;
     if (st == ZX_OK && n > 0) read_locked(v, (uint8_t*)buf + done, at, n);
     family_unlock(fam);
     done += n;
@@ -250,6 +253,7 @@ zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len) {
 retry:
   family_wrlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  if (st == ZX_OK && len > 0 && vmo_discarded(v)) st = ZX_ERR_NOT_FOUND;
   if (st != ZX_OK || len == 0) goto out;
   uint64_t idx0;
   vmo_t* c = vmo_content(v, &idx0);
@@ -652,6 +656,7 @@ zx_status_t vmo_commit_or_ask(vmo_t* v, uint64_t off, uint64_t len,
   family_t* fam = v->fam;
   family_wrlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  if (st == ZX_OK && len > 0 && vmo_discarded(v)) st = ZX_ERR_NOT_FOUND;
   if (st != ZX_OK || len == 0) goto out;
   uint64_t lo, hi;
   vmo_t* c = page_span_locked(v, off, len, &lo, &hi);

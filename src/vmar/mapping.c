@@ -201,6 +201,7 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write,
   if (m->vmo_off + (pa - m->base) >= v->size) return FAULT_GENUINE;
   uint64_t idx;
   vmo_t* c = page_at(m, pa, &idx);
+  if (vmo_discarded(c)) return FAULT_GENUINE;  // until locked again: SIGBUS
   if (!v->fam->source) return fault_locked(m, pa, c, idx, write);
   fault_result_t r = pager_prepare_locked(c, idx, write, req);
   if (r == FAULT_RESOLVED && write && !vmo_pager_reserve_locked(c)) r = FAULT_NO_MEMORY;
@@ -499,6 +500,7 @@ fault_result_t mapping_fault_child(mapping_t* m, uintptr_t addr) {
   if (m->vmo_off + (pa - m->base) >= v->size) return FAULT_GENUINE;
   uint64_t idx;
   vmo_t* c = page_at(m, pa, &idx);
+  if (vmo_discarded(c)) return FAULT_GENUINE;  // as in the parent
   page_t* p = shown_locked(c, idx);
   int r = p ? os_uffd_copy(pa, p->data, PAGE_SIZE, false) : os_uffd_zeropage(pa, PAGE_SIZE);
   return r == 0 || r == -EEXIST ? FAULT_RESOLVED : FAULT_NO_MEMORY;
