@@ -27,12 +27,33 @@ static zx_status_t try_lock(zx_handle_t v, uint64_t size) {
   return zx_vmo_op_range(v, ZX_VMO_OP_TRY_LOCK, 0, size, NULL, 0);
 }
 
+// LOCKs the whole of v and checks the state reported: `discarded` bytes from 0.
+static void lock_expect(zx_handle_t v, uint64_t size, uint64_t discarded) {
+  zx_vmo_lock_state_t ls;
+  memset(&ls, 0xEE, sizeof(ls));
+  cr_assert_eq(lock(v, size, &ls), ZX_OK);
+  cr_assert_eq(ls.offset, 0u);
+  cr_assert_eq(ls.size, size);
+  cr_assert_eq(ls.discarded_offset, 0u);
+  cr_assert_eq(ls.discarded_size, discarded);
+}
+
 // Fills every page of v with `b`.
 static void fill(zx_handle_t v, uint64_t pages, uint8_t b) {
   uint8_t* buf = page_buf(pages);
   memset(buf, b, pages * PG);
   cr_assert_eq(zx_vmo_write(v, buf, 0, pages * PG), ZX_OK);
   free(buf);
+}
+
+// A discardable VMO of `pages` pages holding `b` everywhere, unlocked: reclaimable.
+static zx_handle_t mkreclaimable(uint64_t pages, uint8_t b) {
+  zx_handle_t v = mkdisc(pages, 0);
+  zx_vmo_lock_state_t ls;
+  cr_assert_eq(lock(v, pages * PG, &ls), ZX_OK);
+  fill(v, pages, b);
+  cr_assert_eq(unlock(v, pages * PG), ZX_OK);
+  return v;
 }
 
 // Puts the library under page pressure: a budget of what is in use now, then writes
@@ -116,12 +137,7 @@ Test(discardable, lock_ops_in_order) {
                ZX_ERR_INVALID_ARGS);
   cr_assert_eq(unlock(v, 2 * PG), ZX_ERR_BAD_STATE);
   // Locks nest: as many UNLOCKs as LOCKs and TRY_LOCKs.
-  memset(&ls, 0xEE, sizeof(ls));
-  cr_assert_eq(lock(v, 2 * PG, &ls), ZX_OK);
-  cr_assert_eq(ls.offset, 0u);
-  cr_assert_eq(ls.size, 2 * PG);
-  cr_assert_eq(ls.discarded_offset, 0u);
-  cr_assert_eq(ls.discarded_size, 0u);
+  lock_expect(v, 2 * PG, 0);
   cr_assert_eq(try_lock(v, 2 * PG), ZX_OK);
   cr_assert_eq(unlock(v, 2 * PG), ZX_OK);
   cr_assert_eq(unlock(v, 2 * PG), ZX_OK);
@@ -165,12 +181,7 @@ Test(discardable, discarded_under_pressure_then_relocked) {
   cr_assert_eq(zx_vmo_read(v, &b, 0, 0), ZX_OK);
   cr_assert_eq(try_lock(v, 8 * PG), ZX_ERR_UNAVAILABLE);
   cr_assert_eq(unlock(v, 8 * PG), ZX_ERR_BAD_STATE);
-  memset(&ls, 0xEE, sizeof(ls));
-  cr_assert_eq(lock(v, 8 * PG, &ls), ZX_OK);
-  cr_assert_eq(ls.offset, 0u);
-  cr_assert_eq(ls.size, 8 * PG);
-  cr_assert_eq(ls.discarded_offset, 0u);
-  cr_assert_eq(ls.discarded_size, 8 * PG);
+  lock_expect(v, 8 * PG, 8 * PG);
   // Locked again: zeros, and usable.
   cr_assert_eq(rd8(v, 5 * PG), 0);
   wr8(v, 5 * PG, 0x22);
@@ -185,11 +196,8 @@ Test(discardable, discarded_under_pressure_then_relocked) {
 }
 
 Test(discardable, failed_lock_clears_discarded) {
-  zx_handle_t v = mkdisc(4, 0);
+  zx_handle_t v = mkreclaimable(4, 1);
   zx_vmo_lock_state_t ls;
-  cr_assert_eq(lock(v, 4 * PG, &ls), ZX_OK);
-  fill(v, 4, 1);
-  cr_assert_eq(unlock(v, 4 * PG), ZX_OK);
   cr_assert_eq(pressure(2), ZX_OK);
   cr_assert_eq(try_lock(v, 4 * PG), ZX_ERR_UNAVAILABLE);
   // LOCK with a bad buffer locks and unlocks: no longer discarded (reads see zeros).
@@ -219,10 +227,7 @@ Test(discardable, least_recently_unlocked_first) {
 }
 
 Test(discardable, pinned_is_never_discarded) {
-  zx_handle_t rr = zxvmo_root_resource(), iommu, bti, pmt;
-  zx_iommu_desc_dummy_t desc = {0};
-  cr_assert_eq(zx_iommu_create(rr, ZX_IOMMU_TYPE_DUMMY, &desc, sizeof(desc), &iommu), ZX_OK);
-  cr_assert_eq(zx_bti_create(iommu, 0, 7, &bti), ZX_OK);
+  zx_handle_t rr = zxvmo_root_resource(), bti = mk_test_bti(), pmt;
   zx_handle_t v = mkdisc(4, 0), w = mkdisc(4, 0);
   zx_vmo_lock_state_t ls;
   cr_assert_eq(lock(v, 4 * PG, &ls), ZX_OK);
@@ -247,7 +252,6 @@ Test(discardable, pinned_is_never_discarded) {
   zx_handle_close(v);
   zx_handle_close(w);
   zx_handle_close(bti);
-  zx_handle_close(iommu);
   zx_handle_close(rr);
 }
 
@@ -284,11 +288,8 @@ Test(discardable, never_unlocked_is_kept) {
 }
 
 Test(discardable, closed_while_listed) {
-  zx_handle_t v = mkdisc(2, 0);
+  zx_handle_t v = mkreclaimable(2, 1);
   zx_vmo_lock_state_t ls;
-  cr_assert_eq(lock(v, 2 * PG, &ls), ZX_OK);
-  fill(v, 2, 1);
-  cr_assert_eq(unlock(v, 2 * PG), ZX_OK);
   zx_handle_close(v);  // leaves the discard list
   v = mkdisc(2, 0);
   cr_assert_eq(lock(v, 2 * PG, &ls), ZX_OK);

@@ -61,10 +61,7 @@ Test(reference, checks_in_order) {
 }
 
 Test(reference, driver_memory) {
-  zx_handle_t rr = zxvmo_root_resource(), iommu, bti, v, r;
-  zx_iommu_desc_dummy_t desc = {0};
-  cr_assert_eq(zx_iommu_create(rr, ZX_IOMMU_TYPE_DUMMY, &desc, sizeof(desc), &iommu), ZX_OK);
-  cr_assert_eq(zx_bti_create(iommu, 0, 7, &bti), ZX_OK);
+  zx_handle_t rr = zxvmo_root_resource(), bti = mk_test_bti(), v, r;
   // Physical and contiguous VMOs have no references (slices serve them).
   cr_assert_eq(zx_vmo_create_physical(rr, 0xfd000000u, PG, &v), ZX_OK);
   cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_REFERENCE, 0, 0, &r), ZX_ERR_NOT_SUPPORTED);
@@ -78,7 +75,6 @@ Test(reference, driver_memory) {
   cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_REFERENCE, 0, 0, &r), ZX_ERR_BAD_STATE);
   zx_handle_close(v);
   zx_handle_close(bti);
-  zx_handle_close(iommu);
   zx_handle_close(rr);
 }
 
@@ -297,10 +293,7 @@ Test(reference, oneway_child_of_orphaned_reference) {
 }
 
 Test(reference, pinned_pages_stay) {
-  zx_handle_t rr = zxvmo_root_resource(), iommu, bti, pmt;
-  zx_iommu_desc_dummy_t desc = {0};
-  cr_assert_eq(zx_iommu_create(rr, ZX_IOMMU_TYPE_DUMMY, &desc, sizeof(desc), &iommu), ZX_OK);
-  cr_assert_eq(zx_bti_create(iommu, 0, 7, &bti), ZX_OK);
+  zx_handle_t rr = zxvmo_root_resource(), bti = mk_test_bti(), pmt;
   zx_handle_t v;
   cr_assert_eq(zx_vmo_create(2 * PG, ZX_VMO_RESIZABLE, &v), ZX_OK);
   zx_handle_t r = mkref(v, ZX_VMO_CHILD_RESIZABLE);
@@ -315,7 +308,6 @@ Test(reference, pinned_pages_stay) {
   zx_handle_close(r);
   zx_handle_close(v);
   zx_handle_close(bti);
-  zx_handle_close(iommu);
   zx_handle_close(rr);
 }
 

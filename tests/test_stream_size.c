@@ -86,10 +86,7 @@ Test(stream_size, shared_by_references_not_by_other_children) {
 }
 
 Test(stream_size, driver_and_uncached_memory) {
-  zx_handle_t rr = zxvmo_root_resource(), iommu, bti, v;
-  zx_iommu_desc_dummy_t desc = {0};
-  cr_assert_eq(zx_iommu_create(rr, ZX_IOMMU_TYPE_DUMMY, &desc, sizeof(desc), &iommu), ZX_OK);
-  cr_assert_eq(zx_bti_create(iommu, 0, 7, &bti), ZX_OK);
+  zx_handle_t rr = zxvmo_root_resource(), bti = mk_test_bti(), v;
   cr_assert_eq(zx_vmo_create_physical(rr, 0xfd000000u, PG, &v), ZX_OK);
   cr_assert_eq(zx_vmo_set_stream_size(v, 0), ZX_ERR_NOT_SUPPORTED);
   zx_handle_close(v);
@@ -104,7 +101,6 @@ Test(stream_size, driver_and_uncached_memory) {
   cr_assert_eq(zx_vmo_set_stream_size(v, 2 * PG), ZX_OK);
   zx_handle_close(v);
   zx_handle_close(bti);
-  zx_handle_close(iommu);
   zx_handle_close(rr);
 }
 
