@@ -318,6 +318,10 @@ Test(reference, pager_vmo) {
   cr_assert(vmo_info(r).flags & ZX_INFO_VMO_PAGER_BACKED);
   pg_supply(&e, v, 0, 2, 3);
   cr_assert(pg_check(r, 0, 2 * PG, 3));
+  // The pager's calls take the pager VMO itself (D62).
+  zx_handle_t aux = mkvmo(PG);
+  cr_assert_eq(zx_pager_supply_pages(e.pager, r, 0, PG, aux, 0), ZX_ERR_INVALID_ARGS);
+  zx_handle_close(aux);
   // The pager keeps serving the reference after the pager VMO's handle is closed.
   cr_assert_eq(zx_vmo_set_size(r, 4 * PG), ZX_OK);
   zx_handle_close(v);
