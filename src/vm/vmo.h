@@ -29,7 +29,11 @@
 //   - `backing` is alive (or pending), lists this VMO among its one-way children, and
 //     base <= cut <= backing's window end (or cut == base: nothing shows through);
 //   - user tree: `parent` is alive and lists this VMO; num_children is the length of
-//     `children`; ZX_VMO_ZERO_CHILDREN is asserted iff num_children == 0.
+//     `children`; ZX_VMO_ZERO_CHILDREN is asserted iff num_children == 0;
+//   - a reference is a slice at offset 0 with its root's size and resizability, and
+//     the root's `nrefs` counts them;
+//   - a discardable VMO is a root without children of any kind; it is locked iff
+//     UNRECLAIMABLE, and holds no page while DISCARDED (vmo_discard.c).
 //
 // Families. A family is every VMO descended from one zx_vmo_create. Its rwlock
 // guards every (f) field of its VMOs, their maps, nodes and pages. Readers of page
