@@ -119,10 +119,12 @@ static int64_t discard_locked(vmo_t* v) {
     i++;
   }
   // A discardable VMO has no child: no other map shares its pages, so taking them
-  // out of its home needs no page.
-  page_reservation_t r = {.list = NULL, .count = 0};
-  ZX_ASSERT(home_count_shared(v, lo, hi) == 0);
-  if (!home_unshare_range(v, lo, hi, &r) || !pmap_remove_range(&v->map, lo, hi)) return -1;
+  // out of its home should need no page; if it does, the reservation says so.
+  page_reservation_t r;
+  if (pool_reserve(home_count_shared(v, lo, hi), &r) != ZX_OK) return -1;
+  bool ok = home_unshare_range(v, lo, hi, &r) && pmap_remove_range(&v->map, lo, hi);
+  pool_unreserve(&r);
+  if (!ok) return -1;
   if (fam->homes) home_invalidate(fam, lo, hi);  // mappings fault, and fail, from now on
   set_state_locked(v, DISC_DISCARDED);
   return n;
