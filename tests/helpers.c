@@ -56,3 +56,14 @@ uint64_t pages_in_use(void) {
   cr_assert_eq(zxvmo_get_stats(&s), ZX_OK);
   return s.pages_in_use;
 }
+
+zx_handle_t mk_test_bti(void) {
+  zx_handle_t rr = zxvmo_root_resource(), iommu, bti;
+  cr_assert_neq(rr, ZX_HANDLE_INVALID);
+  zx_iommu_desc_dummy_t desc = {0};
+  cr_assert_eq(zx_iommu_create(rr, ZX_IOMMU_TYPE_DUMMY, &desc, sizeof(desc), &iommu), ZX_OK);
+  cr_assert_eq(zx_bti_create(iommu, 0, 7, &bti), ZX_OK);
+  zx_handle_close(iommu);
+  zx_handle_close(rr);
+  return bti;
+}

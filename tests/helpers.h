@@ -29,6 +29,8 @@ zx_info_vmo_t vmo_info(zx_handle_t vmo);
 zx_rights_t handle_rights(zx_handle_t h);
 // Library-wide pages_in_use.
 uint64_t pages_in_use(void);
+// A BTI on a new dummy IOMMU (the root resource's), or fails the test.
+zx_handle_t mk_test_bti(void);
 // A zeroed buffer of `pages` pages (free() it), or fails the test.
 uint8_t* page_buf(uint64_t pages);
 

@@ -20,15 +20,7 @@ static zx_handle_t root(void) {
   return r;
 }
 
-static zx_handle_t mk_bti(void) {
-  zx_handle_t rr = root(), iommu, bti;
-  zx_iommu_desc_dummy_t desc = {0};
-  cr_assert_eq(zx_iommu_create(rr, ZX_IOMMU_TYPE_DUMMY, &desc, sizeof(desc), &iommu), ZX_OK);
-  cr_assert_eq(zx_bti_create(iommu, 0, 7, &bti), ZX_OK);
-  zx_handle_close(iommu);
-  zx_handle_close(rr);
-  return bti;
-}
+static zx_handle_t mk_bti(void) { return mk_test_bti(); }
 
 static zx_info_bti_t bti_info(zx_handle_t bti) {
   zx_info_bti_t info;

@@ -28,7 +28,7 @@ static const char* kind_name(const vmo_t* v) {
     case VMO_ROOT: return "root";
     case VMO_SNAPSHOT: return "snapshot";
     case VMO_ONEWAY: return v->legacy ? "clone" : "one-way";
-    case VMO_SLICE: return "slice";
+    case VMO_SLICE: return v->reference ? "reference" : "slice";
   }
   return "?";
 }

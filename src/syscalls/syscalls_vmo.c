@@ -31,7 +31,6 @@ ZX_API zx_status_t zx_vmo_create(uint64_t size, uint32_t options, zx_handle_t* o
   uint64_t rounded;
   if (!round_up_page(size, &rounded) || rounded > VMO_MAX_SIZE) return ZX_ERR_OUT_OF_RANGE;
   if (options & ~VMO_CREATE_KNOWN) return ZX_ERR_INVALID_ARGS;
-  if (options & ZX_VMO_DISCARDABLE) return ZX_ERR_NOT_SUPPORTED;
   if (!out) return ZX_ERR_INVALID_ARGS;
   bool resizable = (options & ZX_VMO_RESIZABLE) != 0;
   // UNBOUNDED: the VMO spans the largest size; `size` is only its content size.
@@ -39,6 +38,7 @@ ZX_API zx_status_t zx_vmo_create(uint64_t size, uint32_t options, zx_handle_t* o
   vmo_t* v;
   zx_status_t st = vmo_create(rounded, size, resizable, &v);
   if (st != ZX_OK) return st;
+  v->discardable = (options & ZX_VMO_DISCARDABLE) != 0;  // not yet published
   zx_rights_t rights = ZX_DEFAULT_VMO_RIGHTS | (resizable ? ZX_RIGHT_RESIZE : 0);
   return vmo_publish(v, rights, out);
 }
@@ -137,6 +137,23 @@ ZX_API zx_status_t zx_vmo_set_size(zx_handle_t handle, uint64_t size) {
   return st;
 }
 
+ZX_API zx_status_t zx_vmo_set_stream_size(zx_handle_t handle, uint64_t stream_size) {
+  vmo_t* v;
+  zx_status_t st = get_vmo(handle, ZX_RIGHT_WRITE, &v, NULL);
+  if (st != ZX_OK) return st;
+  if (v->physical || v->contiguous) {
+    st = ZX_ERR_NOT_SUPPORTED;  // Zircon keeps no stream size for driver memory
+  } else {
+    bool uncached = v->cache_policy != ZX_CACHE_POLICY_CACHED;
+    // Zeroing part of a page may need one: over the page budget, eviction makes room.
+    while ((st = vmo_set_stream_size(v, stream_size, uncached)) == ZX_ERR_NO_MEMORY &&
+           vmo_evict_for_budget()) {
+    }
+  }
+  object_unref(&v->obj);
+  return st;
+}
+
 // Cache maintenance: nothing to do on coherent memory, but the arguments are checked.
 static zx_status_t cache_op(vmo_t* v, uint64_t offset, uint64_t size) {
   if (size == 0) return ZX_ERR_INVALID_ARGS;
@@ -165,11 +182,25 @@ static zx_status_t op_range(vmo_t* v, zx_rights_t rights, uint32_t op, uint64_t 
       zx_status_t st = driver_rw_check(v);
       return st == ZX_OK ? vmo_zero(v, offset, size) : st;
     }
-    case ZX_VMO_OP_LOCK:
+    case ZX_VMO_OP_LOCK: {
+      if (!(rights & (ZX_RIGHT_READ | ZX_RIGHT_WRITE))) return ZX_ERR_ACCESS_DENIED;
+      zx_vmo_lock_state_t ls;
+      zx_status_t st = vmo_lock_op(v, op, offset, size, &ls);
+      if (st != ZX_OK) return st;
+      // The buffer is judged after the lock is taken, which is then undone, as on
+      // Zircon.
+      if (buffer_size < sizeof(ls) || !buffer) {
+        st = ZX_ERR_INVALID_ARGS;  // NULL: where Zircon's copy-out would fault
+      } else {
+        st = user_copy_out(buffer, &ls, sizeof(ls));
+      }
+      if (st != ZX_OK) vmo_lock_undo(v);
+      return st;
+    }
     case ZX_VMO_OP_TRY_LOCK:
     case ZX_VMO_OP_UNLOCK:
       if (!(rights & (ZX_RIGHT_READ | ZX_RIGHT_WRITE))) return ZX_ERR_ACCESS_DENIED;
-      return ZX_ERR_NOT_SUPPORTED;  // only discardable VMOs can be locked
+      return vmo_lock_op(v, op, offset, size, NULL);
     case ZX_VMO_OP_CACHE_SYNC:
     case ZX_VMO_OP_CACHE_CLEAN:
     case ZX_VMO_OP_CACHE_CLEAN_INVALIDATE:
@@ -247,6 +278,11 @@ ZX_API zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uin
   zx_rights_t prights;
   zx_status_t st = get_vmo(handle, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &prights);
   if (st != ZX_OK) return st;
+  if (p->discardable) {
+    // Discardable VMOs have no children of any kind, whatever the options say.
+    object_unref(&p->obj);
+    return ZX_ERR_NOT_SUPPORTED;
+  }
 
   vmo_child_args_t a;
   memset(&a, 0, sizeof(a));
@@ -268,6 +304,17 @@ ZX_API zx_status_t zx_vmo_create_child(zx_handle_t handle, uint32_t options, uin
       goto out;
     }
     a.kind = VMO_SLICE;
+  } else if (rest & ZX_VMO_CHILD_REFERENCE) {
+    // Only RESIZABLE (and NO_WRITE, taken above) may come with REFERENCE; the range
+    // and the parent are judged by the VMO layer, in Zircon's order.
+    if (rest & ~(ZX_VMO_CHILD_REFERENCE | ZX_VMO_CHILD_RESIZABLE)) {
+      st = ZX_ERR_INVALID_ARGS;
+      goto out;
+    }
+    a.kind = VMO_SLICE;
+    a.reference = true;
+    a.offset = offset;
+    a.size = size;  // must be 0, unrounded
   } else {
     if (rest & ZX_VMO_CHILD_SNAPSHOT) {
       rest &= ~ZX_VMO_CHILD_SNAPSHOT;
@@ -313,7 +360,9 @@ ZX_API zx_status_t zx_vmo_clone(zx_handle_t handle, uint32_t options, uint64_t o
   zx_rights_t prights;
   zx_status_t st = get_vmo(handle, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &prights);
   if (st != ZX_OK) return st;
-  if (!(options & ZX_VMO_CLONE_COPY_ON_WRITE) ||
+  if (p->discardable) {
+    st = ZX_ERR_NOT_SUPPORTED;
+  } else if (!(options & ZX_VMO_CLONE_COPY_ON_WRITE) ||
       (options & ~(ZX_VMO_CLONE_COPY_ON_WRITE | ZX_VMO_CLONE_NON_RESIZEABLE))) {
     st = ZX_ERR_INVALID_ARGS;
   } else if (!page_aligned(offset)) {

@@ -179,6 +179,7 @@ static void child_unlink_locked(vmo_t* child) {
 
 
 static bool merge_into_oneway_child_locked(vmo_t* v, vmo_t* ch);
+static void pending_add_locked(vmo_t* v);
 
 // SNAPSHOT_MODIFIED of one-way clone `p` in a pager family: new child `c` (base set,
 // window up to `c_end`) holds a snapshot of every page p shows that the pager VMO
@@ -253,7 +254,23 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
     goto out;
   }
   vmo_kind_t kind = a->kind;
-  if (kind == VMO_SLICE) {
+  // A child of a reference is a child of the content it references (its root), as on
+  // Zircon where both share one set of pages; only the user tree names the reference.
+  vmo_t* src = p->reference ? p->root : p;
+  if (kind == VMO_SLICE && a->reference) {
+    // Zircon's order: the range, a slice (or physical) parent, a contiguous parent,
+    // RESIZABLE of a fixed-size parent, then an uncached parent.
+    if (a->offset != 0 || a->size != 0) {
+      st = ZX_ERR_INVALID_ARGS;
+    } else if ((p->kind == VMO_SLICE && !p->reference) || p->contiguous) {
+      st = ZX_ERR_NOT_SUPPORTED;
+    } else if (a->resizable && !p->resizable) {
+      st = ZX_ERR_NOT_SUPPORTED;
+    } else if (p->cache_policy != ZX_CACHE_POLICY_CACHED) {
+      st = ZX_ERR_BAD_STATE;
+    }
+    if (st != ZX_OK) goto out;
+  } else if (kind == VMO_SLICE) {
     // Wholly inside the parent; overflow of offset + size counts as outside.
     if (a->offset > p->size || a->size > p->size - a->offset) {
       st = ZX_ERR_INVALID_ARGS;
@@ -278,11 +295,11 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
     // A slice's copy-on-write children exist only below a pager VMO, and only
     // SNAPSHOT_AT_LEAST_ON_WRITE, as on Zircon: one-way children of the slice's root
     // that see no further than the slice's window.
-    if (p->kind == VMO_SLICE && (!fam->source || !at_least)) {
+    if (p->kind == VMO_SLICE && !p->reference && (!fam->source || !at_least)) {
       st = ZX_ERR_NOT_SUPPORTED;
       goto out;
     }
-    if (p->kind == VMO_ONEWAY || fam->source) {
+    if (src->kind == VMO_ONEWAY || fam->source) {
       // A VMO that sees a live parent, or whose pages a pager supplies, cannot be
       // copied eagerly in O(1); as Zircon does for pager-backed VMOs, SNAPSHOT is
       // refused and SNAPSHOT_AT_LEAST_ON_WRITE gives a one-way clone.
@@ -320,12 +337,15 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
     st = ZX_ERR_NO_MEMORY;
     goto out;
   }
-  c->resizable = a->resizable;
+  // A reference is resizable exactly when what it references is (Zircon ignores
+  // whether RESIZABLE was asked for beyond the check above).
+  c->resizable = a->reference ? src->resizable : a->resizable;
+  c->reference = a->reference;
   c->legacy = a->legacy;
   // Zircon marks only children asked for with the SNAPSHOT bit itself.
   c->immutable = kind == VMO_SNAPSHOT && a->no_write && !a->at_least_on_write;
-  c->size = a->size;
-  c->content_size = a->content_size;
+  c->size = a->reference ? src->size : a->size;
+  c->content_size = a->content_size;  // unused by references (vmo_csm)
   uint64_t np = a->size >> PAGE_SHIFT;
   if (kind == VMO_SLICE) {
     vmo_t* r = p->kind == VMO_SLICE ? p->root : p;
@@ -338,6 +358,7 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
     c->cache_policy = p->cache_policy;
     object_ref(&r->obj);
     VLIST_PUSH(r->slices, c, sl);
+    if (c->reference) r->nrefs++;
   } else {
     // Below a slice, the content seen is its root's, within the slice's window.
     uint64_t p_idx0;
@@ -350,13 +371,13 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       // before they write (home.h, H4). Protected first, so that a failure changes
       // nothing a program can see; a write racing in meanwhile faults and waits for
       // this lock.
-      bool ok = !p->home || home_write_protect(p->home, c->base, c_end);
-      if (ok && c->base <= p->base && p_end <= c_end && p->map.root) {
+      bool ok = !src->home || home_write_protect(src->home, c->base, c_end);
+      if (ok && c->base <= src->base && p_end <= c_end && src->map.root) {
         // The parent's pages all lie inside the child's window: share the root.
-        c->map.root = p->map.root;
+        c->map.root = src->map.root;
         c->map.root->refs++;
       } else if (ok) {
-        ok = pmap_clone_range(&c->map, &p->map, c->base, c_end);
+        ok = pmap_clone_range(&c->map, &src->map, c->base, c_end);
       }
       if (!ok) {
         // Nothing links to c yet: it goes as it came (the family outlives it, p
@@ -367,8 +388,8 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
         st = ZX_ERR_NO_MEMORY;
         goto out;
       }
-    } else if (a->modified && p->kind == VMO_ONEWAY) {
-      if (!modified_child_locked(p, c, c_end)) {
+    } else if (a->modified && src->kind == VMO_ONEWAY) {
+      if (!modified_child_locked(src, c, c_end)) {
         c->alive = false;
         object_unref(&c->obj);
         c = NULL;
@@ -380,6 +401,10 @@ zx_status_t vmo_create_child(vmo_t* p, const vmo_child_args_t* a, vmo_t** out) {
       object_ref(&pc->obj);
       VLIST_PUSH(pc->oneway_children, c, ow);
       c->cut = max_u64(c->base, min_u64(c_end, p_end));
+      // A dead VMO kept for its slices (a reference's root whose handles are closed)
+      // has no one-way children once settled: settling hands c what it sees
+      // through pc, and looks it through pc's own backing.
+      if (!pc->alive) pending_add_locked(pc);
     }
     member_add_locked(c);
   }
@@ -614,7 +639,11 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
   v->alive = false;
   // No more pager service once the pager VMO is closed: its children keep the pages
   // it holds, and fail where it has none (Zircon sends COMPLETE here too).
-  if (vmo_is_pager_root(v)) source_detach(fam->source, true);
+  // A reference to it keeps the service going (on Zircon it shares the pages and their
+  // source): then the detach waits for the last reference (below).
+  if (vmo_is_pager_root(v) && v->nrefs == 0) source_detach(fam->source, true);
+
+  vmo_discard_unlist_locked(v);
 
   // User tree: re-home the children to our parent.
   vmo_t* gp = v->parent;
@@ -631,6 +660,11 @@ static void vmo_on_zero_handles(zx_object_t* obj) {
   if (v->kind == VMO_SLICE) {
     vmo_t* r = v->root;
     VLIST_REMOVE(r->slices, v, sl);
+    if (v->reference) r->nrefs--;
+    // The pager serves a pager VMO while it or a reference to it is open.
+    if (v->reference && !r->alive && r->nrefs == 0 && vmo_is_pager_root(r)) {
+      source_detach(fam->source, true);
+    }
     if (!r->alive) pending_add_locked(r);  // fewer slices: less to keep
     drop_later_locked(r);
   } else {

@@ -8,7 +8,9 @@
 //   ONEWAY    a copy-on-write child that keeps seeing its parent's pages until it
 //             writes them (zx_vmo_clone, and SNAPSHOT_AT_LEAST_ON_WRITE of a one-way
 //             VMO);
-//   SLICE     a window onto the pages of a non-slice VMO (its `root`).
+//   SLICE     a window onto the pages of a non-slice VMO (its `root`). A reference
+//             (ZX_VMO_CHILD_REFERENCE, `reference` set) is a slice at offset 0 whose
+//             size, resizability and content size are its root's, always.
 //
 // Pages. Every non-slice VMO owns a page map (`map`). All maps of a family use one
 // index space: page i of a VMO is index `base + i`, and a child's base is its
@@ -28,7 +30,11 @@
 //     kept for its children), lists this VMO among its one-way children, and
 //     base <= cut <= backing's window end (or cut == base: nothing shows through);
 //   - user tree: `parent` is alive and lists this VMO; num_children is the length of
-//     `children`; ZX_VMO_ZERO_CHILDREN is asserted iff num_children == 0.
+//     `children`; ZX_VMO_ZERO_CHILDREN is asserted iff num_children == 0;
+//   - a reference is a slice at offset 0 with its root's size and resizability, and
+//     the root's `nrefs` counts them;
+//   - a discardable VMO is a root without children of any kind; it is locked iff
+//     UNRECLAIMABLE, and holds no page while DISCARDED (vmo_discard.c).
 //
 // Families. A family is every VMO descended from one zx_vmo_create. Its rwlock
 // guards every (f) field of its VMOs, their maps, nodes and pages. Readers of page
@@ -113,6 +119,11 @@ struct vmo {
   bool alive;                  // (f) has open handles
   bool member;                 // (f) in fam->members: its map may hold pages
   bool pending;                // (f) dead and not yet settled: on fam->pending
+  // (c) A SLICE made by ZX_VMO_CHILD_REFERENCE: offset 0, `size` kept equal to its
+  // root's by every resize (vmo_set_size), `resizable` its root's; its content size
+  // is its root's (vmo_csm). Invariant: reference => kind == SLICE && slice_off == 0
+  // && size == root->size && resizable == root->resizable.
+  bool reference;
 
   // User tree: live parent and live children (re-homed when a VMO dies).
   vmo_t* parent;               // (f)
@@ -132,6 +143,7 @@ struct vmo {
   vlink_t ow;                  // (f)
   vmo_t* slices;               // (f) slices windowing this VMO, via `sl`
   vlink_t sl;                  // (f)
+  uint64_t nrefs;              // (f) live references among `slices`
   vlink_t fm;                  // (f) fam->members link
   vlink_t pd;                  // (f) fam->pending link
   uint64_t drops;              // (f) references to drop once settling is done
@@ -169,7 +181,20 @@ struct vmo {
   _Atomic uint32_t cache_policy;
   // Content owners: the pins on their pages (vmo_pin_t, family indices).
   struct vmo_pin* pins;        // (f)
+
+  // Discardable VMOs (ZX_VMO_DISCARDABLE, vmo_discard.c): always roots with no child.
+  bool discardable;            // (c)
+  // (f, and the discard list lock to change) DISC_*: UNSET until first unlocked;
+  // RECLAIMABLE iff on the discard list (unlocked, lock_count == 0); UNRECLAIMABLE
+  // while locked; DISCARDED: its pages were dropped, accesses fail until LOCK.
+  uint8_t dstate;
+  uint32_t lock_count;         // (f) outstanding ZX_VMO_OP_LOCKs
+  vlink_t dl;                  // (discard list lock) LRU list of reclaimable VMOs
 };
+
+enum { DISC_UNSET, DISC_RECLAIMABLE, DISC_UNRECLAIMABLE, DISC_DISCARDED };
+// True if accesses to content `c`'s pages must fail: discarded and not locked since.
+static inline bool vmo_discarded(const vmo_t* c) { return c->dstate == DISC_DISCARDED; }
 
 // A pinned range of a content owner's pages, [lo, hi) in family indices, linked on
 // the owner (`pins`) while the pin lasts: its pages cannot be decommitted, evicted or
@@ -223,6 +248,7 @@ zx_status_t vmo_create(uint64_t size, uint64_t content_size, bool resizable, vmo
 
 typedef struct vmo_child_args {
   vmo_kind_t kind;       // SNAPSHOT, ONEWAY or SLICE (SNAPSHOT may become ONEWAY)
+  bool reference;        // with SLICE: ZX_VMO_CHILD_REFERENCE (offset and size 0)
   bool legacy;           // zx_vmo_clone
   bool resizable;
   bool no_write;
@@ -253,6 +279,9 @@ static inline vmo_t* vmo_content(vmo_t* v, uint64_t* idx0) {
   *idx0 = v->base;
   return v;
 }
+
+// The VMO holding v's size and content size: a reference's root, else v itself.
+static inline vmo_t* vmo_csm(vmo_t* v) { return v->reference ? v->root : v; }
 
 struct page_request;
 
@@ -397,12 +426,34 @@ uint64_t vmo_ram_alloc(uint64_t size, uint32_t align_log2);
 // The device address of byte `off` of a physical or contiguous VMO.
 static inline uint64_t vmo_paddr(const vmo_t* v, uint64_t off) { return v->paddr + off; }
 
+// ---- vmo_discard.c: discardable VMOs ----
+// ZX_VMO_OP_LOCK / TRY_LOCK / UNLOCK on v past the rights check, in Zircon's order:
+// NOT_SUPPORTED (not discardable), OUT_OF_RANGE (not exactly the whole VMO), then
+// TRY_LOCK's UNAVAILABLE (discarded) or UNLOCK's BAD_STATE (not locked). LOCK fills
+// *ls (offset, size, and the discarded range: all of it, or 0 and 0).
+zx_status_t vmo_lock_op(vmo_t* v, uint32_t op, uint64_t off, uint64_t len,
+                        zx_vmo_lock_state_t* ls);
+// Undoes a successful ZX_VMO_OP_LOCK of v whose result could not be handed back
+// (as Zircon does: a discarded VMO locked and unlocked so is discarded no more).
+void vmo_lock_undo(vmo_t* v);
+// Takes dying v off the discard list. Family lock held exclusively.
+void vmo_discard_unlist_locked(vmo_t* v);
+// Discards the least recently unlocked discardable VMOs that are reclaimable and
+// have no pinned page, until one freed pages. Called with no family lock held. True
+// if any page was freed.
+bool vmo_discard_for_budget(void);
+
 // ---- vmo_attribution.c: ZX_INFO_VMO ----
 zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, void* buffer,
                          size_t buffer_size, size_t* actual, size_t* avail);
 // ---- vmo_property.c ----
 zx_status_t vmo_get_content_size(zx_object_t* obj, uint64_t* out);
 zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size);
+// zx_vmo_set_stream_size past its syscall checks: ZX_OK at once if `size` is the
+// stream size already, ZX_ERR_OUT_OF_RANGE past the VMO's size, else zeroes from the
+// smaller of the old and new stream sizes to the VMO's end (ZX_ERR_BAD_STATE instead
+// if that is not empty and `uncached`) and sets it. ZX_ERR_NO_MEMORY changes nothing.
+zx_status_t vmo_set_stream_size(vmo_t* v, uint64_t size, bool uncached);
 // ---- vmo_check.c ----
 // Verifies every invariant of the family; prints the first violation and returns
 // ZX_ERR_INTERNAL, or ZX_ERR_NO_MEMORY if it had no memory to check. Caller holds

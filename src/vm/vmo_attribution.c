@@ -856,6 +856,7 @@ zx_status_t vmo_get_info(zx_object_t* obj, zx_rights_t rights, uint32_t topic, v
       info.flags |= ZX_INFO_VMO_IS_COW_CLONE;
     }
     if (v->immutable) info.flags |= ZX_INFO_VMO_IMMUTABLE;
+    if (v->discardable) info.flags |= ZX_INFO_VMO_DISCARDABLE;
     if (v->fam->source) info.flags |= ZX_INFO_VMO_PAGER_BACKED;  // and its children
     info.committed_bytes = a.committed;
     info.handle_rights = rights;

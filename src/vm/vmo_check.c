@@ -87,9 +87,36 @@ static bool check_member_locked(vmo_t* m) {
           (unsigned long)m->cut, (unsigned long)m->base,
           (unsigned long)(b->base + vmo_pages(b)));
   }
+  uint64_t nrefs = 0;
   for (vmo_t* s = m->slices; s; s = s->sl.next) {
     CHECK(s->root == m && s->alive && s->slice_off + vmo_pages(s) <= vmo_pages(m),
           "koid %lu: slice %lu", (unsigned long)m->obj.koid, (unsigned long)s->obj.koid);
+    // A reference windows all of its root, whatever resizes happened since.
+    CHECK(!s->reference || (s->slice_off == 0 && s->size == m->size &&
+                            s->resizable == m->resizable && !s->physical),
+          "koid %lu: reference %lu does not match it", (unsigned long)m->obj.koid,
+          (unsigned long)s->obj.koid);
+    nrefs += s->reference;
+  }
+  CHECK(nrefs == m->nrefs, "koid %lu: %lu references, counted %lu",
+        (unsigned long)m->obj.koid, (unsigned long)nrefs, (unsigned long)m->nrefs);
+  CHECK(!m->reference, "reference %lu holds content", (unsigned long)m->obj.koid);
+  // Discardable VMOs: roots without children of any kind; locked iff UNRECLAIMABLE;
+  // a discarded one holds no page (docs/DESIGN.md "Discardable VMOs").
+  if (m->discardable) {
+    CHECK(m->kind == VMO_ROOT && !m->children && !m->slices && !m->oneway_children,
+          "discardable koid %lu has children", (unsigned long)m->obj.koid);
+    CHECK((m->lock_count > 0) == (m->dstate == DISC_UNRECLAIMABLE),
+          "discardable koid %lu: lock count %u in state %u", (unsigned long)m->obj.koid,
+          (unsigned)m->lock_count, (unsigned)m->dstate);
+    uint64_t k = m->base;
+    CHECK(!vmo_discarded(m) || pmap_next(&m->map, &k, end) == NULL,
+          "discarded koid %lu holds page %lu", (unsigned long)m->obj.koid, (unsigned long)k);
+    CHECK(m->alive || m->dstate == DISC_UNSET, "dead koid %lu still listed",
+          (unsigned long)m->obj.koid);
+  } else {
+    CHECK(m->dstate == DISC_UNSET && m->lock_count == 0, "koid %lu locked, not discardable",
+          (unsigned long)m->obj.koid);
   }
   // Pins lie inside their owner's window (no shrink cuts a pinned page) and name it.
   for (const vmo_pin_t* p = m->pins; p; p = p->next) {

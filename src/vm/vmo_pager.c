@@ -468,6 +468,9 @@ bool vmo_evict_for_budget(void) {
   // No budget, or far from it: the failure was not the budget's (metadata memory, the
   // OS), and evicting would only cost the pager work.
   if (budget == 0 || pool_pages_in_use() < budget / 2) return false;
+  // Unlocked discardable VMOs go first: their owners said they can be thrown away,
+  // while a pager must work to bring evicted pages back.
+  if (vmo_discard_for_budget()) return true;
   // Enough for the retried operation and some after it, without emptying caches.
   uint64_t want = budget / 16 + 16;
   uint64_t freed = 0;

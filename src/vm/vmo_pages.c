@@ -178,6 +178,9 @@ zx_status_t vmo_read(vmo_t* v, void* buf, uint64_t off, uint64_t len) {
       }
       if (st == ZX_OK) vmo_pager_touch_locked(c, lo, hi);
     }
+    // A discarded VMO's pages are gone until it is locked again (Zircon fails the
+    // page lookup behind every access).
+    if (st == ZX_OK && n > 0 && vmo_discarded(v)) st = ZX_ERR_NOT_FOUND;
     if (st == ZX_OK && n > 0) read_locked(v, (uint8_t*)buf + done, at, n);
     family_unlock(fam);
     done += n;
@@ -250,6 +253,7 @@ zx_status_t vmo_write(vmo_t* v, const void* buf, uint64_t off, uint64_t len) {
 retry:
   family_wrlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  if (st == ZX_OK && len > 0 && vmo_discarded(v)) st = ZX_ERR_NOT_FOUND;
   if (st != ZX_OK || len == 0) goto out;
   uint64_t idx0;
   vmo_t* c = vmo_content(v, &idx0);
@@ -557,10 +561,13 @@ zx_status_t vmo_zero(vmo_t* v, uint64_t off, uint64_t len) {
   return st;
 }
 
-zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
-  family_t* fam = v->fam;
+zx_status_t vmo_set_size(vmo_t* h, uint64_t size) {
+  family_t* fam = h->fam;
   uint64_t new_size;
   ZX_ASSERT(round_up_page(size, &new_size) && new_size <= VMO_MAX_SIZE);
+  // Resizing a reference resizes what it references (which may have no handle left),
+  // and with it every reference to it.
+  vmo_t* v = vmo_csm(h);
   ZX_ASSERT(v->kind != VMO_SLICE && v->resizable);
   // Shrinking to an unaligned size zeroes the rest of the last page: a pager VMO's
   // must be supplied (and agreed to be dirtied) first. If the pager cannot give it
@@ -568,14 +575,14 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   // as it is, as Zircon does (it ignores the status of this zeroing).
   uint64_t tail_len = (size & PAGE_MASK) ? PAGE_SIZE - (size & PAGE_MASK) : 0;
   bool tail_ok = true;
-  zx_status_t st = vmo_wrlock_for_zero(v, size, tail_len);
+  zx_status_t st = vmo_wrlock_for_zero(h, size, tail_len);
   if (st == ZX_ERR_NO_MEMORY) return st;
   if (st != ZX_OK) {
     family_wrlock(fam);
     tail_ok = false;
     st = ZX_OK;
   }
-  if (!v->alive) st = ZX_ERR_BAD_HANDLE;
+  if (!h->alive) st = ZX_ERR_BAD_HANDLE;
   if (st != ZX_OK) goto out;
   // The accumulated offset from the family's origin plus the new size must fit in
   // 64 bits, as when the child was created (behavior.md §16).
@@ -632,6 +639,9 @@ zx_status_t vmo_set_size(vmo_t* v, uint64_t size) {
   if (fam->homes && (tail || shrink)) home_invalidate(fam, tail ? tail_idx : new_end, old_end);
   v->size = new_size;
   v->content_size = size;
+  for (vmo_t* s = v->slices; s; s = s->sl.next) {
+    if (s->reference) s->size = new_size;
+  }
   if (vmo_is_pager_root(v)) vmo_pager_resized_locked(v, old_end, new_end);
 out:
   vmo_after_op_locked(fam);
@@ -654,6 +664,7 @@ zx_status_t vmo_commit_or_ask(vmo_t* v, uint64_t off, uint64_t len,
   family_t* fam = v->fam;
   family_wrlock(fam);
   zx_status_t st = v->alive ? range_locked(v, off, len) : ZX_ERR_BAD_HANDLE;
+  if (st == ZX_OK && len > 0 && vmo_discarded(v)) st = ZX_ERR_NOT_FOUND;
   if (st != ZX_OK || len == 0) goto out;
   uint64_t lo, hi;
   vmo_t* c = page_span_locked(v, off, len, &lo, &hi);

@@ -47,10 +47,11 @@ static uint64_t first_slot(const mapping_t* m) {
 // Bytes of `m`, from its start, that may ever show its VMO's pages. A slice's size is
 // fixed and its home is its root's, which holds other pages past the slice's window:
 // the rest of the mapping must not show them. Other VMOs' homes hold nothing past
-// their size, so all of a mapping may show them.
+// their size, so all of a mapping may show them; so do references, which always
+// window all of their root.
 static uint64_t shown_len(const mapping_t* m) {
   const vmo_t* v = m->vmo;
-  if (v->kind != VMO_SLICE) return m->len;
+  if (v->kind != VMO_SLICE || v->reference) return m->len;
   return v->size > m->vmo_off ? min_u64(m->len, v->size - m->vmo_off) : 0;
 }
 
@@ -200,6 +201,7 @@ fault_result_t mapping_fault_locked(mapping_t* m, uintptr_t addr, bool write,
   if (m->vmo_off + (pa - m->base) >= v->size) return FAULT_GENUINE;
   uint64_t idx;
   vmo_t* c = page_at(m, pa, &idx);
+  if (vmo_discarded(c)) return FAULT_GENUINE;  // until locked again: SIGBUS
   if (!v->fam->source) return fault_locked(m, pa, c, idx, write);
   fault_result_t r = pager_prepare_locked(c, idx, write, req);
   if (r == FAULT_RESOLVED && write && !vmo_pager_reserve_locked(c)) r = FAULT_NO_MEMORY;
@@ -498,6 +500,7 @@ fault_result_t mapping_fault_child(mapping_t* m, uintptr_t addr) {
   if (m->vmo_off + (pa - m->base) >= v->size) return FAULT_GENUINE;
   uint64_t idx;
   vmo_t* c = page_at(m, pa, &idx);
+  if (vmo_discarded(c)) return FAULT_GENUINE;  // as in the parent
   page_t* p = shown_locked(c, idx);
   int r = p ? os_uffd_copy(pa, p->data, PAGE_SIZE, false) : os_uffd_zeropage(pa, PAGE_SIZE);
   return r == 0 || r == -EEXIST ? FAULT_RESOLVED : FAULT_NO_MEMORY;
