@@ -243,6 +243,15 @@ Test(cxx_vmo, read_write_size_and_content_size) {
   cr_assert_eq(v.get_prop_content_size(&content), ZX_OK);
   cr_assert_eq(content, 100u);
   cr_assert_eq(v.read(got, 3 * page(), 1), ZX_ERR_OUT_OF_RANGE);
+  // The stream size zeroes from the smaller size on and never resizes.
+  cr_assert_eq(v.set_stream_size(3 * page() + 1), ZX_ERR_OUT_OF_RANGE);
+  cr_assert_eq(v.set_stream_size(5), ZX_OK);
+  cr_assert_eq(v.get_prop_content_size(&content), ZX_OK);
+  cr_assert_eq(content, 5u);
+  cr_assert_eq(v.get_size(&size), ZX_OK);
+  cr_assert_eq(size, 3 * page());
+  cr_assert_eq(v.read(got, 10, sizeof(got)), ZX_OK);
+  cr_assert_eq(got[0], 0);
 }
 
 Test(cxx_vmo, op_range_and_children) {
