@@ -496,6 +496,32 @@ Test(bti, pins_of_contiguous_and_physical_memory) {
   zx_handle_close(bti);
 }
 
+// Two pins of the same contiguous memory share its addresses: the device may read
+// through the one that allows reading, whichever was made last (§15). Found by the
+// differential fuzzer.
+Test(bti, overlapping_pins_each_permission_counts) {
+  zx_handle_t bti = mk_bti(), c, pr, pw;
+  cr_assert_eq(zx_vmo_create_contiguous(bti, 2 * PG, 0, &c), ZX_OK);
+  zx_paddr_t ar, aws[2];
+  cr_assert_eq(zx_bti_pin(bti, ZX_BTI_PERM_READ, c, 0, PG, &ar, 1, &pr), ZX_OK);
+  cr_assert_eq(zx_bti_pin(bti, ZX_BTI_PERM_WRITE, c, 0, 2 * PG, aws, 2, &pw), ZX_OK);
+  zx_paddr_t aw = aws[0];
+  cr_assert_eq(ar, aw);
+  uint8_t b = 0x11;
+  cr_assert_eq(zxvmo_dma_write(bti, aw + 1, &b, 1), ZX_OK);
+  b = 0;
+  cr_assert_eq(zxvmo_dma_read(bti, ar + 1, &b, 1), ZX_OK);
+  cr_assert_eq(b, 0x11);
+  // The second page is pinned for writing only.
+  cr_assert_eq(zxvmo_dma_read(bti, aw + PG, &b, 1), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_pmt_unpin(pr), ZX_OK);
+  cr_assert_eq(zxvmo_dma_read(bti, ar + 1, &b, 1), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_pmt_unpin(pw), ZX_OK);
+  cr_assert_eq(zxvmo_dma_read(bti, ar + 1, &b, 1), ZX_ERR_NOT_FOUND);
+  zx_handle_close(c);
+  zx_handle_close(bti);
+}
+
 Test(bti, quarantine) {
   zx_handle_t bti = mk_bti(), v = mkvmo(2 * PG), pmt, pmt2;
   zx_paddr_t a;
