@@ -781,7 +781,10 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     if (kind == MK_SNAPSHOT && m_drv_pinned(m, p, 0, p->pages)) return ZX_ERR_BAD_STATE;
     //    "the accumulated offset down a chain of clones overflowing 64 bits ->
     //    INVALID_ARGS." (DESIGN: the accumulated offset plus the size must fit.)
-    if (!sum_fits(p->acc, offset, rounded)) return ZX_ERR_INVALID_ARGS;
+    //    A slice's chain is its root's plus the slice's offset (§14: a one-way child of
+    //    a slice sees the root through the slice's window).
+    uint64_t pacc = p->kind == MK_SLICE ? m->v[p->root].acc + p->soff * m->page : p->acc;
+    if (!sum_fits(pacc, offset, rounded)) return ZX_ERR_INVALID_ARGS;
   } else {
     // 8. Slices: "offset not aligned -> INVALID_ARGS;"
     if (!page_aligned(m, offset)) return ZX_ERR_INVALID_ARGS;
@@ -997,17 +1000,17 @@ static zx_status_t zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len)
     c->modified = true;
     c->mod_unknown = false;
   }
+  // §8 (D53): a contiguous VMO, or a range holding a pinned page, is zeroed in place
+  // page by page, each as a partial page would be: its pages stay committed.
+  bool in_place = c->contig ||
+                  m_drv_pinned(m, c, base + off / m->page, base + (end - 1) / m->page + 1);
   uint64_t a = off;
   while (a < end) {
     uint64_t x = a / m->page;
     uint64_t in = a % m->page;
     uint64_t n = min64(end - a, m->page - in);
-    if (n < m->page) {
+    if (n < m->page || in_place) {
       (void)zero_partial(m, c, base + x, in, n);  // fetched above
-    } else if (c->contig || m_drv_pinned(m, c, base + x, base + x + 1)) {
-      // §8: "Pinned pages and contiguous VMOs are zeroed in place, staying committed".
-      mrec_t* r = own_page(m, c, base + x);
-      memset(r->bytes, 0, m->page);
     } else if (c->pager) {
       // A pager VMO's whole pages become a dirty zero range (the pages are dropped).
       set_slot(m, c, base + x, NULL);
