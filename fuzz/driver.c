@@ -1814,6 +1814,7 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
       // Format 3 only.
       case 40: case 41:
         if (full) { close_handle(d, m_handle_nth(&d->m, op % DRV_MAX_LIVE)); break; }
+        if (d->no_pager_vmos) { trace(d, "pager_create_vmo: skipped (no pager VMOs)"); break; }
         op_pager_create(d);
         break;
       case 42: op_pager_detach(d); break;

@@ -91,6 +91,9 @@ typedef struct driver {
   // pager-backed VMOs, unaligned shrinks, WRITEBACK_BEGIN with IS_ZERO): made unless
   // ZXVMO_FUZZ_PAGER_ZERO=0.
   bool zero_ops;
+  // No pager VMOs are made (operations 40 and 41 do nothing): the stress tests run
+  // format 4 for driver memory this way, pagers having their own.
+  bool no_pager_vmos;
   // Driver memory (format 4, driver_dev.c), made at driver_init: the root resource, an
   // IOMMU, a BTI per model slot plus a weak handle to slot 0's (M_BTI_WEAK), a PMT
   // handle per model PMT (ZX_HANDLE_INVALID once closed), and the driver's window of

@@ -45,6 +45,7 @@ static uint64_t run_programs(uint64_t seed, uint64_t max_ops, double budget_s, i
   driver_init(d, true);
   d->verify_all = verify_all;
   d->name = "stress";
+  d->no_pager_vmos = true;
   size_t len = OPS_PER_PROGRAM * BYTES_PER_OP;
   uint8_t* prog = malloc(len);
   cr_assert(prog != NULL);
@@ -59,7 +60,7 @@ static uint64_t run_programs(uint64_t seed, uint64_t max_ops, double budget_s, i
     // memory, the fourth
     // in the original one.
     if (programs % 4 < 2) prog[0] = DRV_FORMAT_MAPS;
-    if (programs % 4 == 2) prog[0] = DRV_FORMAT_DRIVER;
+    if (programs % 4 == 2) prog[0] = DRV_FORMAT_DRIVER;  // without pager VMOs (below)
     d->ntrace = 0;
     driver_run(d, prog, len);
     if (++programs % reset_every == 0) driver_reset(d);

@@ -68,6 +68,7 @@ static void* family_worker(void* p) {
   // check_global off: pages_in_use and the checker are process-wide.
   driver_init(d, false);
   d->name = "thread";
+  d->no_pager_vmos = true;
   enum { LEN = 200 * 12 };
   uint8_t* prog = malloc(LEN);
   CHECK(prog != NULL, "malloc");
@@ -81,7 +82,7 @@ static void* family_worker(void* p) {
     // Two programs in four in the format with mappings, one with driver memory
     // (fuzz/driver.h).
     if (programs % 4 < 2) prog[0] = DRV_FORMAT_MAPS;
-    if (programs % 4 == 2) prog[0] = DRV_FORMAT_DRIVER;
+    if (programs % 4 == 2) prog[0] = DRV_FORMAT_DRIVER;  // without pager VMOs (below)
     d->ntrace = 0;
     driver_run(d, prog, LEN);
     if (++programs % 4 == 0) driver_reset(d);
