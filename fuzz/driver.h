@@ -21,6 +21,7 @@
 #include <zircon/types.h>
 
 #include "model.h"
+#include "model_driver.h"
 
 #define DRV_MAX_LIVE 12      // live handles at most
 #define DRV_TRACE_LINES 256  // operations kept for the divergence report
@@ -39,6 +40,11 @@
 // served by the driver's pager service thread, detach, zx_pager_op_range, the queries,
 // closing the pager, children of pager VMOs).
 #define DRV_FORMAT_PAGER 0xF3
+// Format 4 (first byte DRV_FORMAT_DRIVER): opcode % 64, the 48 operations of format 3
+// with the same numbers and arguments, then driver-memory operations 48..63 (physical
+// and contiguous VMOs, pins, quarantine, the device's reads and writes, cache policy,
+// and the rules pinned memory obeys; driver_dev.c). 0xF5 is taken by another format.
+#define DRV_FORMAT_DRIVER 0xF4
 
 // The pager service's record of one pager VMO: the service's own handle to it (so
 // that it can supply pages; closed when the model says the VMO died) and its content.
@@ -85,6 +91,22 @@ typedef struct driver {
   // pager-backed VMOs, unaligned shrinks, WRITEBACK_BEGIN with IS_ZERO): made unless
   // ZXVMO_FUZZ_PAGER_ZERO=0.
   bool zero_ops;
+  // No pager VMOs are made (operations 40 and 41 do nothing): the stress tests run
+  // format 4 for driver memory this way, pagers having their own.
+  bool no_pager_vmos;
+  // Driver memory (format 4, driver_dev.c), made at driver_init: the root resource, an
+  // IOMMU, a BTI per model slot plus a weak handle to slot 0's (M_BTI_WEAK), a PMT
+  // handle per model PMT (ZX_HANDLE_INVALID once closed), and the driver's window of
+  // physical memory, kept mapped (outside the driver's VMAR) to compare its bytes and
+  // to zero them at every reset. Every page of the window is committed at init, so
+  // the library holds `held_base` pages beyond the model's (for every driver so far).
+  zx_handle_t rsrc, iommu;
+  zx_handle_t bti[M_BTIS + 1];
+  zx_handle_t pmt[M_MAX_PMTS];
+  zx_handle_t window_vmo;
+  uint8_t* window_map;
+  uint64_t held_base;
+  uint64_t old_dev;                 // a device address unpinned since (NOT_FOUND)
   char trace[DRV_TRACE_LINES][DRV_TRACE_WIDTH];
   uint64_t ntrace;
 } driver_t;
@@ -98,6 +120,9 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n);
 // Unmaps everything and closes every handle in both worlds and checks that nothing is left: with
 // check_global, pages_in_use must drop to 0 and the invariants hold.
 void driver_reset(driver_t* d);
+// Pages of emulated physical memory the library holds for every driver made so far
+// (each commits its window at driver_init, and physical memory is never freed).
+uint64_t driver_phys_pages_held(void);
 // driver_reset, then releases the event handle, the buffers and the sub-VMAR.
 void driver_fini(driver_t* d);
 

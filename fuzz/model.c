@@ -8,6 +8,7 @@
 //   Zircon     what Zircon does, where both are silent
 // None of it is taken from src/.
 #include "model.h"
+#include "model_driver.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -609,6 +610,10 @@ static int make_child(model_t* m, mvmo_t* p, zx_rights_t prights, mkind_t kind, 
   c->kind = kind;
   c->legacy = legacy;
   c->pbacked = p->pbacked;
+  // §15: slices of driver memory are driver memory, with the parent's cache policy.
+  c->phys = p->phys;
+  c->contig = p->contig;
+  c->cache = p->cache;
   c->resizable = resizable;
   c->immutable = immutable;
   c->pages = rounded / m->page;
@@ -751,8 +756,11 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     //    "offset + size overflows 64 bits -> OUT_OF_RANGE;" (DESIGN: judged on the
     //    page-rounded size)
     if (!sum_fits(offset, rounded, 0)) return ZX_ERR_OUT_OF_RANGE;
-    //    (contiguous, uncached, pager-backed, physical and pinned parents: the model
-    //    makes none.)
+    //    §15 (after rule 7.3): a physical parent -> NOT_SUPPORTED; a contiguous one
+    //    (or a slice of one) -> INVALID_ARGS; one not cached -> BAD_STATE.
+    if (p->phys) return ZX_ERR_NOT_SUPPORTED;
+    if (p->contig) return ZX_ERR_INVALID_ARGS;
+    if (p->cache != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
     //    "any snapshot type of a slice -> NOT_SUPPORTED", except §14: below a pager
     //    VMO, SNAPSHOT_AT_LEAST_ON_WRITE of a slice is a one-way child that sees the
     //    slice's window.
@@ -768,9 +776,15 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     } else {
       kind = MK_SNAPSHOT;
     }
+    //    §15 (after rule 7.5): an eager copy while a page of the parent is pinned ->
+    //    BAD_STATE.
+    if (kind == MK_SNAPSHOT && m_drv_pinned(m, p, 0, p->pages)) return ZX_ERR_BAD_STATE;
     //    "the accumulated offset down a chain of clones overflowing 64 bits ->
     //    INVALID_ARGS." (DESIGN: the accumulated offset plus the size must fit.)
-    if (!sum_fits(p->acc, offset, rounded)) return ZX_ERR_INVALID_ARGS;
+    //    A slice's chain is its root's plus the slice's offset (§14: a one-way child of
+    //    a slice sees the root through the slice's window).
+    uint64_t pacc = p->kind == MK_SLICE ? m->v[p->root].acc + p->soff * m->page : p->acc;
+    if (!sum_fits(pacc, offset, rounded)) return ZX_ERR_INVALID_ARGS;
   } else {
     // 8. Slices: "offset not aligned -> INVALID_ARGS;"
     if (!page_aligned(m, offset)) return ZX_ERR_INVALID_ARGS;
@@ -779,6 +793,10 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     if (!in_range(m, p, offset, rounded)) return ZX_ERR_INVALID_ARGS;
     //    "parent resizable -> NOT_SUPPORTED (checked after containment)"
     if (p->resizable) return ZX_ERR_NOT_SUPPORTED;
+    //    §15.8: a slice of a VMO not cached -> BAD_STATE unless it is contiguous (or
+    //    physical, §15.2: slices of those work). The reference gives no place in the
+    //    order; after the containment and resizable checks, as Zircon.
+    if (p->cache != ZX_CACHE_POLICY_CACHED && !p->contig && !p->phys) return ZX_ERR_BAD_STATE;
     kind = MK_SLICE;
   }
   // 9. "A bad out pointer (NULL): nothing is leaked; INVALID_ARGS."
@@ -816,6 +834,10 @@ zx_status_t m_vmo_clone(model_t* m, int h, uint32_t options, uint64_t offset, ui
   // §4 rule 7, as for a snapshot type.
   if (!page_aligned(m, offset)) return ZX_ERR_INVALID_ARGS;
   if (!sum_fits(offset, rounded, 0)) return ZX_ERR_OUT_OF_RANGE;
+  // §15, as for create_child.
+  if (p->phys) return ZX_ERR_NOT_SUPPORTED;
+  if (p->contig) return ZX_ERR_INVALID_ARGS;
+  if (p->cache != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
   // DESIGN: "Any copy-on-write child of a slice, zx_vmo_clone included, is
   // NOT_SUPPORTED."
   if (p->kind == MK_SLICE) return ZX_ERR_NOT_SUPPORTED;
@@ -841,6 +863,11 @@ static void read_bytes(model_t* m, mvmo_t* v, uint8_t* buf, uint64_t off, uint64
     uint64_t a = off + i;
     uint64_t in = a % m->page;
     uint64_t n = min64(len - i, m->page - in);
+    if (c->phys) {  // §15: the window's bytes
+      memcpy(buf + i, m_drv_phys_page(m, c, base + a / m->page) + in, n);
+      i += n;
+      continue;
+    }
     mrec_t* r = view(m, c, base + a / m->page);
     if (r) {
       memcpy(buf + i, r->bytes + in, n);
@@ -860,6 +887,11 @@ static void write_bytes(model_t* m, mvmo_t* v, const uint8_t* buf, uint64_t off,
     uint64_t a = off + i;
     uint64_t in = a % m->page;
     uint64_t n = min64(len - i, m->page - in);
+    if (c->phys) {  // §15: the window's bytes
+      memcpy(m_drv_phys_page(m, c, base + a / m->page) + in, buf + i, n);
+      i += n;
+      continue;
+    }
     mrec_t* r = own_page(m, c, base + a / m->page);
     memcpy(r->bytes + in, buf + i, n);
     mark_written(c, base + a / m->page);
@@ -872,6 +904,10 @@ zx_status_t m_vmo_read(model_t* m, int h, uint8_t* buf, uint64_t off, uint64_t l
   mvmo_t* v;
   zx_status_t st = lookup(m, h, ZX_RIGHT_READ, &v, NULL);
   if (st != ZX_OK) return st;
+  // §6 rule 1 (§15): "a physical VMO -> NOT_SUPPORTED, a VMO whose cache policy is not
+  // cached -> BAD_STATE".
+  if (v->phys) return ZX_ERR_NOT_SUPPORTED;
+  if (v->cache != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
   // "offset + len overflowing or past the size -> OUT_OF_RANGE, checked before any
   // byte moves. A zero-length access at offset == size is OK."
   if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
@@ -887,6 +923,8 @@ zx_status_t m_vmo_write(model_t* m, int h, const uint8_t* buf, uint64_t off, uin
   mvmo_t* v;
   zx_status_t st = lookup(m, h, ZX_RIGHT_WRITE, &v, NULL);
   if (st != ZX_OK) return st;
+  if (v->phys) return ZX_ERR_NOT_SUPPORTED;
+  if (v->cache != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
   if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
   st = prepare(m, v, off, len, true);
   if (st != ZX_OK) return st;
@@ -962,12 +1000,16 @@ static zx_status_t zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len)
     c->modified = true;
     c->mod_unknown = false;
   }
+  // §8 (D53): a contiguous VMO, or a range holding a pinned page, is zeroed in place
+  // page by page, each as a partial page would be: its pages stay committed.
+  bool in_place = c->contig ||
+                  m_drv_pinned(m, c, base + off / m->page, base + (end - 1) / m->page + 1);
   uint64_t a = off;
   while (a < end) {
     uint64_t x = a / m->page;
     uint64_t in = a % m->page;
     uint64_t n = min64(end - a, m->page - in);
-    if (n < m->page) {
+    if (n < m->page || in_place) {
       (void)zero_partial(m, c, base + x, in, n);  // fetched above
     } else if (c->pager) {
       // A pager VMO's whole pages become a dirty zero range (the pages are dropped).
@@ -1000,6 +1042,8 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   // "round-up wraps -> OUT_OF_RANGE;"
   uint64_t rounded;
   if (!round_up_page(m, size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
+  // §7 rule 4 (§15.2): "A physical VMO -> NOT_SUPPORTED".
+  if (v->phys) return ZX_ERR_NOT_SUPPORTED;
   // "VMO not resizable (every slice, every child made without RESIZABLE) ->
   // UNAVAILABLE;"
   if (!v->resizable) return ZX_ERR_UNAVAILABLE;
@@ -1011,6 +1055,8 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   uint64_t np = rounded / m->page;
   if (np > 4096) abort();  // the driver keeps VMOs small
   uint64_t old = size_bytes(m, v);
+  // §7 rule 7: "shrinking over a pinned page -> BAD_STATE" (§15.6).
+  if (np < v->pages && m_drv_pinned(m, v, np, v->pages)) return ZX_ERR_BAD_STATE;
   // "After shrinking to an unaligned size, the tail of the last page reads 0."
   // §14.8: a pager VMO's page the pager cannot give (failing, or detached), or that a
   // detached TRAP_DIRTY VMO cannot dirty, is left as it is and the resize still
@@ -1087,6 +1133,8 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
     case ZX_VMO_OP_COMMIT: {
       // §8 "COMMIT ... need WRITE"
       if (!can_write) return ZX_ERR_ACCESS_DENIED;
+      // §15.2: COMMIT, DECOMMIT, ZERO of a physical VMO -> NOT_SUPPORTED.
+      if (v->phys) return ZX_ERR_NOT_SUPPORTED;
       // "range rounded out to pages"; the rounded range must lie in the VMO ("A range
       // past the size -> OUT_OF_RANGE"); an end that overflows is out of range.
       if (!sum_fits(off, len, 0)) return ZX_ERR_OUT_OF_RANGE;
@@ -1117,12 +1165,19 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
     }
     case ZX_VMO_OP_DECOMMIT:
       if (!can_write) return ZX_ERR_ACCESS_DENIED;
+      if (v->phys) return ZX_ERR_NOT_SUPPORTED;
+      // §8: "a contiguous VMO -> NOT_SUPPORTED" first.
+      if (v->contig) return ZX_ERR_NOT_SUPPORTED;
       // DESIGN: "Check order (Zircon's): range -> length 0 is OK -> NOT_SUPPORTED ->
       // alignment."
       if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
       if (len == 0) return ZX_OK;
       if (decommit_refused(m, c)) return ZX_ERR_NOT_SUPPORTED;
       if (!page_aligned(m, off) || !page_aligned(m, len)) return ZX_ERR_INVALID_ARGS;
+      // "a pinned page in the range -> BAD_STATE (§15.6)".
+      if (m_drv_pinned(m, c, base + off / m->page, base + (off + len) / m->page)) {
+        return ZX_ERR_BAD_STATE;
+      }
       // "Decommitted pages read as zero and are freed." On a legacy clone, §11: "the
       // parent's page shows through again": the slot is emptied, not hidden.
       for (uint64_t x = off / m->page; x < (off + len) / m->page; x++) {
@@ -1131,6 +1186,9 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
       return ZX_OK;
     case ZX_VMO_OP_ZERO:
       if (!can_write) return ZX_ERR_ACCESS_DENIED;
+      // §8 (§15): physical -> NOT_SUPPORTED, "not cached -> BAD_STATE" before the range.
+      if (v->phys) return ZX_ERR_NOT_SUPPORTED;
+      if (v->cache != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
       if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
       if (len == 0) return ZX_OK;
       return zero_range(m, v, off, len);
@@ -1178,6 +1236,11 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
       if (len == 0) return ZX_ERR_INVALID_ARGS;
       if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
       for (uint64_t k = 0; k < pages; k++) {
+        // §15.2 "LOOKUP gives the physical addresses" (m_drv_addr): no record.
+        if (c->phys) {
+          recs[k] = NULL;
+          continue;
+        }
         mrec_t* r = view(m, c, base + first + k);
         if (!r) return ZX_ERR_NO_MEMORY;
         recs[k] = r;
@@ -1257,7 +1320,7 @@ static int map_new(model_t* m, int vmo) {
 static void map_drop(model_t* m, int id) {
   mvmo_t* v = &m->v[m->maps[id].vmo];
   m->maps[id].used = false;
-  if (--v->maps == 0 && v->handles == 0) vmo_die(m, v);
+  if (--v->maps == 0 && v->handles == 0 && v->pins == 0) vmo_die(m, v);
 }
 
 zx_status_t m_vmar_map(model_t* m, int h, uint32_t perms, bool specific, uint64_t vmar_off,
@@ -1501,6 +1564,10 @@ bool m_page_aliases(model_t* m, int src, uint64_t spage, int dst, uint64_t dpage
   mvmo_t* dc = content(m, &m->v[dst], &db);
   mvmo_t* c = content(m, &m->v[src], &sb);
   uint64_t x = sb + spage, dx = db + dpage;
+  // §15: physical VMOs over the same physical page are the same bytes.
+  if (c->phys || dc->phys) {
+    return c->phys && dc->phys && c->paddr + x * m->page == dc->paddr + dx * m->page;
+  }
   for (;;) {
     if (c == dc && x == dx) return true;
     if (x >= c->pages || c->slots[x]) return false;
@@ -1532,7 +1599,8 @@ zx_status_t m_handle_close(model_t* m, int h) {
   mvmo_t* v = &m->v[m->h[h].vmo];
   m->h[h].used = false;
   // §12 "A VMO dies when it has neither handles nor mappings."
-  if (--v->handles == 0 && v->maps == 0) vmo_die(m, v);
+  // §15.6: a pin holds its VMO alive as a handle would.
+  if (--v->handles == 0 && v->maps == 0 && v->pins == 0) vmo_die(m, v);
   return ZX_OK;
 }
 
@@ -1650,7 +1718,11 @@ zx_status_t m_vmo_info(model_t* m, int h, m_info_t* out) {
   out->parent = v->parent;
   out->num_children = m_children(m, out->vmo);
   // §1 flags: paged (TYPE_PAGED), seen through a handle (VIA_HANDLE);
-  out->flags = ZX_INFO_VMO_TYPE_PAGED | ZX_INFO_VMO_VIA_HANDLE;
+  // §10 (§15): TYPE_PHYSICAL for physical VMOs, CONTIGUOUS for them and contiguous ones.
+  out->flags = (v->phys ? ZX_INFO_VMO_TYPE_PHYSICAL : ZX_INFO_VMO_TYPE_PAGED) |
+               ZX_INFO_VMO_VIA_HANDLE;
+  if (v->phys || v->contig) out->flags |= ZX_INFO_VMO_CONTIGUOUS;
+  out->cache_policy = v->cache;
   if (v->resizable) out->flags |= ZX_INFO_VMO_RESIZABLE;
   // §9 "IS_COW_CLONE: set on a COW child while it has a parent; never on slices."
   if ((v->kind == MK_SNAPSHOT || v->kind == MK_ONEWAY) && v->parent >= 0) {
@@ -2007,4 +2079,22 @@ bool m_page_absent(model_t* m, int vmo, uint64_t page) {
   uint64_t base, rx;
   mvmo_t* c = content(m, &m->v[vmo], &base);
   return absent_root(m, c, base + page, &rx) != NULL;
+}
+
+// ---- for model_driver.c ----
+
+zx_status_t m_lookup(model_t* m, int h, zx_rights_t need, mvmo_t** v, zx_rights_t* rights) {
+  return lookup(m, h, need, v, rights);
+}
+
+mvmo_t* m_content(model_t* m, mvmo_t* v, uint64_t* base) { return content(m, v, base); }
+
+void m_own_page(model_t* m, mvmo_t* c, uint64_t x) { (void)own_page(m, c, x); }
+
+mvmo_t* m_new_root(model_t* m, uint64_t rounded, uint64_t size, int* out) {
+  return new_root(m, rounded, size, false, out);
+}
+
+void m_vmo_unhold(model_t* m, mvmo_t* v) {
+  if (v->handles == 0 && v->maps == 0 && v->pins == 0) vmo_die(m, v);
 }

@@ -130,6 +130,14 @@ typedef struct mvmo {
   uint8_t seed;         // the service's content: m_pager_byte(seed, offset)
   uint32_t pgen;        // the pager (m->pager_gen) that serves it
   uint8_t* pst;         // `pages` PS_* states
+  // Driver memory (§15, model_driver.h). `phys`, `contig` and `cache` are copied to
+  // slices (they share the root's memory); `paddr` is the root's: the physical address
+  // of page 0 (phys: in the driver's window; contig: learned from the library).
+  bool phys;            // a physical VMO or a slice of one
+  bool contig;          // a contiguous VMO or a slice of one
+  uint32_t cache;       // ZX_CACHE_POLICY_* (0: CACHED)
+  uint64_t paddr;
+  uint32_t pins;        // PMTs (live or quarantined) pinning this VMO: they keep it alive
 } mvmo_t;
 
 // A mapping record (§12): pages [base, base+pages) of the model's range show pages
@@ -167,6 +175,7 @@ typedef struct model {
   uint32_t next_map_seq;
   bool pager_open;      // the driver's current pager handle is open
   uint32_t pager_gen;   // counts the pagers made
+  struct m_drv* drv;    // driver memory (model_driver.h), or NULL
 } model_t;
 
 typedef struct m_info {
@@ -178,6 +187,7 @@ typedef struct m_info {
   zx_rights_t rights;
   char name[M_NAME_LEN];
   uint64_t committed, priv, scaled, frac;
+  uint32_t cache_policy;
 } m_info_t;
 
 // Reads the page size and checks the model against the reference's own worked
@@ -293,5 +303,17 @@ uint64_t m_pages_in_use(const model_t* m);
 uint64_t m_children(const model_t* m, int vmo);
 // The model's own attribution adds up to the pages it holds (§10).
 bool m_attribution_conserved(model_t* m);
+
+// ---- for model_driver.c (driver memory, §15) ----
+// §2's lookup of a VMO handle needing `need` (rights may be NULL).
+zx_status_t m_lookup(model_t* m, int h, zx_rights_t need, mvmo_t** v, zx_rights_t* rights);
+// The VMO holding v's pages and v's page 0 in it (a slice's root).
+mvmo_t* m_content(model_t* m, mvmo_t* v, uint64_t* base);
+// Makes page x of non-slice c its own (COMMIT's rule, §8).
+void m_own_page(model_t* m, mvmo_t* c, uint64_t x);
+// A new root VMO of `rounded` bytes with content size `size` and a handle (*out).
+mvmo_t* m_new_root(model_t* m, uint64_t rounded, uint64_t size, int* out);
+// A hold on v (a pin) went: v dies if nothing else keeps it (handles, mappings, pins).
+void m_vmo_unhold(model_t* m, mvmo_t* v);
 
 #endif  // ZXVMO_FUZZ_MODEL_H_

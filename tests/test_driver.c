@@ -234,6 +234,39 @@ Test(physical, same_range_same_bytes_through_mappings_and_slices) {
   cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
 }
 
+// zx_vmar_op_range acts as zx_vmo_op_range on the mapped VMO (§12.11): physical memory
+// is neither committed, decommitted nor zeroed through a mapping, and an uncached VMO's
+// mapping is not zeroed. Found by the differential fuzzer.
+Test(physical, vmar_op_range_refuses_what_vmo_op_range_refuses) {
+  zx_handle_t a = mk_phys(MMIO_BASE + 8 * PG, 2 * PG);
+  zx_vaddr_t pa;
+  zx_vm_option_t rw = ZX_VM_PERM_READ | ZX_VM_PERM_WRITE;
+  cr_assert_eq(zx_vmar_map(zx_vmar_root_self(), rw, 0, a, 0, 2 * PG, &pa), ZX_OK);
+  ((volatile uint8_t*)pa)[PG + 3] = 0x77;
+  const uint32_t ops[] = {ZX_VMAR_OP_COMMIT, ZX_VMAR_OP_DECOMMIT, ZX_VMAR_OP_ZERO};
+  for (size_t i = 0; i < 3; i++) {
+    cr_assert_eq(zx_vmar_op_range(zx_vmar_root_self(), ops[i], pa, 2 * PG, NULL, 0),
+                 ZX_ERR_NOT_SUPPORTED, "op %u", ops[i]);
+  }
+  cr_assert_eq(((volatile uint8_t*)pa)[PG + 3], 0x77);
+  cr_assert_eq(vmo_info(a).committed_bytes, 0);
+  cr_assert_eq(zx_vmar_unmap(zx_vmar_root_self(), pa, 2 * PG), ZX_OK);
+  zx_handle_close(a);
+
+  zx_handle_t u;
+  cr_assert_eq(zx_vmo_create(PG, 0, &u), ZX_OK);
+  cr_assert_eq(zx_vmo_set_cache_policy(u, ZX_CACHE_POLICY_UNCACHED), ZX_OK);
+  zx_vaddr_t pu;
+  cr_assert_eq(zx_vmar_map(zx_vmar_root_self(), rw, 0, u, 0, PG, &pu), ZX_OK);
+  ((volatile uint8_t*)pu)[9] = 0x66;
+  cr_assert_eq(zx_vmar_op_range(zx_vmar_root_self(), ZX_VMAR_OP_ZERO, pu, PG, NULL, 0),
+               ZX_ERR_BAD_STATE);
+  cr_assert_eq(((volatile uint8_t*)pu)[9], 0x66);
+  cr_assert_eq(zx_vmar_unmap(zx_vmar_root_self(), pu, PG), ZX_OK);
+  zx_handle_close(u);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}
+
 // ---- contiguous VMOs ----
 
 Test(contiguous, create_checks_and_state) {
@@ -452,6 +485,32 @@ Test(bti, pins_of_contiguous_and_physical_memory) {
   cr_assert_eq(zx_vmar_unmap(zx_vmar_root_self(), m, 2 * PG), ZX_OK);
   cr_assert_eq(zx_pmt_unpin(pmt), ZX_OK);
   zx_handle_close(p);
+  zx_handle_close(bti);
+}
+
+// Two pins of the same contiguous memory share its addresses: the device may read
+// through the one that allows reading, whichever was made last (§15). Found by the
+// differential fuzzer.
+Test(bti, overlapping_pins_each_permission_counts) {
+  zx_handle_t bti = mk_bti(), c, pr, pw;
+  cr_assert_eq(zx_vmo_create_contiguous(bti, 2 * PG, 0, &c), ZX_OK);
+  zx_paddr_t ar, aws[2];
+  cr_assert_eq(zx_bti_pin(bti, ZX_BTI_PERM_READ, c, 0, PG, &ar, 1, &pr), ZX_OK);
+  cr_assert_eq(zx_bti_pin(bti, ZX_BTI_PERM_WRITE, c, 0, 2 * PG, aws, 2, &pw), ZX_OK);
+  zx_paddr_t aw = aws[0];
+  cr_assert_eq(ar, aw);
+  uint8_t b = 0x11;
+  cr_assert_eq(zxvmo_dma_write(bti, aw + 1, &b, 1), ZX_OK);
+  b = 0;
+  cr_assert_eq(zxvmo_dma_read(bti, ar + 1, &b, 1), ZX_OK);
+  cr_assert_eq(b, 0x11);
+  // The second page is pinned for writing only.
+  cr_assert_eq(zxvmo_dma_read(bti, aw + PG, &b, 1), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_pmt_unpin(pr), ZX_OK);
+  cr_assert_eq(zxvmo_dma_read(bti, ar + 1, &b, 1), ZX_ERR_ACCESS_DENIED);
+  cr_assert_eq(zx_pmt_unpin(pw), ZX_OK);
+  cr_assert_eq(zxvmo_dma_read(bti, ar + 1, &b, 1), ZX_ERR_NOT_FOUND);
+  zx_handle_close(c);
   zx_handle_close(bti);
 }
 

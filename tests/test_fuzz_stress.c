@@ -14,7 +14,9 @@
 #include <time.h>
 
 #include "../fuzz/driver.c"
+#include "../fuzz/driver_dev.c"
 #include "../fuzz/model.c"
+#include "../fuzz/model_driver.c"
 
 #define OPS_PER_PROGRAM 200
 #define BYTES_PER_OP 12  // the driver reads a variable number of bytes per operation
@@ -43,6 +45,7 @@ static uint64_t run_programs(uint64_t seed, uint64_t max_ops, double budget_s, i
   driver_init(d, true);
   d->verify_all = verify_all;
   d->name = "stress";
+  d->no_pager_vmos = true;
   size_t len = OPS_PER_PROGRAM * BYTES_PER_OP;
   uint8_t* prog = malloc(len);
   cr_assert(prog != NULL);
@@ -53,9 +56,11 @@ static uint64_t run_programs(uint64_t seed, uint64_t max_ops, double budget_s, i
       uint64_t x = splitmix(&seed);
       memcpy(prog + i, &x, len - i < 8 ? len - i : 8);
     }
-    // Three programs in four in the format with mappings (fuzz/driver.h), the fourth
+    // Two programs in four in the format with mappings (fuzz/driver.h), one with driver
+    // memory, the fourth
     // in the original one.
-    if (programs % 4 != 3) prog[0] = DRV_FORMAT_MAPS;
+    if (programs % 4 < 2) prog[0] = DRV_FORMAT_MAPS;
+    if (programs % 4 == 2) prog[0] = DRV_FORMAT_DRIVER;  // without pager VMOs (below)
     d->ntrace = 0;
     driver_run(d, prog, len);
     if (++programs % reset_every == 0) driver_reset(d);
@@ -66,7 +71,7 @@ static uint64_t run_programs(uint64_t seed, uint64_t max_ops, double budget_s, i
           (unsigned long long)seed0, (unsigned long long)ops, programs, now_s() - start);
   zxvmo_stats_t s;
   zxvmo_get_stats(&s);
-  cr_assert_eq(s.pages_in_use, 0);
+  cr_assert_eq(s.pages_in_use, driver_phys_pages_held());
   cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
   free(prog);
   free(d);

@@ -22,7 +22,9 @@
 #include <time.h>
 
 #include "../fuzz/driver.c"
+#include "../fuzz/driver_dev.c"
 #include "../fuzz/model.c"
+#include "../fuzz/model_driver.c"
 
 #define NTHREADS 4
 
@@ -66,6 +68,7 @@ static void* family_worker(void* p) {
   // check_global off: pages_in_use and the checker are process-wide.
   driver_init(d, false);
   d->name = "thread";
+  d->no_pager_vmos = true;
   enum { LEN = 200 * 12 };
   uint8_t* prog = malloc(LEN);
   CHECK(prog != NULL, "malloc");
@@ -76,8 +79,10 @@ static void* family_worker(void* p) {
       uint64_t x = splitmix(&a->seed);
       memcpy(prog + i, &x, 8);
     }
-    // Three programs in four in the format with mappings (fuzz/driver.h).
-    if (programs % 4 != 3) prog[0] = DRV_FORMAT_MAPS;
+    // Two programs in four in the format with mappings, one with driver memory
+    // (fuzz/driver.h).
+    if (programs % 4 < 2) prog[0] = DRV_FORMAT_MAPS;
+    if (programs % 4 == 2) prog[0] = DRV_FORMAT_DRIVER;  // without pager VMOs (below)
     d->ntrace = 0;
     driver_run(d, prog, LEN);
     if (++programs % 4 == 0) driver_reset(d);
@@ -106,7 +111,7 @@ Test(stress_threads, per_thread_families, .timeout = 120) {
   cr_assert_gt(total, 1000);
   zxvmo_stats_t s;
   zxvmo_get_stats(&s);
-  cr_assert_eq(s.pages_in_use, 0);
+  cr_assert_eq(s.pages_in_use, driver_phys_pages_held());
   cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
 }
 
@@ -310,6 +315,6 @@ Test(stress_threads, shared_family, .timeout = 120) {
   cr_assert_gt(atomic_load(&sh.ops), 1000);
   zxvmo_stats_t s;
   zxvmo_get_stats(&s);
-  cr_assert_eq(s.pages_in_use, 0);
+  cr_assert_eq(s.pages_in_use, driver_phys_pages_held());
   cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
 }

@@ -250,12 +250,17 @@ void bti_get_info(bti_t* b, zx_info_bti_t* info) {
   object_unlock(&b->base);
 }
 
-// The PMT of b whose device range holds `addr` (lock held), or NULL.
-static pmt_t* find_locked(bti_t* b, uint64_t addr) {
+// The PMT of b whose device range holds `addr` and allows `perm` (lock held), else one
+// that holds it without, else NULL. Pins of the same physical or contiguous memory
+// share addresses: an access needs one pin with its permission (§15), not the latest.
+static pmt_t* find_locked(bti_t* b, uint64_t addr, uint32_t perm) {
+  pmt_t* any = NULL;
   for (pmt_t* p = b->pmts; p; p = p->next) {
-    if (addr >= p->dev && addr - p->dev < p->size) return p;
+    if (addr < p->dev || addr - p->dev >= p->size) continue;
+    if (p->perms & perm) return p;
+    if (!any) any = p;
   }
-  return NULL;
+  return any;
 }
 
 // One step of a device access: the VMO, offset and length (at most `len`) behind
@@ -263,11 +268,12 @@ static pmt_t* find_locked(bti_t* b, uint64_t addr) {
 static zx_status_t dma_step(bti_t* b, uint64_t addr, size_t len, bool write, vmo_t** v,
                             uint64_t* off, size_t* n) {
   object_lock(&b->base);
-  pmt_t* p = find_locked(b, addr);
+  uint32_t perm = write ? ZX_BTI_PERM_WRITE : ZX_BTI_PERM_READ;
+  pmt_t* p = find_locked(b, addr, perm);
   zx_status_t st = ZX_OK;
   if (!p) {
     st = ZX_ERR_NOT_FOUND;
-  } else if (!(p->perms & (write ? ZX_BTI_PERM_WRITE : ZX_BTI_PERM_READ))) {
+  } else if (!(p->perms & perm)) {
     st = ZX_ERR_ACCESS_DENIED;
   } else {
     *v = p->vmo;
