@@ -9,6 +9,7 @@
 // None of it is taken from src/.
 #include "model.h"
 #include "model_driver.h"
+#include "model_ref.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -590,9 +591,11 @@ zx_status_t m_vmo_create(model_t* m, uint64_t size, uint32_t options, int* out) 
   if (rounded > m->max_size) return ZX_ERR_OUT_OF_RANGE;
   // "unknown option bits -> INVALID_ARGS." (TRAP_DIRTY is for pager VMOs, §1.)
   if ((options & ~known) != 0) return ZX_ERR_INVALID_ARGS;
-  // §16 DISCARDABLE and §3 UNBOUNDED: outside the model.
-  if (options & (ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED)) return M_UNMODELLED;
-  new_root(m, rounded, size, (options & ZX_VMO_RESIZABLE) != 0, out);
+  // §3 UNBOUNDED: outside the model.
+  if (options & ZX_VMO_UNBOUNDED) return M_UNMODELLED;
+  mvmo_t* v = new_root(m, rounded, size, (options & ZX_VMO_RESIZABLE) != 0, out);
+  // §16.2 (model_ref.c).
+  v->discardable = (options & ZX_VMO_DISCARDABLE) != 0;
   return ZX_OK;
 }
 
@@ -714,7 +717,8 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
   zx_rights_t prights;
   zx_status_t st = lookup(m, h, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &prights);
   if (st != ZX_OK) return st;
-  // 4. "Discardable parent -> NOT_SUPPORTED." The model makes no discardable VMOs.
+  // 4. "Discardable parent -> NOT_SUPPORTED."
+  if (p->discardable) return ZX_ERR_NOT_SUPPORTED;
   // 5. "SLICE with any other option bit (other than NO_WRITE) -> INVALID_ARGS."
   const bool slice = (options & ZX_VMO_CHILD_SLICE) != 0;
   if (slice && (options & ~(ZX_VMO_CHILD_SLICE | ZX_VMO_CHILD_NO_WRITE)) != 0) {
@@ -741,8 +745,8 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     }
     uint32_t left = options & ~(type | ZX_VMO_CHILD_RESIZABLE | ZX_VMO_CHILD_NO_WRITE);
     if (left != 0) return ZX_ERR_INVALID_ARGS;
-    // §16 REFERENCE children: outside the model.
-    if (type == ZX_VMO_CHILD_REFERENCE) return M_UNMODELLED;
+    // §16.1 REFERENCE children: checked (model_ref.c), not kept.
+    if (type == ZX_VMO_CHILD_REFERENCE) return m_ref_child(m, p, options, offset, size, out_null);
     // §16 SNAPSHOT_MODIFIED: SNAPSHOT outside pager families; inside one, a one-way
     // child (of a one-way clone: with a snapshot of what the clone changed, below).
     modified = type == ZX_VMO_CHILD_SNAPSHOT_MODIFIED;
@@ -825,6 +829,8 @@ zx_status_t m_vmo_clone(model_t* m, int h, uint32_t options, uint64_t offset, ui
   zx_rights_t prights;
   zx_status_t st = lookup(m, h, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &prights);
   if (st != ZX_OK) return st;
+  // §16.2 "has no children of any kind (§4 rule 4, zx_vmo_clone too: NOT_SUPPORTED)".
+  if (p->discardable) return ZX_ERR_NOT_SUPPORTED;
   // "options must contain ZX_VMO_CLONE_COPY_ON_WRITE, else INVALID_ARGS; unknown bits
   // -> INVALID_ARGS."
   if (!(options & ZX_VMO_CLONE_COPY_ON_WRITE)) return ZX_ERR_INVALID_ARGS;
@@ -911,6 +917,9 @@ zx_status_t m_vmo_read(model_t* m, int h, uint8_t* buf, uint64_t off, uint64_t l
   // "offset + len overflowing or past the size -> OUT_OF_RANGE, checked before any
   // byte moves. A zero-length access at offset == size is OK."
   if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+  // §16.2 a discarded VMO: "zx_vmo_read and zx_vmo_write (after their range checks) ...
+  // return NOT_FOUND"; "Empty accesses still succeed."
+  if (v->discarded && len > 0) return ZX_ERR_NOT_FOUND;
   // Pager VMOs: the absent pages come in first.
   st = prepare(m, v, off, len, false);
   if (st != ZX_OK) return st;
@@ -926,6 +935,7 @@ zx_status_t m_vmo_write(model_t* m, int h, const uint8_t* buf, uint64_t off, uin
   if (v->phys) return ZX_ERR_NOT_SUPPORTED;
   if (v->cache != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
   if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+  if (v->discarded && len > 0) return ZX_ERR_NOT_FOUND;  // §16.2
   st = prepare(m, v, off, len, true);
   if (st != ZX_OK) return st;
   write_bytes(m, v, buf, off, len);
@@ -1142,6 +1152,8 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
       if (!round_up_page(m, off + len, &end)) return ZX_ERR_OUT_OF_RANGE;
       uint64_t start = off - off % m->page;
       if (!in_range(m, v, start, end - start)) return ZX_ERR_OUT_OF_RANGE;
+      // §16.2 COMMIT of a discarded VMO -> NOT_FOUND (not an empty one).
+      if (v->discarded && end > start) return ZX_ERR_NOT_FOUND;
       // Pager VMOs: the absent pages come in first (through a child too).
       zx_status_t st = prepare(m, v, start, end - start, false);
       if (st != ZX_OK) return st;
@@ -1195,10 +1207,10 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
     case ZX_VMO_OP_LOCK:
     case ZX_VMO_OP_TRY_LOCK:
     case ZX_VMO_OP_UNLOCK:
-      // Zircon: these need READ or WRITE; §8 "NOT_SUPPORTED on others" (not
-      // discardable).
-      if (!can_read && !can_write) return ZX_ERR_ACCESS_DENIED;
-      return ZX_ERR_NOT_SUPPORTED;
+      // §16.2 (model_ref.c); LOCK's buffer is the LOOKUP buffer here.
+      return m_disc_op(m, v, rights, op, off, len,
+                       buf_null || nbuf * sizeof(zx_paddr_t) < sizeof(zx_vmo_lock_state_t),
+                       NULL);
     case ZX_VMO_OP_CACHE_SYNC:
     case ZX_VMO_OP_CACHE_CLEAN:
     case ZX_VMO_OP_CACHE_CLEAN_INVALIDATE:
@@ -1516,6 +1528,8 @@ bool m_map_page_ok(const model_t* m, int id, uint64_t i, bool write) {
   if (write && !(p->perms & ZX_VM_PERM_WRITE)) return false;
   // §12 "Access to a page of a mapping past the VMO's current size raises SIGBUS".
   if (p->voff + i >= m->v[p->vmo].pages) return false;
+  // §16.2 "an access through a mapping [of a discarded VMO] raises SIGBUS".
+  if (m->v[p->vmo].discarded) return false;
   // Pager VMOs: a page that cannot be had (a failing page, a detached VMO's absent
   // page, a detached TRAP_DIRTY VMO's page not dirty yet for a write) is SIGBUS too.
   model_t* mm = (model_t*)m;  // the walk below changes nothing
@@ -1731,6 +1745,8 @@ zx_status_t m_vmo_info(model_t* m, int h, m_info_t* out) {
   if (v->immutable) out->flags |= ZX_INFO_VMO_IMMUTABLE;
   // Pager VMOs and every VMO made from one.
   if (v->pbacked) out->flags |= ZX_INFO_VMO_PAGER_BACKED;
+  // §16.2 "ZX_INFO_VMO flags it DISCARDABLE."
+  if (v->discardable) out->flags |= ZX_INFO_VMO_DISCARDABLE;
   out->rights = rights;
   memcpy(out->name, v->name, sizeof(out->name));
   // §10 "Slices report 0."
@@ -2097,4 +2113,14 @@ mvmo_t* m_new_root(model_t* m, uint64_t rounded, uint64_t size, int* out) {
 
 void m_vmo_unhold(model_t* m, mvmo_t* v) {
   if (v->handles == 0 && v->maps == 0 && v->pins == 0) vmo_die(m, v);
+}
+
+// ---- for model_ref.c ----
+
+zx_status_t m_zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len) {
+  return zero_range(m, v, off, len);
+}
+
+void m_drop_pages(model_t* m, mvmo_t* v) {
+  for (uint64_t x = 0; x < v->pages; x++) set_slot(m, v, x, NULL);
 }
