@@ -139,11 +139,12 @@ static void op_stream_size(driver_t* d) {
   EXPECT_STATUS(d, "zx_vmo_set_stream_size", zx_vmo_set_stream_size(real_handle(d, h), n), want);
 }
 
-// zx_vmo_create_child(REFERENCE [| RESIZABLE | NO_WRITE]) (§16.1): the checks in order;
-// a reference made is compared (rights, size, content size, name, parent, attribution,
-// the parent's num_children, the bytes of its first page), written through when it can
-// be (the write must show through the parent, which the next checks of the parent
-// compare), and closed.
+// zx_vmo_create_child(REFERENCE [| RESIZABLE | NO_WRITE]) (§16.1): the checks in order.
+// A reference the model keeps is bound and compared as any VMO is (the operations that
+// follow meet it). One it does not keep (of a pager-backed VMO) is compared here
+// (rights, size, content size, name, parent, attribution, the parent's num_children,
+// the bytes of its first page), written through when it can be (the write must show
+// through the parent, which the next checks of the parent compare), and closed.
 static void op_reference(driver_t* d) {
   int h = pick_handle(d, true);
   uint8_t k = u8(d);
@@ -159,13 +160,16 @@ static void op_reference(driver_t* d) {
   zx_status_t want = m_vmo_create_child(&d->m, h, opts, off, size, out_null, &mh);
   zx_status_t got = zx_vmo_create_child(real_handle(d, h), opts, off, size, out_null ? NULL : &rh);
   char hb[32];
-  trace(d, "create_child(%s, opts=%#x, off=%#" PRIx64 ", size=%#" PRIx64 "%s) = %s%s",
+  char nb[32];
+  trace(d, "create_child(%s, opts=%#x, off=%#" PRIx64 ", size=%#" PRIx64 "%s) = %s %s",
         hname(d, h, hb, sizeof(hb)), opts, off, size, out_null ? ", out=NULL" : "",
         want == M_UNMODELLED ? "OK" : sname(want),
-        want == M_UNMODELLED ? " (reference: compared, then closed)" : "");
+        want == M_UNMODELLED ? "(reference: compared, then closed)"
+        : want == ZX_OK      ? hname(d, mh, nb, sizeof(nb))
+                             : "");
   if (want != M_UNMODELLED) {
     EXPECT_STATUS(d, "zx_vmo_create_child (reference)", got, want);
-    if (got == ZX_OK) fail(d, "model made a reference it does not keep");
+    if (got == ZX_OK) bind_new(d, mh, rh);
     return;
   }
   EXPECT_STATUS(d, "zx_vmo_create_child (reference)", got, ZX_OK);
@@ -204,13 +208,13 @@ static void op_reference(driver_t* d) {
               m_children(&d->m, ph->vmo) + 1);
   // The bytes: the first page through the reference is the parent's (a page a pager VMO
   // lacks, and a discarded VMO, are left alone: nothing to compare, or NOT_FOUND).
-  bool plain = pv->pages > 0 && !pv->pbacked && !pv->discarded;
+  bool plain = pv->pages > 0 && !pv->discarded && !m_page_absent(&d->m, ph->vmo, 0);
   if (plain && (bi.rights & ZX_RIGHT_READ)) {
     EXPECT_STATUS(d, "read through a reference", zx_vmo_read(rh, d->buf_a, 0, PG), ZX_OK);
     m_map_read(&d->m, ph->vmo, d->buf_b, 0, PG);
     if (memcmp(d->buf_a, d->buf_b, PG) != 0) fail(d, "a reference's first page differs");
   }
-  if (plain && (bi.rights & ZX_RIGHT_WRITE) && (k & 0x1c) == 0x04) {
+  if (plain && !pv->pbacked && (bi.rights & ZX_RIGHT_WRITE) && (k & 0x1c) == 0x04) {
     uint64_t woff = (uint64_t)u8(d) % (pv->pages * PG);
     uint64_t wlen = 1 + u8(d) % 64;
     if (wlen > pv->pages * PG - woff) wlen = pv->pages * PG - woff;
@@ -230,6 +234,8 @@ void driver_ref_op(driver_t* d, uint8_t op) {
     case 67: case 68: case 69: case 70: case 78: case 79: op_lock(d); break;
     case 71: case 72: op_pressure(d); break;
     case 73: case 74: case 75: op_stream_size(d); break;
-    default: op_reference(d); break;  // 76, 77
+    default:  // 76, 77
+      if (make_room(d, op)) op_reference(d);
+      break;
   }
 }

@@ -641,10 +641,12 @@ static int make_child(model_t* m, mvmo_t* p, zx_rights_t prights, mkind_t kind, 
     c->slots = calloc(c->pages ? c->pages : 1, sizeof(*c->slots));
     if (kind == MK_SNAPSHOT) {
       // §5 "as if the parent's range [offset, offset+size) were copied at creation";
-      // "Parent content beyond the parent's size at creation reads as zero."
+      // "Parent content beyond the parent's size at creation reads as zero." A
+      // reference's pages are its target's (§16.1).
+      const mvmo_t* src = p->ref ? &m->v[p->root] : p;
       for (uint64_t x = 0; x < c->pages; x++) {
         if (o + x < o) break;  // past the end of the index space: zeros
-        mrec_t* r = view(m, p, o + x);
+        mrec_t* r = view(m, src, o + x);
         if (r) set_slot(m, c, x, r);
       }
     } else if (p->kind == MK_SLICE) {
@@ -745,8 +747,18 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     }
     uint32_t left = options & ~(type | ZX_VMO_CHILD_RESIZABLE | ZX_VMO_CHILD_NO_WRITE);
     if (left != 0) return ZX_ERR_INVALID_ARGS;
-    // §16.1 REFERENCE children: checked (model_ref.c), not kept.
-    if (type == ZX_VMO_CHILD_REFERENCE) return m_ref_child(m, p, options, offset, size, out_null);
+    // §16.1 REFERENCE children (model_ref.c): a slice over the whole of what p shares.
+    if (type == ZX_VMO_CHILD_REFERENCE) {
+      st = m_ref_child(m, p, options, offset, size, out_null);
+      if (st != ZX_OK) return st;
+      const mvmo_t* t = m_ref_target(m, p);
+      int id = make_child(m, p, prights, MK_SLICE, false, t->resizable, false, 0,
+                          t->pages * m->page, t->content_size);
+      m->v[id].ref = true;
+      *out = handle_alloc(m, id, m_ref_rights(prights, options));
+      if (*out < 0) abort();
+      return ZX_OK;
+    }
     // §16 SNAPSHOT_MODIFIED: SNAPSHOT outside pager families; inside one, a one-way
     // child (of a one-way clone: with a snapshot of what the clone changed, below).
     modified = type == ZX_VMO_CHILD_SNAPSHOT_MODIFIED;
@@ -768,13 +780,16 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     //    "any snapshot type of a slice -> NOT_SUPPORTED", except §14: below a pager
     //    VMO, SNAPSHOT_AT_LEAST_ON_WRITE of a slice is a one-way child that sees the
     //    slice's window.
-    if (p->kind == MK_SLICE && (!p->pbacked || snapshot)) return ZX_ERR_NOT_SUPPORTED;
+    //    §16.1: a reference's children are made of the pages it shares (its target's),
+    //    as children of the target would be.
+    if (p->kind == MK_SLICE && !p->ref && (!p->pbacked || snapshot)) return ZX_ERR_NOT_SUPPORTED;
+    const mvmo_t* pt = m_ref_target(m, p);
     //    DESIGN: SNAPSHOT of a one-way VMO is NOT_SUPPORTED (as Zircon refuses SNAPSHOT
     //    of a pager-backed VMO); SNAPSHOT_AT_LEAST_ON_WRITE of one is another one-way
     //    clone (D6 for pager-backed VMOs). Elsewhere D6: it behaves as SNAPSHOT.
     //    Pager-backed parents likewise (Zircon: SNAPSHOT of a pager-backed VMO is
     //    NOT_SUPPORTED, SNAPSHOT_AT_LEAST_ON_WRITE gives a one-way child).
-    if (p->kind == MK_ONEWAY || p->pbacked) {
+    if (pt->kind == MK_ONEWAY || p->pbacked) {
       if (snapshot) return ZX_ERR_NOT_SUPPORTED;
       kind = MK_ONEWAY;
     } else {
@@ -782,7 +797,7 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     }
     //    §15 (after rule 7.5): an eager copy while a page of the parent is pinned ->
     //    BAD_STATE.
-    if (kind == MK_SNAPSHOT && m_drv_pinned(m, p, 0, p->pages)) return ZX_ERR_BAD_STATE;
+    if (kind == MK_SNAPSHOT && m_drv_pinned(m, pt, 0, pt->pages)) return ZX_ERR_BAD_STATE;
     //    "the accumulated offset down a chain of clones overflowing 64 bits ->
     //    INVALID_ARGS." (DESIGN: the accumulated offset plus the size must fit.)
     //    A slice's chain is its root's plus the slice's offset (§14: a one-way child of
@@ -846,8 +861,8 @@ zx_status_t m_vmo_clone(model_t* m, int h, uint32_t options, uint64_t offset, ui
   if (p->cache != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
   // DESIGN: "Any copy-on-write child of a slice, zx_vmo_clone included, is
   // NOT_SUPPORTED."
-  if (p->kind == MK_SLICE) return ZX_ERR_NOT_SUPPORTED;
-  if (!sum_fits(p->acc, offset, rounded)) return ZX_ERR_INVALID_ARGS;
+  if (p->kind == MK_SLICE && !p->ref) return ZX_ERR_NOT_SUPPORTED;
+  if (!sum_fits(m_ref_target(m, p)->acc, offset, rounded)) return ZX_ERR_INVALID_ARGS;
   // §4 rule 9.
   if (out_null) return ZX_ERR_INVALID_ARGS;
   // "The clone is resizable unless ZX_VMO_CLONE_NON_RESIZEABLE."
@@ -1049,6 +1064,8 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   if (st != ZX_OK) return st;
   // "resizable VMO whose handle lacks RESIZE -> ACCESS_DENIED;"
   if (v->resizable && !(rights & ZX_RIGHT_RESIZE)) return ZX_ERR_ACCESS_DENIED;
+  // §16.1 "Resizing a reference resizes its parent and every other reference".
+  v = m_ref_target(m, v);
   // "round-up wraps -> OUT_OF_RANGE;"
   uint64_t rounded;
   if (!round_up_page(m, size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
@@ -1108,6 +1125,7 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   v->pages = np;
   // Zircon: zx_vmo_set_size sets the content size to `size`.
   v->content_size = size;
+  m_ref_sync(m, v);
   return ZX_OK;
 }
 
@@ -1126,7 +1144,10 @@ static bool decommit_refused(model_t* m, const mvmo_t* c) {
   int cid = (int)(c - m->v);
   for (int i = 0; i < M_MAX_VMOS; i++) {
     const mvmo_t* ch = &m->v[i];
-    if (ch->used && ch->alive && ch->parent == cid && ch->kind == MK_SNAPSHOT) return true;
+    // §16.1: a child of a reference to c is a child of c's pages.
+    bool of_c = ch->parent == cid || (ch->parent >= 0 && m->v[ch->parent].ref &&
+                                      m->v[ch->parent].root == cid);
+    if (ch->used && ch->alive && of_c && ch->kind == MK_SNAPSHOT) return true;
   }
   return false;
 }
@@ -1772,12 +1793,14 @@ zx_status_t m_set_content_size(model_t* m, int h, uint64_t cs) {
   // past the VMO's size".
   zx_status_t st = lookup(m, h, ZX_RIGHT_SET_PROPERTY | ZX_RIGHT_WRITE, &v, NULL);
   if (st != ZX_OK) return st;
+  v = m_ref_target(m, v);  // §16.1 "the content size ... is shared"
   uint64_t size = size_bytes(m, v);
   if (cs < size) {
     st = zero_range(m, v, cs, size - cs);
     if (st != ZX_OK) return st;
   }
   v->content_size = cs;
+  m_ref_sync(m, v);
   return ZX_OK;
 }
 

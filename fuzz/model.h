@@ -144,6 +144,9 @@ typedef struct mvmo {
   bool reclaimable;     // unlocked to zero at least once since the last LOCK
   bool discarded;       // its pages went; until the next LOCK
   uint64_t unlocked_at; // m->unlock_clock at the UNLOCK that made it reclaimable
+  // A REFERENCE child (§16.1, model_ref.h): kind MK_SLICE over all of `root` (soff 0),
+  // whose pages, content size and resizability follow the root's (m_ref_sync).
+  bool ref;
 } mvmo_t;
 
 // A mapping record (§12): pages [base, base+pages) of the model's range show pages

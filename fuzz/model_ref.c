@@ -72,14 +72,29 @@ zx_status_t m_ref_child(model_t* m, mvmo_t* p, uint32_t options, uint64_t offset
   // 2. offset or size not 0 -> INVALID_ARGS.
   if (offset != 0 || size != 0) return ZX_ERR_INVALID_ARGS;
   // 3. a slice (physical VMOs included) or a contiguous parent -> NOT_SUPPORTED.
-  if (p->kind == MK_SLICE || p->phys || p->contig) return ZX_ERR_NOT_SUPPORTED;
+  if ((p->kind == MK_SLICE && !p->ref) || p->phys || p->contig) return ZX_ERR_NOT_SUPPORTED;
   // 4. RESIZABLE of a parent that is not resizable -> NOT_SUPPORTED.
   if ((options & ZX_VMO_CHILD_RESIZABLE) && !p->resizable) return ZX_ERR_NOT_SUPPORTED;
   // 5. not cached -> BAD_STATE.
   if (p->cache != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
   // 6. out NULL -> INVALID_ARGS.
   if (out_null) return ZX_ERR_INVALID_ARGS;
-  return M_UNMODELLED;
+  return p->pbacked ? M_UNMODELLED : ZX_OK;
+}
+
+mvmo_t* m_ref_target(model_t* m, mvmo_t* v) { return v->ref ? &m->v[v->root] : v; }
+
+void m_ref_sync(model_t* m, mvmo_t* t) {
+  // §16.1 "one size and one content size with the parent"; "a reference of a resizable
+  // VMO is resizable".
+  int tid = (int)(t - m->v);
+  for (int i = 0; i < M_MAX_VMOS; i++) {
+    mvmo_t* r = &m->v[i];
+    if (!r->used || !r->ref || r->root != tid) continue;
+    r->pages = t->pages;
+    r->content_size = t->content_size;
+    r->resizable = t->resizable;
+  }
 }
 
 zx_rights_t m_ref_rights(zx_rights_t prights, uint32_t options) {
@@ -97,6 +112,8 @@ zx_status_t m_set_stream_size(model_t* m, int h, uint64_t stream_size) {
   mvmo_t* v;
   zx_status_t st = m_lookup(m, h, ZX_RIGHT_WRITE, &v, NULL);
   if (st != ZX_OK) return st;
+  // §16.3 "A reference shares it with its parent."
+  v = m_ref_target(m, v);
   // 2. physical or contiguous -> NOT_SUPPORTED (3. died meanwhile: not here).
   if (v->phys || v->contig) return ZX_ERR_NOT_SUPPORTED;
   // 4. the same stream size -> OK, nothing done.
@@ -114,6 +131,7 @@ zx_status_t m_set_stream_size(model_t* m, int h, uint64_t stream_size) {
     if (st != ZX_OK) return st;
   }
   v->content_size = stream_size;
+  m_ref_sync(m, v);
   return ZX_OK;
 }
 

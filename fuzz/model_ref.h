@@ -12,9 +12,11 @@
 // use exactly and then writes one byte into a fresh one-page VMO, so that the write needs
 // exactly one page more than the budget allows.
 //
-// A REFERENCE child is checked (its status, and on success the new handle's rights,
-// size, content size and parent) but not kept: the driver closes it at once (the model
-// does not model the shared page set).
+// A REFERENCE child is a slice (model.h, MK_SLICE with `ref`) over the whole of the
+// non-reference VMO it shares pages with: every access goes to that VMO's slots as for
+// a slice, and its size, content size and resizability are copied from that VMO
+// whenever they change (m_ref_sync), whichever side changed them. References of
+// pager-backed VMOs are checked, then closed by the driver (not modelled).
 #ifndef ZXVMO_FUZZ_MODEL_REF_H_
 #define ZXVMO_FUZZ_MODEL_REF_H_
 
@@ -27,10 +29,17 @@
 // buffer is NULL or too small. *ls (if not NULL) receives LOCK's answer.
 zx_status_t m_disc_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op, uint64_t off,
                       uint64_t len, bool buf_bad, zx_vmo_lock_state_t* ls);
-// §16.1 checks 2-6 for a REFERENCE child of p once §4 rules 1-6 passed: the status, or
-// M_UNMODELLED when the library must succeed.
+// §16.1 checks 2-6 for a REFERENCE child of p once §4 rules 1-6 passed: the status
+// (ZX_OK: the model makes it), or M_UNMODELLED when the library must succeed but the
+// model does not keep it (a pager-backed parent: its pager serving references after
+// the pager VMO's death is not modelled).
 zx_status_t m_ref_child(model_t* m, mvmo_t* p, uint32_t options, uint64_t offset,
                         uint64_t size, bool out_null);
+
+// The VMO whose pages, size and content size v shares: its root if v is a reference.
+mvmo_t* m_ref_target(model_t* m, mvmo_t* v);
+// t's size, content size or resizability changed: its references follow.
+void m_ref_sync(model_t* m, mvmo_t* t);
 
 // ---- entry points ----
 // LOCK, TRY_LOCK, UNLOCK through zx_vmo_op_range(h, ...).
