@@ -495,6 +495,26 @@ static void settle_pager_roots(model_t* m) {
   }
 }
 
+// One-way c looks through v, which is dead: c takes over the pages it sees of v's own,
+// then looks through v's backing (DESIGN, D11).
+static void take_over(model_t* m, mvmo_t* c, mvmo_t* v) {
+  uint64_t lim = min64(c->cut, c->pages);
+  for (uint64_t x = 0; x < lim; x++) {
+    uint64_t px = x + c->boff;
+    if (!c->slots[x] && px < v->pages && v->slots[px]) set_slot(m, c, x, v->slots[px]);
+  }
+  // A dead child kept for its slices holds only what they can see.
+  if (!c->alive) trim_to_slices(m, c);
+  if (v->kind == MK_ONEWAY && v->backing >= 0) {
+    c->cut = min64(c->cut, sub_sat(v->cut, c->boff));
+    c->boff += v->boff;
+    c->backing = v->backing;
+  } else {
+    c->backing = -1;
+    c->cut = 0;
+  }
+}
+
 // v's last handle closed.
 static void vmo_die(model_t* m, mvmo_t* v) {
   int vid = (int)(v - m->v);
@@ -534,22 +554,7 @@ static void vmo_die(model_t* m, mvmo_t* v) {
   // over the pages it saw of v's own, then looks through v's backing.
   for (int i = 0; i < M_MAX_VMOS; i++) {
     mvmo_t* c = &m->v[i];
-    if (!c->used || c->kind != MK_ONEWAY || c->backing != vid) continue;
-    uint64_t lim = min64(c->cut, c->pages);
-    for (uint64_t x = 0; x < lim; x++) {
-      uint64_t px = x + c->boff;
-      if (!c->slots[x] && px < v->pages && v->slots[px]) set_slot(m, c, x, v->slots[px]);
-    }
-    // A dead child kept for its slices holds only what they can see.
-    if (!c->alive) trim_to_slices(m, c);
-    if (v->kind == MK_ONEWAY && v->backing >= 0) {
-      c->cut = min64(c->cut, sub_sat(v->cut, c->boff));
-      c->boff += v->boff;
-      c->backing = v->backing;
-    } else {
-      c->backing = -1;
-      c->cut = 0;
-    }
+    if (c->used && c->kind == MK_ONEWAY && c->backing == vid) take_over(m, c, v);
   }
   // A dead VMO that slices still window keeps (only) the pages they see; it keeps
   // seeing its own backing, so what its slices read does not change at its death.
@@ -701,6 +706,17 @@ static void snapshot_modified(model_t* m, mvmo_t* c) {
   c->cut = b >= 0 ? cut : 0;
 }
 
+// D11 ("Writes made later through the dead parent's slices are not seen"): a one-way
+// child made through a reference whose parent is dead (§16.1) looks through a dead VMO
+// from its start, so it keeps what it sees now, as if that VMO had died just after.
+// A pager VMO is the exception (kept whole for its children, §14).
+static void oneway_of_dead(model_t* m, mvmo_t* c) {
+  while (c->kind == MK_ONEWAY && c->backing >= 0 && !m->v[c->backing].alive &&
+         !m->v[c->backing].pager) {
+    take_over(m, c, &m->v[c->backing]);
+  }
+}
+
 zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t offset,
                                uint64_t size, bool out_null, int* out) {
   const bool no_write = (options & ZX_VMO_CHILD_NO_WRITE) != 0;
@@ -826,6 +842,7 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
   int id = make_child(m, p, prights, kind, false, slice ? false : resizable, immutable, offset,
                       rounded, size);
   if (modified && kind == MK_ONEWAY && p->kind == MK_ONEWAY) snapshot_modified(m, &m->v[id]);
+  oneway_of_dead(m, &m->v[id]);
   zx_rights_t r = child_rights_by_reference(prights, slice ? CT_SLICE : CT_SNAPSHOT_TYPE,
                                             resizable, no_write);
   *out = handle_alloc(m, id, r);
@@ -868,6 +885,7 @@ zx_status_t m_vmo_clone(model_t* m, int h, uint32_t options, uint64_t offset, ui
   // "The clone is resizable unless ZX_VMO_CLONE_NON_RESIZEABLE."
   bool resizable = !(options & ZX_VMO_CLONE_NON_RESIZEABLE);
   int id = make_child(m, p, prights, MK_ONEWAY, true, resizable, false, offset, rounded, size);
+  oneway_of_dead(m, &m->v[id]);
   *out = handle_alloc(m, id, clone_rights_by_reference(prights, resizable));
   if (*out < 0) abort();
   return ZX_OK;
