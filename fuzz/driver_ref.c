@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // §16 in the differential driver (format 5, operations 64..79): discardable VMOs with
 // LOCK, TRY_LOCK and UNLOCK, discarding under a deterministic page-budget pressure,
-// zx_vmo_set_stream_size, and REFERENCE children (checked, then closed), each against
-// model_ref.c.
+// zx_vmo_set_stream_size, and REFERENCE children (kept, except those of pager-backed
+// VMOs: compared, then closed), each against model_ref.c.
 #include <stdlib.h>
 #include <string.h>
 

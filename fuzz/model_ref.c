@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The model of §16 (discardable VMOs, set_stream_size, REFERENCE checks); see
+// The model of §16 (discardable VMOs, set_stream_size, REFERENCE children); see
 // model_ref.h. Every rule cites docs/behavior.md.
 #include "model_ref.h"
 
