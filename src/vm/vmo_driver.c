@@ -80,7 +80,9 @@ zx_status_t vmo_create_contiguous(uint64_t size, uint64_t content_size, uint32_t
   vmo_t* v;
   zx_status_t st = vmo_create(size, content_size, false, &v);
   if (st != ZX_OK) return st;
+  family_wrlock(v->fam);  // the invariant checker walks every family
   v->contiguous = true;
+  family_unlock(v->fam);
   st = vmo_commit(v, 0, size);
   if (st != ZX_OK) {
     v->obj.ops->on_zero_handles(&v->obj);
