@@ -275,6 +275,32 @@ Test(physical, vmar_op_range_refuses_what_vmo_op_range_refuses) {
   cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
 }
 
+// Driver memory has no content size to set (as on Zircon): cutting it dropped physical
+// memory's pages. Found by the differential fuzzer.
+Test(physical, content_size_cannot_be_set) {
+  zx_handle_t a = mk_phys(MMIO_BASE + 12 * PG, 2 * PG);
+  zx_vaddr_t pa;
+  cr_assert_eq(zx_vmar_map(zx_vmar_root_self(), ZX_VM_PERM_READ | ZX_VM_PERM_WRITE, 0, a, 0,
+                           2 * PG, &pa), ZX_OK);
+  ((volatile uint8_t*)pa)[PG + 3] = 0x55;
+  uint64_t cs = 5;
+  cr_assert_eq(zx_object_set_property(a, ZX_PROP_VMO_CONTENT_SIZE, &cs, sizeof(cs)),
+               ZX_ERR_NOT_SUPPORTED);
+  cr_assert_eq(((volatile uint8_t*)pa)[PG + 3], 0x55);
+  cr_assert_eq(zx_object_get_property(a, ZX_PROP_VMO_CONTENT_SIZE, &cs, sizeof(cs)), ZX_OK);
+  cr_assert_eq(cs, 2 * PG);
+  cr_assert_eq(zx_vmar_unmap(zx_vmar_root_self(), pa, 2 * PG), ZX_OK);
+  zx_handle_close(a);
+  zx_handle_t bti = mk_bti(), c;
+  cr_assert_eq(zx_vmo_create_contiguous(bti, PG, 0, &c), ZX_OK);
+  cs = 3 * PG;
+  cr_assert_eq(zx_object_set_property(c, ZX_PROP_VMO_CONTENT_SIZE, &cs, sizeof(cs)),
+               ZX_ERR_NOT_SUPPORTED);
+  zx_handle_close(c);
+  zx_handle_close(bti);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}
+
 // ---- contiguous VMOs ----
 
 Test(contiguous, create_checks_and_state) {
