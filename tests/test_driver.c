@@ -356,6 +356,25 @@ Test(contiguous, create_checks_and_state) {
 
 // ---- IOMMU and BTI ----
 
+// Emulated RAM addresses never wrap into physical memory: a second VMO aligned to
+// 2^63 has no room left below 2^64 (NO_MEMORY, as Zircon with no memory so aligned),
+// and pins still get fresh RAM addresses after the first.
+Test(contiguous, alignment_past_the_address_space) {
+  zx_handle_t bti = mk_bti(), a, b, v = mkvmo(PG), pmt;
+  cr_assert_eq(zx_vmo_create_contiguous(bti, PG, 63, &a), ZX_OK);
+  zx_paddr_t pa = 0, pv = 0;
+  cr_assert_eq(zx_vmo_op_range(a, ZX_VMO_OP_LOOKUP, 0, PG, &pa, sizeof(pa)), ZX_OK);
+  cr_assert_eq(pa, (zx_paddr_t)1 << 63);
+  cr_assert_eq(zx_vmo_create_contiguous(bti, PG, 63, &b), ZX_ERR_NO_MEMORY);
+  cr_assert_eq(zx_bti_pin(bti, ZX_BTI_PERM_READ, v, 0, PG, &pv, 1, &pmt), ZX_OK);
+  cr_assert_geq(pv, pa + PG);
+  cr_assert_eq(zx_pmt_unpin(pmt), ZX_OK);
+  zx_handle_close(a);
+  zx_handle_close(v);
+  zx_handle_close(bti);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}
+
 Test(bti, iommu_and_bti_create_checks) {
   zx_handle_t r = root(), iommu, bti, sys, vmex;
   zx_iommu_desc_dummy_t desc = {0};
