@@ -859,11 +859,10 @@ static void op_content_size(driver_t* d) {
             "ranges are off)");
       return;
     }
-    // Open (not in the reference): what lowering the content size of driver memory does.
-    // zxvmo drops the physical pages past it (their bytes are lost); Zircon's ZeroRange
-    // would refuse. Left out until decided (fuzz/README.md, "Open").
-    if (h >= 0 && (d->m.v[d->m.h[h].vmo].phys || d->m.v[d->m.h[h].vmo].cache) && cs < size) {
-      trace(d, "set content size below the size of driver memory: skipped (open)");
+    // Open (not in the reference): lowering the content size of an uncached VMO, which
+    // Zircon's ZeroRange refuses (and then sets the content size without zeroing).
+    if (h >= 0 && d->m.v[d->m.h[h].vmo].cache && !d->m.v[d->m.h[h].vmo].phys && cs < size) {
+      trace(d, "set content size below the size of an uncached VMO: skipped (open)");
       return;
     }
     zx_status_t want = m_set_content_size(&d->m, h, cs);

@@ -1811,6 +1811,8 @@ zx_status_t m_set_content_size(model_t* m, int h, uint64_t cs) {
   // past the VMO's size".
   zx_status_t st = lookup(m, h, ZX_RIGHT_SET_PROPERTY | ZX_RIGHT_WRITE, &v, NULL);
   if (st != ZX_OK) return st;
+  // §10 (§15): physical and contiguous VMOs -> NOT_SUPPORTED.
+  if (v->phys || v->contig) return ZX_ERR_NOT_SUPPORTED;
   v = m_ref_target(m, v);  // §16.1 "the content size ... is shared"
   uint64_t size = size_bytes(m, v);
   if (cs < size) {

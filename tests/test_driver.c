@@ -267,6 +267,32 @@ Test(physical, vmar_op_range_refuses_what_vmo_op_range_refuses) {
   cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
 }
 
+// Driver memory has no content size to set (as on Zircon): cutting it dropped physical
+// memory's pages. Found by the differential fuzzer.
+Test(physical, content_size_cannot_be_set) {
+  zx_handle_t a = mk_phys(MMIO_BASE + 12 * PG, 2 * PG);
+  zx_vaddr_t pa;
+  cr_assert_eq(zx_vmar_map(zx_vmar_root_self(), ZX_VM_PERM_READ | ZX_VM_PERM_WRITE, 0, a, 0,
+                           2 * PG, &pa), ZX_OK);
+  ((volatile uint8_t*)pa)[PG + 3] = 0x55;
+  uint64_t cs = 5;
+  cr_assert_eq(zx_object_set_property(a, ZX_PROP_VMO_CONTENT_SIZE, &cs, sizeof(cs)),
+               ZX_ERR_NOT_SUPPORTED);
+  cr_assert_eq(((volatile uint8_t*)pa)[PG + 3], 0x55);
+  cr_assert_eq(zx_object_get_property(a, ZX_PROP_VMO_CONTENT_SIZE, &cs, sizeof(cs)), ZX_OK);
+  cr_assert_eq(cs, 2 * PG);
+  cr_assert_eq(zx_vmar_unmap(zx_vmar_root_self(), pa, 2 * PG), ZX_OK);
+  zx_handle_close(a);
+  zx_handle_t bti = mk_bti(), c;
+  cr_assert_eq(zx_vmo_create_contiguous(bti, PG, 0, &c), ZX_OK);
+  cs = 3 * PG;
+  cr_assert_eq(zx_object_set_property(c, ZX_PROP_VMO_CONTENT_SIZE, &cs, sizeof(cs)),
+               ZX_ERR_NOT_SUPPORTED);
+  zx_handle_close(c);
+  zx_handle_close(bti);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}
+
 // ---- contiguous VMOs ----
 
 Test(contiguous, create_checks_and_state) {
@@ -321,6 +347,25 @@ Test(contiguous, create_checks_and_state) {
 }
 
 // ---- IOMMU and BTI ----
+
+// Emulated RAM addresses never wrap into physical memory: a second VMO aligned to
+// 2^63 has no room left below 2^64 (NO_MEMORY, as Zircon with no memory so aligned),
+// and pins still get fresh RAM addresses after the first.
+Test(contiguous, alignment_past_the_address_space) {
+  zx_handle_t bti = mk_bti(), a, b, v = mkvmo(PG), pmt;
+  cr_assert_eq(zx_vmo_create_contiguous(bti, PG, 63, &a), ZX_OK);
+  zx_paddr_t pa = 0, pv = 0;
+  cr_assert_eq(zx_vmo_op_range(a, ZX_VMO_OP_LOOKUP, 0, PG, &pa, sizeof(pa)), ZX_OK);
+  cr_assert_eq(pa, (zx_paddr_t)1 << 63);
+  cr_assert_eq(zx_vmo_create_contiguous(bti, PG, 63, &b), ZX_ERR_NO_MEMORY);
+  cr_assert_eq(zx_bti_pin(bti, ZX_BTI_PERM_READ, v, 0, PG, &pv, 1, &pmt), ZX_OK);
+  cr_assert_geq(pv, pa + PG);
+  cr_assert_eq(zx_pmt_unpin(pmt), ZX_OK);
+  zx_handle_close(a);
+  zx_handle_close(v);
+  zx_handle_close(bti);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+}
 
 Test(bti, iommu_and_bti_create_checks) {
   zx_handle_t r = root(), iommu, bti, sys, vmex;

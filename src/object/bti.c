@@ -208,6 +208,13 @@ zx_status_t bti_pin(bti_t* b, vmo_t* v, uint64_t off, uint64_t size, uint32_t pe
     os_free(p);
     return st;
   }
+  bool own = v->physical || v->contiguous;
+  uint64_t addr = own ? vmo_paddr(v, off) : vmo_ram_alloc(size, PAGE_SHIFT);
+  if (!own && addr == 0) {  // no RAM addresses left
+    vmo_unpin(&p->pin);
+    os_free(p);
+    return ZX_ERR_NO_MEMORY;
+  }
   object_init(&p->base, &pmt_ops, ZX_SIGNAL_NONE);
   object_hold(&v->obj);
   object_ref(&b->base);
@@ -216,7 +223,7 @@ zx_status_t bti_pin(bti_t* b, vmo_t* v, uint64_t off, uint64_t size, uint32_t pe
   p->off = off;
   p->size = size;
   p->perms = perms;
-  p->dev = v->physical || v->contiguous ? vmo_paddr(v, off) : vmo_ram_alloc(size, PAGE_SHIFT);
+  p->dev = addr;
   object_lock(&b->base);
   // Zircon refuses new pins once the BTI is closed or while pages are quarantined.
   if (b->closed || b->quarantine_count > 0) {

@@ -38,7 +38,10 @@ ZX_API zx_status_t zx_vmo_create(uint64_t size, uint32_t options, zx_handle_t* o
   vmo_t* v;
   zx_status_t st = vmo_create(rounded, size, resizable, &v);
   if (st != ZX_OK) return st;
-  v->discardable = (options & ZX_VMO_DISCARDABLE) != 0;  // not yet published
+  // Not yet published, but the invariant checker walks every family: under its lock.
+  family_wrlock(v->fam);
+  v->discardable = (options & ZX_VMO_DISCARDABLE) != 0;
+  family_unlock(v->fam);
   zx_rights_t rights = ZX_DEFAULT_VMO_RIGHTS | (resizable ? ZX_RIGHT_RESIZE : 0);
   return vmo_publish(v, rights, out);
 }

@@ -422,7 +422,9 @@ bool vmo_pinned_locked(const vmo_t* c, uint64_t lo, uint64_t hi);
 // zx_vmo_set_cache_policy's state checks and change: ZX_ERR_BAD_STATE (see there).
 zx_status_t vmo_set_cache_policy(vmo_t* v, uint32_t policy);
 // `size` bytes of emulated RAM addresses, aligned to 1 << align_log2: never handed out
-// twice, above PHYS_SPACE (device addresses of pins of ordinary VMOs).
+// twice, above PHYS_SPACE (device addresses of pins of ordinary VMOs). 0 (never a RAM
+// address) when no such range is left below 2^64: the caller fails with NO_MEMORY, as
+// Zircon does when no memory is aligned as asked.
 uint64_t vmo_ram_alloc(uint64_t size, uint32_t align_log2);
 // The device address of byte `off` of a physical or contiguous VMO.
 static inline uint64_t vmo_paddr(const vmo_t* v, uint64_t off) { return v->paddr + off; }

@@ -68,8 +68,16 @@ static uint64_t g_ram_next = PHYS_SPACE;  // (g_ram_lock)
 uint64_t vmo_ram_alloc(uint64_t size, uint32_t align_log2) {
   pthread_mutex_lock(&g_ram_lock);
   uint64_t align = (uint64_t)1 << align_log2;
-  uint64_t at = (g_ram_next + align - 1) & ~(align - 1);
-  g_ram_next = at + size;
+  uint64_t at = 0;
+  // Rounding up and the end must not wrap: wrapped addresses would fall in physical
+  // memory and alias it.
+  if (g_ram_next <= UINT64_MAX - (align - 1)) {
+    uint64_t a = (g_ram_next + align - 1) & ~(align - 1);
+    if (size <= UINT64_MAX - a) {
+      at = a;
+      g_ram_next = a + size;
+    }
+  }
   pthread_mutex_unlock(&g_ram_lock);
   return at;
 }
@@ -80,7 +88,9 @@ zx_status_t vmo_create_contiguous(uint64_t size, uint64_t content_size, uint32_t
   vmo_t* v;
   zx_status_t st = vmo_create(size, content_size, false, &v);
   if (st != ZX_OK) return st;
+  family_wrlock(v->fam);  // the invariant checker walks every family
   v->contiguous = true;
+  family_unlock(v->fam);
   st = vmo_commit(v, 0, size);
   if (st != ZX_OK) {
     v->obj.ops->on_zero_handles(&v->obj);
@@ -88,6 +98,11 @@ zx_status_t vmo_create_contiguous(uint64_t size, uint64_t content_size, uint32_t
     return st;
   }
   v->paddr = vmo_ram_alloc(size, align_log2 > PAGE_SHIFT ? align_log2 : PAGE_SHIFT);
+  if (v->paddr == 0) {
+    v->obj.ops->on_zero_handles(&v->obj);
+    object_unref(&v->obj);
+    return ZX_ERR_NO_MEMORY;
+  }
   *out = v;
   return ZX_OK;
 }

@@ -54,9 +54,11 @@ zx_status_t vmo_create_pager(uint64_t size, uint64_t content_size, bool resizabl
     source_unref(src);
     return st;
   }
-  // Nobody else can see the family yet.
+  // No handle reaches the family yet, but the invariant checker walks every family.
   family_t* fam = v->fam;
+  family_wrlock(fam);
   fam->source = src;
+  family_unlock(fam);
   pager_register(fam);
   // An unbounded VMO's pages past its content size read as zero, asked of nobody and
   // reported as dirty to nobody.

@@ -13,6 +13,10 @@ zx_status_t vmo_get_content_size(zx_object_t* obj, uint64_t* out) {
 
 zx_status_t vmo_set_content_size(zx_object_t* obj, uint64_t size) {
   vmo_t* v = vmo_from_obj(obj);
+  // Driver memory has no content size to set, as on Zircon (docs/behavior.md §10, §15):
+  // cutting it would zero, or drop, memory a device owns. Both flags are fixed at
+  // creation.
+  if (v->physical || v->contiguous) return ZX_ERR_NOT_SUPPORTED;
   // A pager VMO's page cut in the middle must be supplied before its tail is zeroed.
   uint64_t tail_len = (size & PAGE_MASK) ? PAGE_SIZE - (size & PAGE_MASK) : 0;
   zx_status_t st = vmo_wrlock_for_zero(v, size, tail_len);
