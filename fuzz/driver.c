@@ -1760,6 +1760,9 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
   } else if (n > 0 && data[0] == DRV_FORMAT_DRIVER) {
     d->format = 4;
     d->pos = 1;
+  } else if (n > 0 && data[0] == DRV_FORMAT_REF) {
+    d->format = 5;
+    d->pos = 1;
   }
   t_current = d;
   while (d->pos < d->n) {
@@ -1768,7 +1771,7 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
     forget_addresses(d);
     bool full = m_handle_count(&d->m) >= DRV_MAX_LIVE;
     // Format 1: 24 operations; format 2: the same 24, then the mapping operations.
-    static const unsigned k_ops[] = {24, 24, 40, 48, 64};  // by format
+    static const unsigned k_ops[] = {24, 24, 40, 48, 64, 80};  // by format
     switch (op % k_ops[d->format]) {
       case 0: case 1: case 2:
         if (full) { close_handle(d, m_handle_nth(&d->m, op % DRV_MAX_LIVE)); break; }
@@ -1830,12 +1833,17 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
         if (full) { close_handle(d, m_handle_nth(&d->m, op % DRV_MAX_LIVE)); break; }
         op_pager_child(d);
         break;
-      // Format 4 only.
+      // Format 4 and 5; 64..79 format 5 only.
       default:
-        driver_dev_op(d, op);
+        if (op % k_ops[d->format] >= 64) {
+          driver_ref_op(d, (uint8_t)(op % k_ops[d->format]));
+        } else {
+          // Format 4 passes the opcode as it always did (saved inputs keep their meaning).
+          driver_dev_op(d, d->format == 4 ? op : (uint8_t)(op % k_ops[d->format]));
+        }
         break;
     }
-    if (d->format == 4) driver_dev_verify(d);
+    if (d->format >= 4) driver_dev_verify(d);
     svc_sync(d);
     d->ops++;
     if (d->ops % 16 == 0 && !m_attribution_conserved(&d->m)) {

@@ -43,8 +43,13 @@
 // Format 4 (first byte DRV_FORMAT_DRIVER): opcode % 64, the 48 operations of format 3
 // with the same numbers and arguments, then driver-memory operations 48..63 (physical
 // and contiguous VMOs, pins, quarantine, the device's reads and writes, cache policy,
-// and the rules pinned memory obeys; driver_dev.c). 0xF5 is taken by another format.
+// and the rules pinned memory obeys; driver_dev.c).
 #define DRV_FORMAT_DRIVER 0xF4
+// Format 5 (first byte DRV_FORMAT_REF): opcode % 80, the 64 operations of format 4 with
+// the same numbers and arguments, then §16 operations 64..79 (discardable VMOs, LOCK,
+// TRY_LOCK, UNLOCK, discarding under page-budget pressure, zx_vmo_set_stream_size,
+// REFERENCE children; driver_ref.c).
+#define DRV_FORMAT_REF 0xF5
 
 // The pager service's record of one pager VMO: the service's own handle to it (so
 // that it can supply pages; closed when the model says the VMO died) and its content.

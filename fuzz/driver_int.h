@@ -80,4 +80,8 @@ void driver_dev_verify(driver_t* d);
 void driver_check_lookup(driver_t* d, int vmo, mrec_t* r, zx_paddr_t a, uint64_t page);
 void driver_check_identity(driver_t* d, mrec_t* r, zx_paddr_t a, uint64_t page);
 
+// ---- driver_ref.c: §16 (format 5) ----
+// Runs §16 operation `op` (64..79).
+void driver_ref_op(driver_t* d, uint8_t op);
+
 #endif  // ZXVMO_FUZZ_DRIVER_INT_H_

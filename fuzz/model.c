@@ -9,6 +9,7 @@
 // None of it is taken from src/.
 #include "model.h"
 #include "model_driver.h"
+#include "model_ref.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,6 +495,26 @@ static void settle_pager_roots(model_t* m) {
   }
 }
 
+// One-way c looks through v, which is dead: c takes over the pages it sees of v's own,
+// then looks through v's backing (DESIGN, D11).
+static void take_over(model_t* m, mvmo_t* c, mvmo_t* v) {
+  uint64_t lim = min64(c->cut, c->pages);
+  for (uint64_t x = 0; x < lim; x++) {
+    uint64_t px = x + c->boff;
+    if (!c->slots[x] && px < v->pages && v->slots[px]) set_slot(m, c, x, v->slots[px]);
+  }
+  // A dead child kept for its slices holds only what they can see.
+  if (!c->alive) trim_to_slices(m, c);
+  if (v->kind == MK_ONEWAY && v->backing >= 0) {
+    c->cut = min64(c->cut, sub_sat(v->cut, c->boff));
+    c->boff += v->boff;
+    c->backing = v->backing;
+  } else {
+    c->backing = -1;
+    c->cut = 0;
+  }
+}
+
 // v's last handle closed.
 static void vmo_die(model_t* m, mvmo_t* v) {
   int vid = (int)(v - m->v);
@@ -533,22 +554,7 @@ static void vmo_die(model_t* m, mvmo_t* v) {
   // over the pages it saw of v's own, then looks through v's backing.
   for (int i = 0; i < M_MAX_VMOS; i++) {
     mvmo_t* c = &m->v[i];
-    if (!c->used || c->kind != MK_ONEWAY || c->backing != vid) continue;
-    uint64_t lim = min64(c->cut, c->pages);
-    for (uint64_t x = 0; x < lim; x++) {
-      uint64_t px = x + c->boff;
-      if (!c->slots[x] && px < v->pages && v->slots[px]) set_slot(m, c, x, v->slots[px]);
-    }
-    // A dead child kept for its slices holds only what they can see.
-    if (!c->alive) trim_to_slices(m, c);
-    if (v->kind == MK_ONEWAY && v->backing >= 0) {
-      c->cut = min64(c->cut, sub_sat(v->cut, c->boff));
-      c->boff += v->boff;
-      c->backing = v->backing;
-    } else {
-      c->backing = -1;
-      c->cut = 0;
-    }
+    if (c->used && c->kind == MK_ONEWAY && c->backing == vid) take_over(m, c, v);
   }
   // A dead VMO that slices still window keeps (only) the pages they see; it keeps
   // seeing its own backing, so what its slices read does not change at its death.
@@ -590,9 +596,11 @@ zx_status_t m_vmo_create(model_t* m, uint64_t size, uint32_t options, int* out) 
   if (rounded > m->max_size) return ZX_ERR_OUT_OF_RANGE;
   // "unknown option bits -> INVALID_ARGS." (TRAP_DIRTY is for pager VMOs, §1.)
   if ((options & ~known) != 0) return ZX_ERR_INVALID_ARGS;
-  // §16 DISCARDABLE and §3 UNBOUNDED: outside the model.
-  if (options & (ZX_VMO_DISCARDABLE | ZX_VMO_UNBOUNDED)) return M_UNMODELLED;
-  new_root(m, rounded, size, (options & ZX_VMO_RESIZABLE) != 0, out);
+  // §3 UNBOUNDED: outside the model.
+  if (options & ZX_VMO_UNBOUNDED) return M_UNMODELLED;
+  mvmo_t* v = new_root(m, rounded, size, (options & ZX_VMO_RESIZABLE) != 0, out);
+  // §16.2 (model_ref.c).
+  v->discardable = (options & ZX_VMO_DISCARDABLE) != 0;
   return ZX_OK;
 }
 
@@ -638,10 +646,12 @@ static int make_child(model_t* m, mvmo_t* p, zx_rights_t prights, mkind_t kind, 
     c->slots = calloc(c->pages ? c->pages : 1, sizeof(*c->slots));
     if (kind == MK_SNAPSHOT) {
       // §5 "as if the parent's range [offset, offset+size) were copied at creation";
-      // "Parent content beyond the parent's size at creation reads as zero."
+      // "Parent content beyond the parent's size at creation reads as zero." A
+      // reference's pages are its target's (§16.1).
+      const mvmo_t* src = p->ref ? &m->v[p->root] : p;
       for (uint64_t x = 0; x < c->pages; x++) {
         if (o + x < o) break;  // past the end of the index space: zeros
-        mrec_t* r = view(m, p, o + x);
+        mrec_t* r = view(m, src, o + x);
         if (r) set_slot(m, c, x, r);
       }
     } else if (p->kind == MK_SLICE) {
@@ -696,6 +706,17 @@ static void snapshot_modified(model_t* m, mvmo_t* c) {
   c->cut = b >= 0 ? cut : 0;
 }
 
+// D11 ("Writes made later through the dead parent's slices are not seen"): a one-way
+// child made through a reference whose parent is dead (§16.1) looks through a dead VMO
+// from its start, so it keeps what it sees now, as if that VMO had died just after.
+// A pager VMO is the exception (kept whole for its children, §14).
+static void oneway_of_dead(model_t* m, mvmo_t* c) {
+  while (c->kind == MK_ONEWAY && c->backing >= 0 && !m->v[c->backing].alive &&
+         !m->v[c->backing].pager) {
+    take_over(m, c, &m->v[c->backing]);
+  }
+}
+
 zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t offset,
                                uint64_t size, bool out_null, int* out) {
   const bool no_write = (options & ZX_VMO_CHILD_NO_WRITE) != 0;
@@ -714,7 +735,8 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
   zx_rights_t prights;
   zx_status_t st = lookup(m, h, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &prights);
   if (st != ZX_OK) return st;
-  // 4. "Discardable parent -> NOT_SUPPORTED." The model makes no discardable VMOs.
+  // 4. "Discardable parent -> NOT_SUPPORTED."
+  if (p->discardable) return ZX_ERR_NOT_SUPPORTED;
   // 5. "SLICE with any other option bit (other than NO_WRITE) -> INVALID_ARGS."
   const bool slice = (options & ZX_VMO_CHILD_SLICE) != 0;
   if (slice && (options & ~(ZX_VMO_CHILD_SLICE | ZX_VMO_CHILD_NO_WRITE)) != 0) {
@@ -741,8 +763,18 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     }
     uint32_t left = options & ~(type | ZX_VMO_CHILD_RESIZABLE | ZX_VMO_CHILD_NO_WRITE);
     if (left != 0) return ZX_ERR_INVALID_ARGS;
-    // §16 REFERENCE children: outside the model.
-    if (type == ZX_VMO_CHILD_REFERENCE) return M_UNMODELLED;
+    // §16.1 REFERENCE children (model_ref.c): a slice over the whole of what p shares.
+    if (type == ZX_VMO_CHILD_REFERENCE) {
+      st = m_ref_child(m, p, options, offset, size, out_null);
+      if (st != ZX_OK) return st;
+      const mvmo_t* t = m_ref_target(m, p);
+      int id = make_child(m, p, prights, MK_SLICE, false, t->resizable, false, 0,
+                          t->pages * m->page, t->content_size);
+      m->v[id].ref = true;
+      *out = handle_alloc(m, id, m_ref_rights(prights, options));
+      if (*out < 0) abort();
+      return ZX_OK;
+    }
     // §16 SNAPSHOT_MODIFIED: SNAPSHOT outside pager families; inside one, a one-way
     // child (of a one-way clone: with a snapshot of what the clone changed, below).
     modified = type == ZX_VMO_CHILD_SNAPSHOT_MODIFIED;
@@ -764,13 +796,16 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     //    "any snapshot type of a slice -> NOT_SUPPORTED", except §14: below a pager
     //    VMO, SNAPSHOT_AT_LEAST_ON_WRITE of a slice is a one-way child that sees the
     //    slice's window.
-    if (p->kind == MK_SLICE && (!p->pbacked || snapshot)) return ZX_ERR_NOT_SUPPORTED;
+    //    §16.1: a reference's children are made of the pages it shares (its target's),
+    //    as children of the target would be.
+    if (p->kind == MK_SLICE && !p->ref && (!p->pbacked || snapshot)) return ZX_ERR_NOT_SUPPORTED;
+    const mvmo_t* pt = m_ref_target(m, p);
     //    DESIGN: SNAPSHOT of a one-way VMO is NOT_SUPPORTED (as Zircon refuses SNAPSHOT
     //    of a pager-backed VMO); SNAPSHOT_AT_LEAST_ON_WRITE of one is another one-way
     //    clone (D6 for pager-backed VMOs). Elsewhere D6: it behaves as SNAPSHOT.
     //    Pager-backed parents likewise (Zircon: SNAPSHOT of a pager-backed VMO is
     //    NOT_SUPPORTED, SNAPSHOT_AT_LEAST_ON_WRITE gives a one-way child).
-    if (p->kind == MK_ONEWAY || p->pbacked) {
+    if (pt->kind == MK_ONEWAY || p->pbacked) {
       if (snapshot) return ZX_ERR_NOT_SUPPORTED;
       kind = MK_ONEWAY;
     } else {
@@ -778,7 +813,7 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
     }
     //    §15 (after rule 7.5): an eager copy while a page of the parent is pinned ->
     //    BAD_STATE.
-    if (kind == MK_SNAPSHOT && m_drv_pinned(m, p, 0, p->pages)) return ZX_ERR_BAD_STATE;
+    if (kind == MK_SNAPSHOT && m_drv_pinned(m, pt, 0, pt->pages)) return ZX_ERR_BAD_STATE;
     //    "the accumulated offset down a chain of clones overflowing 64 bits ->
     //    INVALID_ARGS." (DESIGN: the accumulated offset plus the size must fit.)
     //    A slice's chain is its root's plus the slice's offset (§14: a one-way child of
@@ -807,6 +842,7 @@ zx_status_t m_vmo_create_child(model_t* m, int h, uint32_t options, uint64_t off
   int id = make_child(m, p, prights, kind, false, slice ? false : resizable, immutable, offset,
                       rounded, size);
   if (modified && kind == MK_ONEWAY && p->kind == MK_ONEWAY) snapshot_modified(m, &m->v[id]);
+  oneway_of_dead(m, &m->v[id]);
   zx_rights_t r = child_rights_by_reference(prights, slice ? CT_SLICE : CT_SNAPSHOT_TYPE,
                                             resizable, no_write);
   *out = handle_alloc(m, id, r);
@@ -825,6 +861,8 @@ zx_status_t m_vmo_clone(model_t* m, int h, uint32_t options, uint64_t offset, ui
   zx_rights_t prights;
   zx_status_t st = lookup(m, h, ZX_RIGHT_DUPLICATE | ZX_RIGHT_READ, &p, &prights);
   if (st != ZX_OK) return st;
+  // §16.2 "has no children of any kind (§4 rule 4, zx_vmo_clone too: NOT_SUPPORTED)".
+  if (p->discardable) return ZX_ERR_NOT_SUPPORTED;
   // "options must contain ZX_VMO_CLONE_COPY_ON_WRITE, else INVALID_ARGS; unknown bits
   // -> INVALID_ARGS."
   if (!(options & ZX_VMO_CLONE_COPY_ON_WRITE)) return ZX_ERR_INVALID_ARGS;
@@ -840,13 +878,14 @@ zx_status_t m_vmo_clone(model_t* m, int h, uint32_t options, uint64_t offset, ui
   if (p->cache != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
   // DESIGN: "Any copy-on-write child of a slice, zx_vmo_clone included, is
   // NOT_SUPPORTED."
-  if (p->kind == MK_SLICE) return ZX_ERR_NOT_SUPPORTED;
-  if (!sum_fits(p->acc, offset, rounded)) return ZX_ERR_INVALID_ARGS;
+  if (p->kind == MK_SLICE && !p->ref) return ZX_ERR_NOT_SUPPORTED;
+  if (!sum_fits(m_ref_target(m, p)->acc, offset, rounded)) return ZX_ERR_INVALID_ARGS;
   // §4 rule 9.
   if (out_null) return ZX_ERR_INVALID_ARGS;
   // "The clone is resizable unless ZX_VMO_CLONE_NON_RESIZEABLE."
   bool resizable = !(options & ZX_VMO_CLONE_NON_RESIZEABLE);
   int id = make_child(m, p, prights, MK_ONEWAY, true, resizable, false, offset, rounded, size);
+  oneway_of_dead(m, &m->v[id]);
   *out = handle_alloc(m, id, clone_rights_by_reference(prights, resizable));
   if (*out < 0) abort();
   return ZX_OK;
@@ -911,6 +950,9 @@ zx_status_t m_vmo_read(model_t* m, int h, uint8_t* buf, uint64_t off, uint64_t l
   // "offset + len overflowing or past the size -> OUT_OF_RANGE, checked before any
   // byte moves. A zero-length access at offset == size is OK."
   if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+  // §16.2 a discarded VMO: "zx_vmo_read and zx_vmo_write (after their range checks) ...
+  // return NOT_FOUND"; "Empty accesses still succeed."
+  if (v->discarded && len > 0) return ZX_ERR_NOT_FOUND;
   // Pager VMOs: the absent pages come in first.
   st = prepare(m, v, off, len, false);
   if (st != ZX_OK) return st;
@@ -926,6 +968,7 @@ zx_status_t m_vmo_write(model_t* m, int h, const uint8_t* buf, uint64_t off, uin
   if (v->phys) return ZX_ERR_NOT_SUPPORTED;
   if (v->cache != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
   if (!in_range(m, v, off, len)) return ZX_ERR_OUT_OF_RANGE;
+  if (v->discarded && len > 0) return ZX_ERR_NOT_FOUND;  // §16.2
   st = prepare(m, v, off, len, true);
   if (st != ZX_OK) return st;
   write_bytes(m, v, buf, off, len);
@@ -1039,6 +1082,8 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   if (st != ZX_OK) return st;
   // "resizable VMO whose handle lacks RESIZE -> ACCESS_DENIED;"
   if (v->resizable && !(rights & ZX_RIGHT_RESIZE)) return ZX_ERR_ACCESS_DENIED;
+  // §16.1 "Resizing a reference resizes its parent and every other reference".
+  v = m_ref_target(m, v);
   // "round-up wraps -> OUT_OF_RANGE;"
   uint64_t rounded;
   if (!round_up_page(m, size, &rounded)) return ZX_ERR_OUT_OF_RANGE;
@@ -1098,6 +1143,7 @@ zx_status_t m_vmo_set_size(model_t* m, int h, uint64_t size) {
   v->pages = np;
   // Zircon: zx_vmo_set_size sets the content size to `size`.
   v->content_size = size;
+  m_ref_sync(m, v);
   return ZX_OK;
 }
 
@@ -1116,7 +1162,10 @@ static bool decommit_refused(model_t* m, const mvmo_t* c) {
   int cid = (int)(c - m->v);
   for (int i = 0; i < M_MAX_VMOS; i++) {
     const mvmo_t* ch = &m->v[i];
-    if (ch->used && ch->alive && ch->parent == cid && ch->kind == MK_SNAPSHOT) return true;
+    // §16.1: a child of a reference to c is a child of c's pages.
+    bool of_c = ch->parent == cid || (ch->parent >= 0 && m->v[ch->parent].ref &&
+                                      m->v[ch->parent].root == cid);
+    if (ch->used && ch->alive && of_c && ch->kind == MK_SNAPSHOT) return true;
   }
   return false;
 }
@@ -1142,6 +1191,8 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
       if (!round_up_page(m, off + len, &end)) return ZX_ERR_OUT_OF_RANGE;
       uint64_t start = off - off % m->page;
       if (!in_range(m, v, start, end - start)) return ZX_ERR_OUT_OF_RANGE;
+      // §16.2 COMMIT of a discarded VMO -> NOT_FOUND (not an empty one).
+      if (v->discarded && end > start) return ZX_ERR_NOT_FOUND;
       // Pager VMOs: the absent pages come in first (through a child too).
       zx_status_t st = prepare(m, v, start, end - start, false);
       if (st != ZX_OK) return st;
@@ -1195,10 +1246,10 @@ static zx_status_t vmo_op(model_t* m, mvmo_t* v, zx_rights_t rights, uint32_t op
     case ZX_VMO_OP_LOCK:
     case ZX_VMO_OP_TRY_LOCK:
     case ZX_VMO_OP_UNLOCK:
-      // Zircon: these need READ or WRITE; §8 "NOT_SUPPORTED on others" (not
-      // discardable).
-      if (!can_read && !can_write) return ZX_ERR_ACCESS_DENIED;
-      return ZX_ERR_NOT_SUPPORTED;
+      // §16.2 (model_ref.c); LOCK's buffer is the LOOKUP buffer here.
+      return m_disc_op(m, v, rights, op, off, len,
+                       buf_null || nbuf * sizeof(zx_paddr_t) < sizeof(zx_vmo_lock_state_t),
+                       NULL);
     case ZX_VMO_OP_CACHE_SYNC:
     case ZX_VMO_OP_CACHE_CLEAN:
     case ZX_VMO_OP_CACHE_CLEAN_INVALIDATE:
@@ -1516,6 +1567,8 @@ bool m_map_page_ok(const model_t* m, int id, uint64_t i, bool write) {
   if (write && !(p->perms & ZX_VM_PERM_WRITE)) return false;
   // §12 "Access to a page of a mapping past the VMO's current size raises SIGBUS".
   if (p->voff + i >= m->v[p->vmo].pages) return false;
+  // §16.2 "an access through a mapping [of a discarded VMO] raises SIGBUS".
+  if (m->v[p->vmo].discarded) return false;
   // Pager VMOs: a page that cannot be had (a failing page, a detached VMO's absent
   // page, a detached TRAP_DIRTY VMO's page not dirty yet for a write) is SIGBUS too.
   model_t* mm = (model_t*)m;  // the walk below changes nothing
@@ -1731,6 +1784,8 @@ zx_status_t m_vmo_info(model_t* m, int h, m_info_t* out) {
   if (v->immutable) out->flags |= ZX_INFO_VMO_IMMUTABLE;
   // Pager VMOs and every VMO made from one.
   if (v->pbacked) out->flags |= ZX_INFO_VMO_PAGER_BACKED;
+  // §16.2 "ZX_INFO_VMO flags it DISCARDABLE."
+  if (v->discardable) out->flags |= ZX_INFO_VMO_DISCARDABLE;
   out->rights = rights;
   memcpy(out->name, v->name, sizeof(out->name));
   // §10 "Slices report 0."
@@ -1758,12 +1813,14 @@ zx_status_t m_set_content_size(model_t* m, int h, uint64_t cs) {
   if (st != ZX_OK) return st;
   // §10 (§15): physical and contiguous VMOs -> NOT_SUPPORTED.
   if (v->phys || v->contig) return ZX_ERR_NOT_SUPPORTED;
+  v = m_ref_target(m, v);  // §16.1 "the content size ... is shared"
   uint64_t size = size_bytes(m, v);
   if (cs < size) {
     st = zero_range(m, v, cs, size - cs);
     if (st != ZX_OK) return st;
   }
   v->content_size = cs;
+  m_ref_sync(m, v);
   return ZX_OK;
 }
 
@@ -2099,4 +2156,14 @@ mvmo_t* m_new_root(model_t* m, uint64_t rounded, uint64_t size, int* out) {
 
 void m_vmo_unhold(model_t* m, mvmo_t* v) {
   if (v->handles == 0 && v->maps == 0 && v->pins == 0) vmo_die(m, v);
+}
+
+// ---- for model_ref.c ----
+
+zx_status_t m_zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len) {
+  return zero_range(m, v, off, len);
+}
+
+void m_drop_pages(model_t* m, mvmo_t* v) {
+  for (uint64_t x = 0; x < v->pages; x++) set_slot(m, v, x, NULL);
 }

@@ -138,6 +138,15 @@ typedef struct mvmo {
   uint32_t cache;       // ZX_CACHE_POLICY_* (0: CACHED)
   uint64_t paddr;
   uint32_t pins;        // PMTs (live or quarantined) pinning this VMO: they keep it alive
+  // Discardable VMOs (§16.2, model_ref.h): roots only; no child of any kind.
+  bool discardable;
+  uint32_t locks;       // LOCK/TRY_LOCK not yet UNLOCKed
+  bool reclaimable;     // unlocked to zero at least once since the last LOCK
+  bool discarded;       // its pages went; until the next LOCK
+  uint64_t unlocked_at; // m->unlock_clock at the UNLOCK that made it reclaimable
+  // A REFERENCE child (§16.1, model_ref.h): kind MK_SLICE over all of `root` (soff 0),
+  // whose pages, content size and resizability follow the root's (m_ref_sync).
+  bool ref;
 } mvmo_t;
 
 // A mapping record (§12): pages [base, base+pages) of the model's range show pages
@@ -176,6 +185,7 @@ typedef struct model {
   bool pager_open;      // the driver's current pager handle is open
   uint32_t pager_gen;   // counts the pagers made
   struct m_drv* drv;    // driver memory (model_driver.h), or NULL
+  uint64_t unlock_clock;  // counts UNLOCKs that made a discardable VMO reclaimable
 } model_t;
 
 typedef struct m_info {
@@ -315,5 +325,11 @@ void m_own_page(model_t* m, mvmo_t* c, uint64_t x);
 mvmo_t* m_new_root(model_t* m, uint64_t rounded, uint64_t size, int* out);
 // A hold on v (a pin) went: v dies if nothing else keeps it (handles, mappings, pins).
 void m_vmo_unhold(model_t* m, mvmo_t* v);
+// ---- for model_ref.c (§16) ----
+// ZERO's effect on bytes [off, off+len) of v (range checked, len > 0), pager rules
+// included.
+zx_status_t m_zero_range(model_t* m, mvmo_t* v, uint64_t off, uint64_t len);
+// Frees every page of non-slice v (its slots become empty).
+void m_drop_pages(model_t* m, mvmo_t* v);
 
 #endif  // ZXVMO_FUZZ_MODEL_H_

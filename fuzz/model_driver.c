@@ -173,6 +173,8 @@ zx_status_t m_bti_pin(model_t* m, int bti, uint32_t options, int h, uint64_t off
   uint64_t base;
   mvmo_t* c = m_content(m, v, &base);
   if (v->pbacked) return M_UNMODELLED;
+  // §16.2 is silent on pinning a discarded VMO (which would commit its pages).
+  if (c->discarded) return M_UNMODELLED;
   if (!c->phys) {
     for (uint64_t x = off / m->page; x < (off + size) / m->page; x++) m_own_page(m, c, base + x);
   }

@@ -255,6 +255,38 @@ Test(discardable, pinned_is_never_discarded) {
   zx_handle_close(rr);
 }
 
+// A VMO skipped because it was pinned keeps its place: once unpinned it is again the
+// least recently unlocked, and goes before those unlocked after it (§16.2; the library
+// used to move it behind them).
+Test(discardable, skipped_while_pinned_keeps_its_place) {
+  zx_handle_t bti = mk_test_bti(), pmt;
+  zx_handle_t a = mkreclaimable(1, 1), b = mkreclaimable(1, 2), c = mkreclaimable(1, 3);
+  zx_vmo_lock_state_t ls;
+  cr_assert_eq(lock(a, PG, &ls), ZX_OK);
+  zx_paddr_t pa[1];
+  cr_assert_eq(zx_bti_pin(bti, ZX_BTI_PERM_READ, a, 0, PG, pa, 1, &pmt), ZX_OK);
+  cr_assert_eq(unlock(a, PG), ZX_OK);
+  // Relocking a put it last (b, c, a); b and c relocked and unlocked after it: a, b, c.
+  cr_assert_eq(lock(b, PG, &ls), ZX_OK);
+  cr_assert_eq(unlock(b, PG), ZX_OK);
+  cr_assert_eq(lock(c, PG, &ls), ZX_OK);
+  cr_assert_eq(unlock(c, PG), ZX_OK);
+  // Order a (pinned), b, c: b goes.
+  cr_assert_eq(pressure(1), ZX_OK);
+  cr_assert_eq(rd8(a, 0), 1);
+  cr_assert_eq(rd8(c, 0), 3);
+  cr_assert_eq(zx_pmt_unpin(pmt), ZX_OK);
+  // a is still the least recently unlocked: it goes, not c.
+  cr_assert_eq(pressure(1), ZX_OK);
+  cr_assert_eq(try_lock(a, PG), ZX_ERR_UNAVAILABLE);
+  cr_assert_eq(try_lock(c, PG), ZX_OK);
+  cr_assert_eq(rd8(c, 0), 3);
+  zx_handle_close(a);
+  zx_handle_close(b);
+  zx_handle_close(c);
+  zx_handle_close(bti);
+}
+
 Test(discardable, mappings_fault_after_discard) {
   zx_handle_t v = mkdisc(2, 0);
   zx_vmo_lock_state_t ls;

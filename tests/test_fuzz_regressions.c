@@ -15,8 +15,10 @@
 
 #include "../fuzz/driver.c"
 #include "../fuzz/driver_dev.c"
+#include "../fuzz/driver_ref.c"
 #include "../fuzz/model.c"
 #include "../fuzz/model_driver.c"
+#include "../fuzz/model_ref.c"
 
 // `rel` (relative to this file's directory), or `env` from the environment.
 static void input_dir(char* out, size_t n, const char* env, const char* rel) {

@@ -15,8 +15,10 @@
 
 #include "../fuzz/driver.c"
 #include "../fuzz/driver_dev.c"
+#include "../fuzz/driver_ref.c"
 #include "../fuzz/model.c"
 #include "../fuzz/model_driver.c"
+#include "../fuzz/model_ref.c"
 
 #define OPS_PER_PROGRAM 200
 #define BYTES_PER_OP 12  // the driver reads a variable number of bytes per operation
@@ -57,10 +59,10 @@ static uint64_t run_programs(uint64_t seed, uint64_t max_ops, double budget_s, i
       memcpy(prog + i, &x, len - i < 8 ? len - i : 8);
     }
     // Two programs in four in the format with mappings (fuzz/driver.h), one with driver
-    // memory, the fourth
-    // in the original one.
+    // memory, the fourth in the original one or (one in eight) with §16's operations.
     if (programs % 4 < 2) prog[0] = DRV_FORMAT_MAPS;
     if (programs % 4 == 2) prog[0] = DRV_FORMAT_DRIVER;  // without pager VMOs (below)
+    if (programs % 8 == 3) prog[0] = DRV_FORMAT_REF;     // without pager VMOs either
     d->ntrace = 0;
     driver_run(d, prog, len);
     if (++programs % reset_every == 0) driver_reset(d);

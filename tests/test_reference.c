@@ -361,3 +361,24 @@ Test(reference, allocation_failures) {
   }
   zx_handle_close(v);
 }
+
+// §8's rule "DECOMMIT of a VMO that has a live SNAPSHOT child -> NOT_SUPPORTED" covers a
+// snapshot of a reference: it is a child of the pages the reference shares (§16.1), so
+// DECOMMIT through the parent, the reference or another reference is refused, as it
+// is for a snapshot of the parent itself (found by the fuzzer: DECOMMIT went through).
+Test(reference, decommit_refused_with_a_snapshot_of_a_reference) {
+  zx_handle_t v = mkvmo_filled(4, 0x30);
+  zx_handle_t r = mkref(v, 0), r2 = mkref(v, 0), c;
+  cr_assert_eq(zx_vmo_create_child(r, ZX_VMO_CHILD_SNAPSHOT, 0, PG, &c), ZX_OK);
+  cr_assert_eq(zx_vmo_op_range(v, ZX_VMO_OP_DECOMMIT, 0, PG, NULL, 0), ZX_ERR_NOT_SUPPORTED);
+  cr_assert_eq(zx_vmo_op_range(r, ZX_VMO_OP_DECOMMIT, 0, PG, NULL, 0), ZX_ERR_NOT_SUPPORTED);
+  cr_assert_eq(zx_vmo_op_range(r2, ZX_VMO_OP_DECOMMIT, 0, PG, NULL, 0), ZX_ERR_NOT_SUPPORTED);
+  cr_assert_eq(rd8(c, 0), 0x30);
+  // Without the snapshot, DECOMMIT works through either again.
+  zx_handle_close(c);
+  cr_assert_eq(zx_vmo_op_range(r, ZX_VMO_OP_DECOMMIT, 0, PG, NULL, 0), ZX_OK);
+  cr_assert_eq(rd8(v, 0), 0);
+  zx_handle_close(r2);
+  zx_handle_close(r);
+  zx_handle_close(v);
+}

@@ -117,6 +117,40 @@ Test(stream_size, pager_vmo) {
   zx_handle_close(e.port);
 }
 
+typedef struct {
+  zx_handle_t vmo;
+  uint64_t size;
+  zx_status_t status;
+} stream_call_t;
+
+static void* set_stream_main(void* arg) {
+  stream_call_t* c = arg;
+  c->status = zx_vmo_set_stream_size(c->vmo, c->size);
+  return NULL;
+}
+
+// An uncached pager VMO: BAD_STATE before anything is asked of the pager, so no page
+// comes in (found by the fuzzer: the partial page was supplied, then the call refused).
+Test(stream_size, uncached_pager_vmo_asks_nothing) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 2, 0, 9);
+  cr_assert_eq(zx_vmo_set_cache_policy(v, ZX_CACHE_POLICY_UNCACHED), ZX_OK);
+  stream_call_t c = {v, 8, ZX_OK};
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, set_stream_main, &c), 0);
+  zx_port_packet_t p;
+  bool asked = pg_next(e.port, 300, &p);
+  if (asked) pg_supply(&e, v, 0, 1, 4);  // lets the call finish
+  pthread_join(t, NULL);
+  cr_assert(!asked, "the pager was asked for a page");
+  cr_assert_eq(c.status, ZX_ERR_BAD_STATE);
+  cr_assert_eq(vmo_info(v).committed_bytes, 0);
+  cr_assert_eq(stream_size(v), 2 * PG);
+  zx_handle_close(v);
+  zx_handle_close(e.pager);
+  zx_handle_close(e.port);
+}
+
 // Each allocation behind the call failing in turn: NO_MEMORY with the contents and
 // the stream size as they were.
 Test(stream_size, allocation_failures) {

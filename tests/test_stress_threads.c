@@ -23,8 +23,10 @@
 
 #include "../fuzz/driver.c"
 #include "../fuzz/driver_dev.c"
+#include "../fuzz/driver_ref.c"
 #include "../fuzz/model.c"
 #include "../fuzz/model_driver.c"
+#include "../fuzz/model_ref.c"
 
 #define NTHREADS 4
 
@@ -79,10 +81,11 @@ static void* family_worker(void* p) {
       uint64_t x = splitmix(&a->seed);
       memcpy(prog + i, &x, 8);
     }
-    // Two programs in four in the format with mappings, one with driver memory
-    // (fuzz/driver.h).
+    // Two programs in four in the format with mappings, one with driver memory, one in
+    // eight with §16's operations (fuzz/driver.h; no pressure: threads share the budget).
     if (programs % 4 < 2) prog[0] = DRV_FORMAT_MAPS;
     if (programs % 4 == 2) prog[0] = DRV_FORMAT_DRIVER;  // without pager VMOs (below)
+    if (programs % 8 == 3) prog[0] = DRV_FORMAT_REF;     // without pager VMOs either
     d->ntrace = 0;
     driver_run(d, prog, LEN);
     if (++programs % 4 == 0) driver_reset(d);

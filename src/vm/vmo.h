@@ -190,6 +190,7 @@ struct vmo {
   uint8_t dstate;
   uint32_t lock_count;         // (f) outstanding ZX_VMO_OP_LOCKs
   vlink_t dl;                  // (discard list lock) LRU list of reclaimable VMOs
+  uint64_t dl_pass;            // (discard list lock) the last discarding pass that saw it
 };
 
 enum { DISC_UNSET, DISC_RECLAIMABLE, DISC_UNRECLAIMABLE, DISC_DISCARDED };

@@ -15,6 +15,7 @@
 static pthread_mutex_t g_disc_lock = PTHREAD_MUTEX_INITIALIZER;
 static vmo_t* g_disc_head;  // (g_disc_lock)
 static vmo_t* g_disc_tail;  // (g_disc_lock)
+static uint64_t g_disc_pass;  // (g_disc_lock) numbers the passes of vmo_discard_for_budget
 
 static void unlist_locked(vmo_t* v) {
   if (v->dl.prev) {
@@ -131,21 +132,27 @@ static int64_t discard_locked(vmo_t* v) {
 }
 
 bool vmo_discard_for_budget(void) {
-  // Each VMO is looked at once: one that cannot go now is moved to the tail.
+  // Each VMO is looked at once, in list order; one that cannot go now keeps its place
+  // (§16.2: the least recently unlocked first, skipping those with a pinned page, so a
+  // VMO skipped once is still first when it can go). A pass marks what it has seen.
   pthread_mutex_lock(&g_disc_lock);
+  uint64_t pass = ++g_disc_pass;
   uint64_t candidates = 0;
   for (vmo_t* v = g_disc_head; v; v = v->dl.next) candidates++;
   pthread_mutex_unlock(&g_disc_lock);
   while (candidates-- > 0) {
     pthread_mutex_lock(&g_disc_lock);
     vmo_t* v = g_disc_head;
-    if (v) object_ref(&v->obj);
+    while (v && v->dl_pass == pass) v = v->dl.next;
+    if (v) {
+      v->dl_pass = pass;
+      object_ref(&v->obj);
+    }
     pthread_mutex_unlock(&g_disc_lock);
     if (!v) return false;
     family_t* fam = v->fam;
     family_wrlock(fam);
     int64_t n = discard_locked(v);
-    if (n < 0 && v->dstate == DISC_RECLAIMABLE) set_state_locked(v, DISC_RECLAIMABLE);
     vmo_after_op_locked(fam);
     family_unlock(fam);
     object_unref(&v->obj);

@@ -700,13 +700,22 @@ out:
   return st;
 }
 
+static bool has_snapshot_child_locked(const vmo_t* v) {
+  for (const vmo_t* ch = v->children; ch; ch = ch->sib.next) {
+    if (ch->kind == VMO_SNAPSHOT) return true;
+  }
+  return false;
+}
+
 // Whether DECOMMIT is refused on content holder `c` (docs/behavior.md §8 and D5).
 static bool decommit_refused_locked(const vmo_t* c) {
   if (c->fam->source) return true;  // a pager's pages, and its VMO's children's
   if (c->legacy) return false;
   if (c->kind != VMO_ROOT && c->parent) return true;
-  for (const vmo_t* ch = c->children; ch; ch = ch->sib.next) {
-    if (ch->kind == VMO_SNAPSHOT) return true;
+  if (has_snapshot_child_locked(c)) return true;
+  // §16.1: a reference's children are children of the pages it shares with c.
+  for (const vmo_t* s = c->slices; s; s = s->sl.next) {
+    if (s->reference && has_snapshot_child_locked(s)) return true;
   }
   return false;
 }

@@ -43,6 +43,8 @@ zx_status_t vmo_set_stream_size(vmo_t* v, uint64_t size, bool uncached) {
     if (size == old) return ZX_OK;
     if (size > vsize) return ZX_ERR_OUT_OF_RANGE;  // the VMO is never resized
     uint64_t from = min_u64(size, old);
+    // Refused before a pager is asked for the partial page: nothing changes (§16.3).
+    if (uncached && from < vsize) return ZX_ERR_BAD_STATE;
     zx_status_t st = vmo_wrlock_for_zero(v, from, vsize - from);
     if (st != ZX_OK) return st;
     if (!v->alive) {
