@@ -754,6 +754,28 @@ Test(pager, zeroing_part_of_an_absent_page_asks_for_it) {
   cr_assert_eq(rd8(v, PG + 16), pg_pat(PG + 16, 1));
 }
 
+// Both partial pages of a ZERO come in before either is dirtied: when the pager fails
+// the last one, nothing was asked to be dirtied and the VMO is as it was.
+Test(pager, zeroing_brings_both_partial_pages_in_before_dirtying_either) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 8, ZX_VMO_TRAP_DIRTY, 2);
+  pg_op_t* op = pg_op_start(OP_ZERO, v, PG + 10, 3 * PG, 0);
+  pg_expect(e.port, 2, ZX_PAGER_VMO_READ, 1, 1);
+  pg_supply(&e, v, 1, 1, 3);
+  pg_expect(e.port, 2, ZX_PAGER_VMO_READ, 4, 1);  // not a DIRTY request for page 1
+  cr_assert_eq(zx_pager_op_range(e.pager, ZX_PAGER_OP_FAIL, v, 4 * PG, PG, (uint64_t)ZX_ERR_IO),
+               ZX_OK);
+  cr_assert_eq(pg_op_join(op, NULL), ZX_ERR_IO);
+  zx_port_packet_t pkt;
+  cr_assert(!pg_next(e.port, 50, &pkt), "unexpected packet %u", pkt.page_request.command);
+  size_t actual = 1, avail = 1;
+  zx_vmo_dirty_range_t r;
+  cr_assert_eq(zx_pager_query_dirty_ranges(e.pager, v, 0, 8 * PG, &r, sizeof(r), &actual, &avail),
+               ZX_OK);
+  cr_assert_eq(avail, 0);
+  cr_assert_eq(rd8(v, PG + 10), pg_pat(PG + 10, 3));
+}
+
 Test(pager, a_written_back_zero_range_is_supplied_again) {
   pg_env_t e = pg_env();
   zx_handle_t v = pg_vmo(&e, 1, ZX_VMO_RESIZABLE, 1);

@@ -528,10 +528,14 @@ static zx_status_t zero_prepare_locked(vmo_t* v, uint64_t off, uint64_t len, boo
   if (end & PAGE_MASK && (n == 0 || partial[0] != end >> PAGE_SHIFT)) {
     partial[n++] = end >> PAGE_SHIFT;
   }
-  for (int k = 0; k < n; k++) {
-    uint64_t i = idx0 + partial[k];
-    zx_status_t st = pager_prepare_locked(c, i, i + 1, true, unlocked);
-    if (st != ZX_OK || *unlocked) return st;
+  // Every partial page comes in before any is dirtied: a page the pager fails then
+  // leaves the VMO as it was, with no DIRTY request granted for the other one.
+  for (int write = 0; write < 2; write++) {
+    for (int k = 0; k < n; k++) {
+      uint64_t i = idx0 + partial[k];
+      zx_status_t st = pager_prepare_locked(c, i, i + 1, write, unlocked);
+      if (st != ZX_OK || *unlocked) return st;
+    }
   }
   return ZX_OK;
 }
