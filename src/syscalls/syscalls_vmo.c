@@ -168,7 +168,8 @@ static zx_status_t op_range(vmo_t* v, zx_rights_t rights, uint32_t op, uint64_t 
   switch (op) {
     case ZX_VMO_OP_COMMIT: {
       if (!(rights & ZX_RIGHT_WRITE)) return ZX_ERR_ACCESS_DENIED;
-      if (v->physical) return ZX_ERR_NOT_SUPPORTED;
+      zx_status_t st = vmo_driver_op_check(v, op);
+      if (st != ZX_OK) return st;
       // Whole pages covering the range; the rounded range must lie in the VMO.
       if (size > UINT64_MAX - offset) return ZX_ERR_OUT_OF_RANGE;
       uint64_t end;
@@ -176,13 +177,14 @@ static zx_status_t op_range(vmo_t* v, zx_rights_t rights, uint32_t op, uint64_t 
       uint64_t start = offset & ~PAGE_MASK;
       return vmo_commit(v, start, end - start);
     }
-    case ZX_VMO_OP_DECOMMIT:
+    case ZX_VMO_OP_DECOMMIT: {
       if (!(rights & ZX_RIGHT_WRITE)) return ZX_ERR_ACCESS_DENIED;
-      if (v->physical) return ZX_ERR_NOT_SUPPORTED;
-      return vmo_decommit(v, offset, size);
+      zx_status_t st = vmo_driver_op_check(v, op);
+      return st == ZX_OK ? vmo_decommit(v, offset, size) : st;
+    }
     case ZX_VMO_OP_ZERO: {
       if (!(rights & ZX_RIGHT_WRITE)) return ZX_ERR_ACCESS_DENIED;
-      zx_status_t st = driver_rw_check(v);
+      zx_status_t st = vmo_driver_op_check(v, op);
       return st == ZX_OK ? vmo_zero(v, offset, size) : st;
     }
     case ZX_VMO_OP_LOCK: {

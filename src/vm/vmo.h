@@ -428,6 +428,11 @@ zx_status_t vmo_set_cache_policy(vmo_t* v, uint32_t policy);
 uint64_t vmo_ram_alloc(uint64_t size, uint32_t align_log2);
 // The device address of byte `off` of a physical or contiguous VMO.
 static inline uint64_t vmo_paddr(const vmo_t* v, uint64_t off) { return v->paddr + off; }
+// What driver memory refuses of page operation `op` (COMMIT, DECOMMIT, ZERO: the same
+// numbers as ZX_VMO_OP_* and ZX_VMAR_OP_*), whether asked of the VMO or through a
+// mapping: physical memory is neither committed, dropped nor zeroed (NOT_SUPPORTED),
+// and uncached memory is not zeroed through the cache (BAD_STATE). ZX_OK otherwise.
+zx_status_t vmo_driver_op_check(const vmo_t* v, uint32_t op);
 
 // ---- vmo_discard.c: discardable VMOs ----
 // ZX_VMO_OP_LOCK / TRY_LOCK / UNLOCK on v past the rights check, in Zircon's order:

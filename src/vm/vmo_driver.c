@@ -184,3 +184,14 @@ zx_status_t vmo_set_cache_policy(vmo_t* v, uint32_t policy) {
   family_unlock(fam);
   return st;
 }
+
+_Static_assert(ZX_VMO_OP_COMMIT == ZX_VMAR_OP_COMMIT && ZX_VMO_OP_DECOMMIT == ZX_VMAR_OP_DECOMMIT &&
+                   ZX_VMO_OP_ZERO == ZX_VMAR_OP_ZERO,
+               "vmo_driver_op_check takes both kinds of op");
+
+zx_status_t vmo_driver_op_check(const vmo_t* v, uint32_t op) {
+  bool changes = op == ZX_VMO_OP_COMMIT || op == ZX_VMO_OP_DECOMMIT || op == ZX_VMO_OP_ZERO;
+  if (changes && v->physical) return ZX_ERR_NOT_SUPPORTED;
+  if (op == ZX_VMO_OP_ZERO && v->cache_policy != ZX_CACHE_POLICY_CACHED) return ZX_ERR_BAD_STATE;
+  return ZX_OK;
+}

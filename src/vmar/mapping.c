@@ -440,14 +440,10 @@ zx_status_t mapping_op_range(mapping_t* m, uint32_t op, uintptr_t addr, uint64_t
                              struct page_request** req) {
   vmo_t* v = m->vmo;
   uint64_t off = m->vmo_off + (addr - m->base);
-  // Driver memory refuses these as zx_vmo_op_range does (docs/behavior.md §12.11, §15):
-  // physical memory is neither committed nor dropped, and uncached memory is not
-  // zeroed through the cache. Neither flag changes while the VMO is mapped.
-  bool changes = op == ZX_VMAR_OP_COMMIT || op == ZX_VMAR_OP_DECOMMIT || op == ZX_VMAR_OP_ZERO;
-  if (changes && v->physical) return ZX_ERR_NOT_SUPPORTED;
-  if (op == ZX_VMAR_OP_ZERO && v->cache_policy != ZX_CACHE_POLICY_CACHED) {
-    return ZX_ERR_BAD_STATE;
-  }
+  // Driver memory refuses these as zx_vmo_op_range does (docs/behavior.md §12.11, §15).
+  // Neither flag changes while the VMO is mapped.
+  zx_status_t refused = vmo_driver_op_check(v, op);
+  if (refused != ZX_OK) return refused;
   switch (op) {
     case ZX_VMAR_OP_COMMIT: {
       // Committed pages are entered in the mapping too, as on Zircon.
