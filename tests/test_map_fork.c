@@ -16,6 +16,7 @@
 #include "child_helpers.h"
 #include "helpers.h"
 #include "map_helpers.h"
+#include "os.h"
 
 // In a child: exits with `code` unless `cond` holds (the parent reports the code).
 #define CHILD_CHECK(cond, code) \
@@ -81,6 +82,29 @@ Test(map_fork, child_reads_parent_and_writes_stay_in_child) {
   // The parent's mapping still works and commits as before.
   mfill(m, 4, 0x44);
   cr_assert_eq(page_val(v, 4), 0x44);
+  unmap(m, NP * PG);
+  close_h(v);
+  expect_clean();
+}
+
+// The kernel may refuse a child's page fill with EAGAIN (the parent punching a hole in
+// the file both map zaps the child's entries under the call): the access is retried,
+// not turned into SIGBUS.
+Test(map_fork, child_retries_fills_the_kernel_answers_with_eagain) {
+  uint8_t* m;
+  zx_handle_t v = setup(&m);
+  pid_t pid = fork_ok();
+  if (pid == 0) {
+    os_busy_fills(3);
+    CHILD_CHECK(mpage(m, 4) == 0, 14);  // a hole: zeros
+    os_busy_fills(3);
+    CHILD_CHECK(mpage(m, 2) == 0x12, 12);  // never mapped: a copy of the VMO's page
+    mfill(m, 4, 0x44);
+    CHILD_CHECK(mpage(m, 4) == 0x44, 24);
+    _exit(0);
+  }
+  expect_exit0(wait_child(pid), "child whose fills are refused with EAGAIN");
+  for (int k = 0; k < NP; k++) cr_assert_eq(mpage(m, (uint64_t)k), kWant[k]);
   unmap(m, NP * PG);
   close_h(v);
   expect_clean();

@@ -127,3 +127,43 @@ Test(map_oom, snapshot_whose_write_protection_fails) {
   unmap(m, 4 * PG);
   zx_handle_close(v);
 }
+
+// The kernel may answer a page fill with EAGAIN when the page tables change under it
+// (another thread unmapping, a hole punched in the file). A fault retries the fill, and
+// after repeated refusals writes the page through the library's view instead: either
+// way the access sees the VMO's bytes.
+Test(map_oom, page_fills_the_kernel_answers_with_eagain) {
+  zx_handle_t v;
+  cr_assert_eq(zx_vmo_create(4 * PG, 0, &v), ZX_OK);
+  cr_assert_eq(zx_vmo_write(v, "abc", PG, 3), ZX_OK);
+  uint8_t* m = map_rw(v, 0, 4 * PG);
+  for (unsigned busy = 1; busy <= 8; busy++) {
+    os_busy_fills(busy);
+    cr_assert_eq(mrd(m + PG + 1), 'b', "a copied page after %u busy fills", busy);
+    cr_assert_eq(mrd(m + 2 * PG), 0, "a zero page after %u busy fills", busy);
+    os_busy_fills(0);
+    cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+    mwr(m + 2 * PG, 0x5A);
+    cr_assert_eq(rd8(v, 2 * PG), 0x5A, "round %u", busy);
+    // Back to holes for the next round.
+    cr_assert_eq(zx_vmo_op_range(v, ZX_VMO_OP_DECOMMIT, 0, 3 * PG, NULL, 0), ZX_OK);
+    cr_assert_eq(zx_vmo_write(v, "abc", PG, 3), ZX_OK);
+  }
+  // Refused three times, the page goes through the library's view, and the mapping must
+  // then be write-protected over it: if even that fails, the access fails (here a buffer
+  // the library reads from: INVALID_ARGS) and nothing is left that a write could reach.
+  zx_handle_t o;
+  cr_assert_eq(zx_vmo_create(PG, 0, &o), ZX_OK);
+  os_busy_fills(3);
+  os_fail_map_calls(0, 1);
+  cr_assert_eq(zx_vmo_write(o, m + 2 * PG, 0, 16), ZX_ERR_INVALID_ARGS);
+  os_fail_map_calls(0, 0);
+  os_busy_fills(0);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+  cr_assert_eq(mrd(m + 2 * PG), 0);
+  mwr(m + 2 * PG, 0x5B);
+  cr_assert_eq(rd8(v, 2 * PG), 0x5B);
+  zx_handle_close(o);
+  unmap(m, 4 * PG);
+  zx_handle_close(v);
+}

@@ -36,6 +36,7 @@ typedef struct countdown {
 } countdown_t;
 static countdown_t g_fail_chunk_maps;  // os_chunk_map
 static countdown_t g_fail_map_calls;   // the calls behind mappings (os_fail_map_calls)
+static countdown_t g_busy_fills;       // os_uffd_copy/zeropage answer EAGAIN (os_busy_fills)
 
 uint64_t os_cpu_count(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -62,6 +63,7 @@ static void countdown_arm(countdown_t* c, unsigned skip, unsigned n) {
 void os_fail_chunks(unsigned skip, unsigned n) { countdown_arm(&g_fail_chunk_maps, skip, n); }
 void os_fail_next_chunks(unsigned n) { os_fail_chunks(0, n); }
 void os_fail_map_calls(unsigned skip, unsigned n) { countdown_arm(&g_fail_map_calls, skip, n); }
+void os_busy_fills(unsigned n) { countdown_arm(&g_busy_fills, 0, n); }
 
 // Whether this call is one a test asked to fail.
 static bool should_fail(countdown_t* c) {
@@ -366,6 +368,7 @@ bool os_uffd_register(uintptr_t addr, uint64_t len, bool wp) {
 }
 
 int os_uffd_copy(uintptr_t dst, const void* src, uint64_t len, bool wp) {
+  if (should_fail(&g_busy_fills)) return -EAGAIN;
   struct uffdio_copy c = {
       .dst = dst, .src = (uintptr_t)src, .len = len, .mode = wp ? UFFDIO_COPY_MODE_WP : 0};
   if (ioctl(g_uffd, UFFDIO_COPY, &c) == 0) return 0;
@@ -373,6 +376,7 @@ int os_uffd_copy(uintptr_t dst, const void* src, uint64_t len, bool wp) {
 }
 
 int os_uffd_zeropage(uintptr_t dst, uint64_t len) {
+  if (should_fail(&g_busy_fills)) return -EAGAIN;
   struct uffdio_zeropage z = {.range = {.start = dst, .len = len}, .mode = 0};
   if (ioctl(g_uffd, UFFDIO_ZEROPAGE, &z) == 0) return 0;
   return z.zeropage < 0 ? (int)z.zeropage : -errno;

@@ -44,6 +44,9 @@ void os_fail_next_chunks(unsigned n);
 // The same for the calls behind mappings that can run out of memory: os_home_view,
 // os_home_map, os_uffd_register and os_uffd_wp when protecting.
 void os_fail_map_calls(unsigned skip, unsigned n);
+// The next n page fills (os_uffd_copy, os_uffd_zeropage) answer -EAGAIN without
+// filling, as the kernel does when the page tables change under the call.
+void os_busy_fills(unsigned n);
 
 // Metadata allocation: every malloc/calloc/realloc/free of the library goes through
 // these, so that a test can make any one of them fail. Same contracts as libc's

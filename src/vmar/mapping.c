@@ -130,8 +130,11 @@ static void fill(page_t* p, const page_t* src) {
 // the page tables of the faulting mapping at `pa` in the same step (write-protected
 // with `wp`): one ioctl instead of a fault in the library's view plus a minor fault on
 // retry. If the file still holds a page there (a slot whose punch is pending, or
-// another thread's), the view is written instead and the retry maps it.
-static void place(uintptr_t pa, page_t* p, const page_t* src, bool wp) {
+// another thread's: EEXIST), or the kernel keeps answering EAGAIN (the page tables
+// changed under the call), the view is written instead and the retry maps it. The
+// retry would map it writable unless `pa` is write-protected first, which needs
+// page-table memory: false, with the slot filled, if that failed.
+static bool place(uintptr_t pa, page_t* p, const page_t* src, bool wp) {
   int r;
   for (int tries = 0; tries < 3; tries++) {
     if (src) {
@@ -143,15 +146,15 @@ static void place(uintptr_t pa, page_t* p, const page_t* src, bool wp) {
     }
     if (r == 0) {
       p->zeroed = 0;
-      return;
+      return true;
     }
-    if (r != -EAGAIN) break;  // EAGAIN: another thread changed the address space
+    if (r != -EAGAIN) break;
   }
   fill(p, src);
-  if (!wp) {
-    bool ok = os_uffd_wp(pa, PAGE_SIZE, false);
-    ZX_ASSERT(ok);
-  }
+  // A page present in the file is mapped on a read fault without asking the library,
+  // and then written without asking either unless its entry (or the marker left where
+  // there is none) carries the write protection.
+  return os_uffd_wp(pa, PAGE_SIZE, wp) || !wp;
 }
 
 // A page copied by a cache elsewhere must fault before it is written in place (H4).
@@ -288,7 +291,10 @@ static fault_result_t fault_locked(mapping_t* m, uintptr_t pa, vmo_t* c, uint64_
     } else {
       // Exclusive, so writable at once (H4) unless its first write must be seen; the
       // source is read before it goes.
-      place(pa, p, shown, !write && track_writes(c));
+      if (!place(pa, p, shown, !write && track_writes(c))) {
+        page_unref(p);  // a free slot again (and the charge), punched as the fault ends
+        return FAULT_NO_MEMORY;
+      }
     }
     pmap_leaf_set(leaf, (unsigned)(idx & PMAP_SLOT_MASK), p);
     // c's page at idx is another page now (same bytes): caches elsewhere copied the
@@ -305,8 +311,13 @@ static fault_result_t fault_locked(mapping_t* m, uintptr_t pa, vmo_t* c, uint64_
   if ((h->nmaps > 1 && !home_write_protect(h, idx, idx + 1)) || !mark_cached(shown, idx)) {
     return FAULT_NO_MEMORY;
   }
-  place(pa, hp, shown, true);
   home_cache_set(h, s);
+  if (!place(pa, hp, shown, true)) {
+    // The slot holds the copy but this mapping could not be protected over it: drop
+    // it (punched before the family lock is released), so nothing maps it writable.
+    home_invalidate(v->fam, idx, idx + 1);
+    return FAULT_NO_MEMORY;
+  }
   return FAULT_RESOLVED;
 }
 
@@ -507,5 +518,8 @@ fault_result_t mapping_fault_child(mapping_t* m, uintptr_t addr) {
   if (vmo_discarded(c)) return FAULT_GENUINE;  // as in the parent
   page_t* p = shown_locked(c, idx);
   int r = p ? os_uffd_copy(pa, p->data, PAGE_SIZE, false) : os_uffd_zeropage(pa, PAGE_SIZE);
-  return r == 0 || r == -EEXIST ? FAULT_RESOLVED : FAULT_NO_MEMORY;
+  // EAGAIN: the page tables changed under the call (the parent punching a hole in the
+  // file both map zaps this mapping's entries too); nothing was filled, and retrying
+  // the access faults again if the page is still missing.
+  return r == 0 || r == -EEXIST || r == -EAGAIN ? FAULT_RESOLVED : FAULT_NO_MEMORY;
 }
