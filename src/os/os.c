@@ -13,6 +13,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+
 static pthread_mutex_t g_os_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_uffd = -1;            // the process's userfaultfd (os_uffd_init)
 static _Atomic int g_home_fd = -1;  // the homes' memfd (home_file_init)
@@ -140,10 +145,17 @@ bool os_chunk_map(os_chunk_t* out) {
   // page then only maps memory the file already has (about 20% cheaper per page).
   void* p = MAP_FAILED;
   if (fallocate(g_memfd, 0, (off_t)off, (off_t)OS_CHUNK_SIZE) == 0 || errno == EOPNOTSUPP) {
-    // MAP_POPULATE enters the pages in the page tables in one pass, so that the first
-    // touch of a pool page (a copy in a fault handler, say) takes no page fault.
-    p = mmap(NULL, OS_CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, g_memfd,
-             (off_t)off);
+    // The pages enter the page tables in one pass, already dirty, so that the first
+    // write to a pool page (a copy in a fault handler, say) takes no page fault. Dirty
+    // matters: MAP_POPULATE maps a shared page clean, and where a hypervisor tracks the
+    // guest's page tables (shadow paging) the first write to a clean entry exits to it,
+    // which measured 40% of a copy-on-write fault. Before Linux 5.14 (no
+    // MADV_POPULATE_WRITE), MAP_POPULATE.
+    p = mmap(NULL, OS_CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g_memfd, (off_t)off);
+    if (p != MAP_FAILED && madvise(p, OS_CHUNK_SIZE, MADV_POPULATE_WRITE) != 0) {
+      p = mmap(p, OS_CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
+               g_memfd, (off_t)off);
+    }
   }
   if (p == MAP_FAILED) {
     // Give back whatever fallocate took, and the offset: the file is as it was.
@@ -296,10 +308,6 @@ bool os_home_map_private(uintptr_t addr, uint64_t len, int prot, uint64_t off) {
 }
 
 void os_populate(uintptr_t addr, uint64_t len, bool write) {
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#define MADV_POPULATE_WRITE 23
-#endif
   (void)madvise((void*)addr, len, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 }
 
