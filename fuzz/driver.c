@@ -29,6 +29,11 @@
 #include <zircon/syscalls/port.h>
 #include <zxvmo.h>
 
+// The one hook of the library's OS layer the driver uses (src/os/os.h; declared here so
+// that the oracle includes nothing of src/): the next n page fills answer EAGAIN, as the
+// kernel does when its page tables change under the call, which no input can cause.
+void os_busy_fills(unsigned n);
+
 // PG (driver_int.h): with 4 KiB pages every generator below yields exactly the values
 // it always did, so the saved inputs in tests/regressions/ keep their meaning.
 
@@ -1197,7 +1202,15 @@ static void op_protect(driver_t* d) {
   EXPECT_STATUS(d, "zx_vmar_protect", got, want);
 }
 
-static void op_map_read(driver_t* d) {
+// The kernel may refuse a page fill with EAGAIN when its page tables change under the
+// call; `busy` fills in a row are refused this way (the fault path retries, then fills
+// through the library's view): what the access sees must not change.
+static void busy_fills(driver_t* d, unsigned busy) {
+  if (busy) trace(d, "  (the next %u page fills answer EAGAIN)", busy);
+  os_busy_fills(busy);
+}
+
+static void op_map_read(driver_t* d, unsigned busy) {
   int id = pick_map(d);
   uint64_t off, len;
   if (id < 0 || !gen_map_bytes(d, id, false, &off, &len)) return;
@@ -1205,7 +1218,9 @@ static void op_map_read(driver_t* d) {
   char mb[96];
   trace(d, "read through %s at +%#" PRIx64 ", len=%#" PRIx64, mname(d, id, mb, sizeof(mb)),
         off, len);
+  busy_fills(d, busy);
   memcpy(d->buf_a, (const uint8_t*)(d->vmar_base + p->base * PG + off), len);
+  os_busy_fills(0);
   m_map_read(&d->m, p->vmo, d->buf_b, p->voff * PG + off, len);
   if (memcmp(d->buf_a, d->buf_b, len) != 0) {
     uint64_t i = 0;
@@ -1215,9 +1230,11 @@ static void op_map_read(driver_t* d) {
   }
 }
 
-static void op_map_write(driver_t* d) {
+static void op_map_write(driver_t* d, unsigned busy) {
   int id = pick_map(d);
+  busy_fills(d, busy);
   touch_map(d, id);
+  os_busy_fills(0);
 }
 
 // zx_vmo_read(h) into mapped memory, or zx_vmo_write(h) from it (§12: a buffer in a
@@ -1807,8 +1824,9 @@ void driver_run(driver_t* d, const uint8_t* data, size_t n) {
       case 24: case 25: case 26: op_map(d); break;
       case 27: case 28: op_unmap(d); break;
       case 29: case 30: op_protect(d); break;
-      case 31: op_map_read(d); break;
-      case 32: case 33: op_map_write(d); break;
+      // The op byte's high part: how many page fills the kernel refuses (0 to 6).
+      case 31: op_map_read(d, op / k_ops[d->format]); break;
+      case 32: case 33: op_map_write(d, op / k_ops[d->format]); break;
       case 34: op_vmo_rw_mapped(d, true); break;
       case 35: op_vmo_rw_mapped(d, false); break;
       case 36: case 37: op_vmar_op_range(d); break;
