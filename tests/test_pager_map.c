@@ -9,6 +9,7 @@
 #include <zircon/process.h>
 
 #include "map_helpers.h"
+#include "os.h"
 #include "pager_helpers.h"
 
 // Answers `n` requests on its own thread: each READ is supplied with the pattern for
@@ -309,4 +310,41 @@ Test(pager_map, a_written_back_zero_range_faults_back_through_the_pager) {
   cr_assert_eq(p[PG + 5], pg_pat(PG + 5, r.seed));
   responder_join(&r);
   cr_assert_eq(r.seen[0].page_request.offset, PG);
+}
+
+// A page the kernel refuses to fill (EAGAIN, three times) is filled through the
+// library's view; a pager page whose writes are tracked must still be write-protected
+// then, so that the first write through the mapping dirties it. If even that
+// protection fails, the access fails and leaves nothing behind.
+Test(pager_map, a_page_filled_through_the_view_still_counts_its_writes) {
+  pg_env_t e = pg_env();
+  zx_handle_t v = pg_vmo(&e, 4, 0, 7);
+  pg_supply(&e, v, 0, 4, 2);
+  volatile uint8_t* p = map(v, 4, RW);
+  zx_vmo_dirty_range_t d;
+  os_busy_fills(3);
+  cr_assert_eq(p[2 * PG], pg_pat(2 * PG, 2));  // moved into the mapping, through the view
+  os_busy_fills(0);
+  cr_assert_eq(dirty_count(&e, v, 4, &d), 0);
+  p[2 * PG + 1] = 0x77;
+  cr_assert_eq(dirty_count(&e, v, 4, &d), 1, "the write through the mapping was not seen");
+  cr_assert_eq(d.offset, 2 * PG);
+  cr_assert_eq(rd8(v, 2 * PG + 1), 0x77);
+
+  zx_handle_t o;
+  cr_assert_eq(zx_vmo_create(PG, 0, &o), ZX_OK);
+  os_busy_fills(3);
+  os_fail_map_calls(0, 1);
+  cr_assert_eq(zx_vmo_write(o, (const void*)(p + PG), 0, 16), ZX_ERR_INVALID_ARGS);
+  os_fail_map_calls(0, 0);
+  os_busy_fills(0);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+  cr_assert_eq(p[PG + 3], pg_pat(PG + 3, 2));
+  cr_assert_eq(dirty_count(&e, v, 4, &d), 1);
+  p[PG + 1] = 0x78;
+  cr_assert_eq(dirty_count(&e, v, 4, &d), 1);  // pages 1 and 2, one range
+  cr_assert_eq(d.offset, PG);
+  cr_assert_eq(d.length, 2 * PG);
+  cr_assert_eq(rd8(v, PG + 1), 0x78);
+  zx_handle_close(o);
 }
