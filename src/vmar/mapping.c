@@ -132,7 +132,7 @@ static void fill(page_t* p, const page_t* src) {
 // retry. If the file still holds a page there (a slot whose punch is pending, or
 // another thread's: EEXIST), or the kernel keeps answering EAGAIN (the page tables
 // changed under the call), the view is written instead and the retry maps it. The
-// retry would map it writable unless `pa` is write-protected first, which needs
+// retry would map it writable unless `pa` is then write-protected (`wp`), which needs
 // page-table memory: false, with the slot filled, if that failed.
 static bool place(uintptr_t pa, page_t* p, const page_t* src, bool wp) {
   int r;
