@@ -167,3 +167,36 @@ Test(map_oom, page_fills_the_kernel_answers_with_eagain) {
   unmap(m, 4 * PG);
   zx_handle_close(v);
 }
+
+// Entering pages in the page tables ahead of use is best effort: new pool memory and a
+// page whose write protection a fault lifts then fault in at their first touch, with the
+// same bytes.
+Test(map_oom, pages_the_kernel_does_not_enter_ahead_fault_in_at_first_touch) {
+  os_fail_populates(1u << 20);
+  zx_handle_t big;
+  const uint64_t n = (16ull << 20) / PG;  // new pool chunks (this process had none)
+  cr_assert_eq(zx_vmo_create(n * PG, 0, &big), ZX_OK);
+  for (uint64_t k = 0; k < n; k += 7) {
+    cr_assert_eq(zx_vmo_write(big, &k, k * PG, sizeof(k)), ZX_OK);
+  }
+  for (uint64_t k = 0; k < n; k += 7) {
+    uint64_t got = ~k;
+    cr_assert_eq(zx_vmo_read(big, &got, k * PG, sizeof(got)), ZX_OK);
+    cr_assert_eq(got, k);
+  }
+  zx_handle_t v, snap;
+  uint8_t* m = written_vmo(&v);
+  cr_assert_eq(zx_vmo_create_child(v, ZX_VMO_CHILD_SNAPSHOT, 0, 4 * PG, &snap), ZX_OK);
+  for (uint64_t k = 0; k < 4; k++) {
+    uint8_t before = rd8(v, k * PG);
+    mwr(m + k * PG, (uint8_t)(0xA0 + k));  // copy-before-write, then the retry faults
+    cr_assert_eq(rd8(v, k * PG), 0xA0 + k);
+    cr_assert_eq(rd8(snap, k * PG), before);
+  }
+  os_fail_populates(0);
+  cr_assert_eq(zxvmo_check_invariants(), ZX_OK);
+  zx_handle_close(snap);
+  unmap(m, 4 * PG);
+  zx_handle_close(v);
+  zx_handle_close(big);
+}

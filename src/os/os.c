@@ -42,6 +42,7 @@ typedef struct countdown {
 static countdown_t g_fail_chunk_maps;  // os_chunk_map
 static countdown_t g_fail_map_calls;   // the calls behind mappings (os_fail_map_calls)
 static countdown_t g_busy_fills;       // os_uffd_copy/zeropage answer EAGAIN (os_busy_fills)
+static countdown_t g_fail_populates;   // os_populate does nothing (os_fail_populates)
 
 uint64_t os_cpu_count(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -69,6 +70,7 @@ void os_fail_chunks(unsigned skip, unsigned n) { countdown_arm(&g_fail_chunk_map
 void os_fail_next_chunks(unsigned n) { os_fail_chunks(0, n); }
 void os_fail_map_calls(unsigned skip, unsigned n) { countdown_arm(&g_fail_map_calls, skip, n); }
 void os_busy_fills(unsigned n) { countdown_arm(&g_busy_fills, 0, n); }
+void os_fail_populates(unsigned n) { countdown_arm(&g_fail_populates, 0, n); }
 
 // Whether this call is one a test asked to fail.
 static bool should_fail(countdown_t* c) {
@@ -148,13 +150,11 @@ bool os_chunk_map(os_chunk_t* out) {
     // The pages enter the page tables in one pass, already dirty, so that the first
     // write to a pool page (a copy in a fault handler, say) takes no page fault: one
     // pass of write faults inside the kernel, which measured a quarter cheaper per page
-    // than MAP_POPULATE's read faults (that map a shared page clean). Before Linux 5.14
-    // (no MADV_POPULATE_WRITE), MAP_POPULATE.
+    // than MAP_POPULATE's read faults (that map a shared page clean). Best effort: the
+    // memory is the file's already, so a page left out (before Linux 5.14, all of them)
+    // only faults in at its first touch.
     p = mmap(NULL, OS_CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g_memfd, (off_t)off);
-    if (p != MAP_FAILED && madvise(p, OS_CHUNK_SIZE, MADV_POPULATE_WRITE) != 0) {
-      p = mmap(p, OS_CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
-               g_memfd, (off_t)off);
-    }
+    if (p != MAP_FAILED) os_populate((uintptr_t)p, OS_CHUNK_SIZE, true);
   }
   if (p == MAP_FAILED) {
     // Give back whatever fallocate took, and the offset: the file is as it was.
@@ -307,6 +307,7 @@ bool os_home_map_private(uintptr_t addr, uint64_t len, int prot, uint64_t off) {
 }
 
 void os_populate(uintptr_t addr, uint64_t len, bool write) {
+  if (should_fail(&g_fail_populates)) return;
   (void)madvise((void*)addr, len, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 }
 

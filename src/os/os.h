@@ -47,6 +47,8 @@ void os_fail_map_calls(unsigned skip, unsigned n);
 // The next n page fills (os_uffd_copy, os_uffd_zeropage) answer -EAGAIN without
 // filling, as the kernel does when the page tables change under the call.
 void os_busy_fills(unsigned n);
+// The next n os_populate() calls enter nothing, as when the kernel refuses.
+void os_fail_populates(unsigned n);
 
 // Metadata allocation: every malloc/calloc/realloc/free of the library goes through
 // these, so that a test can make any one of them fail. Same contracts as libc's

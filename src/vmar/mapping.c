@@ -151,10 +151,15 @@ static bool place(uintptr_t pa, page_t* p, const page_t* src, bool wp) {
     if (r != -EAGAIN) break;
   }
   fill(p, src);
+  if (!wp) {
+    bool ok = os_uffd_wp(pa, PAGE_SIZE, false);  // unprotecting needs no memory
+    ZX_ASSERT(ok);
+    return true;
+  }
   // A page present in the file is mapped on a read fault without asking the library,
   // and then written without asking either unless its entry (or the marker left where
   // there is none) carries the write protection.
-  return os_uffd_wp(pa, PAGE_SIZE, wp) || !wp;
+  return os_uffd_wp(pa, PAGE_SIZE, true);
 }
 
 // Lets the faulting thread's retried write through at `pa`. Lifting the protection
